@@ -1,0 +1,77 @@
+"""kerasloss: loss functions for Keras 3, exact, fast and serializable.
+
+Every loss is a pure function (one loss per sample, `keras.ops` only) and a registered
+`keras.losses.Loss` class; `kerasloss.get(name, **hyperparameters)` builds one by name.
+"""
+
+from kerasloss.base import Loss, available, get
+from kerasloss.classification import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    CostSensitiveBinaryCrossentropy,
+    Hinge,
+    SparseCategoricalCrossentropy,
+    binary_crossentropy,
+    categorical_crossentropy,
+    cost_sensitive_binary_crossentropy,
+    hinge,
+    sparse_categorical_crossentropy,
+)
+from kerasloss.distillation import DistillationLoss, KLDivergence, distillation_loss, kl_divergence
+from kerasloss.focal import (
+    CategoricalFocalLoss,
+    FocalLoss,
+    SparseCategoricalFocalLoss,
+    binary_focal_loss,
+    categorical_focal_loss,
+    sparse_categorical_focal_loss,
+)
+from kerasloss.layers import UncertaintyWeighting
+from kerasloss.multitask import MultiTaskLoss, UncertaintyWeightedModel, multitask_loss, multitask_terms
+from kerasloss.regression import (
+    Huber,
+    MeanAbsoluteError,
+    MeanSquaredError,
+    huber,
+    mean_absolute_error,
+    mean_squared_error,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "CategoricalFocalLoss",
+    "CostSensitiveBinaryCrossentropy",
+    "DistillationLoss",
+    "FocalLoss",
+    "Hinge",
+    "Huber",
+    "KLDivergence",
+    "Loss",
+    "MeanAbsoluteError",
+    "MeanSquaredError",
+    "MultiTaskLoss",
+    "SparseCategoricalCrossentropy",
+    "SparseCategoricalFocalLoss",
+    "UncertaintyWeightedModel",
+    "UncertaintyWeighting",
+    "available",
+    "binary_crossentropy",
+    "binary_focal_loss",
+    "categorical_crossentropy",
+    "categorical_focal_loss",
+    "cost_sensitive_binary_crossentropy",
+    "distillation_loss",
+    "get",
+    "hinge",
+    "huber",
+    "kl_divergence",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "multitask_loss",
+    "multitask_terms",
+    "sparse_categorical_crossentropy",
+    "sparse_categorical_focal_loss",
+]

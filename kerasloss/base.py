@@ -1,0 +1,188 @@
+"""The base class every kerasloss loss derives from, the registry behind `kerasloss.get`, and the
+hyperparameter checks that turn bad arguments into a `ValueError` at construction.
+
+A loss here is two things: a pure function returning one loss per sample, and a thin
+`keras.losses.Loss` subclass that validates and stores the function's hyperparameters. Reduction,
+`sample_weight`, masking and dtype conversion stay with Keras' own `Loss.__call__`.
+"""
+
+import math
+import re
+
+import keras
+
+PACKAGE = "kerasloss"
+
+_REGISTRY = {}
+
+
+def _normalize_name(name):
+    """'FocalLoss', 'focal_loss' and 'focal-loss' all become 'focalloss'."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def register(*aliases):
+    """Register a class for `.keras` serialization (package "kerasloss") and for `kerasloss.get`.
+
+    The class is found by its own name, in any case or underscore style, and by each alias.
+    """
+
+    def decorate(cls):
+        cls = keras.saving.register_keras_serializable(package=PACKAGE)(cls)
+        for alias in (cls.__name__, *aliases):
+            key = _normalize_name(alias)
+            if _REGISTRY.get(key, cls) is not cls:
+                raise RuntimeError(f"kerasloss name {alias!r} is taken by {_REGISTRY[key].__name__}")
+            _REGISTRY[key] = cls
+        return cls
+
+    return decorate
+
+
+def available():
+    """The names `kerasloss.get` resolves, grouped by class: {class name: [aliases]}."""
+    names = {}
+    for key, cls in sorted(_REGISTRY.items()):
+        names.setdefault(cls.__name__, []).append(key)
+    return names
+
+
+def get(identifier, **hyperparameters):
+    """Build a kerasloss loss from a name, a serialized config, or return a loss instance as is.
+
+    `kerasloss.get("focal", gamma=3.0)` is `kerasloss.FocalLoss(gamma=3.0)`. Names ignore case,
+    underscores and dashes; an unknown name raises a `ValueError` listing the valid ones.
+    """
+    if isinstance(identifier, keras.losses.Loss):
+        if hyperparameters:
+            raise ValueError(
+                f"kerasloss.get received a loss instance and hyperparameters {sorted(hyperparameters)}; "
+                "pass a name to build a new loss."
+            )
+        return identifier
+    if isinstance(identifier, dict):
+        return keras.saving.deserialize_keras_object(identifier)
+    if not isinstance(identifier, str):
+        raise ValueError(f"kerasloss.get expects a loss name, config dict or Loss; received {identifier!r}")
+    cls = _REGISTRY.get(_normalize_name(identifier))
+    if cls is None:
+        valid = ", ".join(sorted(k for k in _REGISTRY))
+        raise ValueError(f"Unknown kerasloss loss {identifier!r}. Valid names: {valid}")
+    return cls(**hyperparameters)
+
+
+class Loss(keras.losses.Loss):
+    """Base class: a registered, serializable wrapper around one pure loss function.
+
+    Subclasses set `function` (the per-sample loss) and pass their validated hyperparameters to
+    `__init__` as keywords. `get_config()` is exactly the constructor's arguments.
+    """
+
+    function = None
+
+    def __init__(self, *, name, reduction="sum_over_batch_size", dtype=None, **hyperparameters):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self._hyperparameters = hyperparameters
+        for key, value in hyperparameters.items():
+            setattr(self, key, value)
+
+    def call(self, y_true, y_pred):
+        return type(self).function(y_true, y_pred, **self._hyperparameters)
+
+    def get_config(self):
+        config = super().get_config()
+        # Keras' Loss.get_config drops dtype; keep it so a float16 loss stays float16 after a round trip.
+        config["dtype"] = self._dtype_policy.name
+        config.update({key: _to_json(value) for key, value in self._hyperparameters.items()})
+        return config
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self._hyperparameters.items())
+        return f"{type(self).__name__}({args})"
+
+
+def _to_json(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+# Hyperparameter checks: each returns the normalized value or raises one message shape, Keras' own:
+# "Invalid value for argument `alpha`. Expected ... Received: alpha=2".
+
+
+def _invalid(argument, expected, value):
+    return ValueError(
+        f"Invalid value for argument `{argument}`. Expected {expected}. Received: {argument}={value!r}"
+    )
+
+
+def _real(argument, value, expected):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _invalid(argument, expected, value)
+    return float(value)
+
+
+def check_non_negative(argument, value):
+    """gamma, margin: a finite float >= 0."""
+    value_ = _real(argument, value, "a finite float >= 0")
+    if value_ < 0:
+        raise _invalid(argument, "a finite float >= 0", value)
+    return value_
+
+
+def check_positive(argument, value):
+    """temperature, delta, weights: a finite float > 0."""
+    value_ = _real(argument, value, "a finite float > 0")
+    if value_ <= 0:
+        raise _invalid(argument, "a finite float > 0", value)
+    return value_
+
+
+def check_unit_interval(argument, value, *, closed_right=True):
+    """A finite float in [0, 1] ([0, 1) where `closed_right` is False)."""
+    expected = "a float in [0, 1]" if closed_right else "a float in [0, 1)"
+    value_ = _real(argument, value, expected)
+    if value_ < 0 or value_ > 1 or (value_ == 1 and not closed_right):
+        raise _invalid(argument, expected, value)
+    return value_
+
+
+def check_open_unit_interval(argument, value):
+    """A threshold: a float in (0, 1)."""
+    value_ = _real(argument, value, "a float in (0, 1)")
+    if not 0 < value_ < 1:
+        raise _invalid(argument, "a float in (0, 1)", value)
+    return value_
+
+
+def check_label_smoothing(value):
+    return check_unit_interval("label_smoothing", value, closed_right=False)
+
+
+def check_bool(argument, value):
+    if not isinstance(value, bool):
+        raise _invalid(argument, "True or False", value)
+    return value
+
+
+def check_alpha(value):
+    """alpha: None (no weighting), a float in [0, 1], or a non-empty sequence of them (per class/label)."""
+    expected = "None, a float in [0, 1], or a non-empty list of floats in [0, 1]"
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        if not value:
+            raise _invalid("alpha", expected, value)
+        try:
+            return tuple(check_unit_interval("alpha", v) for v in value)
+        except ValueError:
+            raise _invalid("alpha", expected, value) from None
+    try:
+        return check_unit_interval("alpha", value)
+    except ValueError:
+        raise _invalid("alpha", expected, value) from None
+
+
+def check_choice(argument, value, choices):
+    if value not in choices:
+        raise _invalid(argument, f"one of {list(choices)}", value)
+    return value

@@ -1,0 +1,259 @@
+"""Cross-entropies (binary, categorical, sparse, with label smoothing), hinge, and cost-sensitive
+binary cross-entropy.
+
+Shapes: binary losses take `y_true`, `y_pred` of shape `(batch, ..., labels)` and average over the last
+axis; categorical losses take `(batch, ..., classes)` and sum over it; sparse losses take integer
+`y_true` of shape `(batch, ...)` against `(batch, ..., classes)`. Each returns `(batch, ...)`.
+With `from_logits=False` inputs are probabilities, clipped to [1e-7, 1 - 1e-7] as in Keras.
+"""
+
+import math
+
+from keras import ops
+
+from kerasloss.base import (
+    Loss,
+    check_bool,
+    check_label_smoothing,
+    check_open_unit_interval,
+    check_positive,
+    register,
+)
+from kerasloss.inputs import same_shape, sparse_ids, valid_class_ids
+from kerasloss.numerics import clip_probability, logit_crossentropy, normalize_probabilities
+
+
+def elementwise_binary_crossentropy(targets, y_pred, from_logits):
+    """-(t log p + (1 - t) log(1 - p)) per element; from logits without ever forming p."""
+    if from_logits:
+        return logit_crossentropy(targets, y_pred)
+    p = clip_probability(y_pred)
+    return -(targets * ops.log(p) + (1.0 - targets) * ops.log(1.0 - p))
+
+
+def log_probabilities(y_pred, from_logits):
+    """log p over the last axis: log_softmax of logits, or the log of normalized, clipped probabilities."""
+    if from_logits:
+        return ops.log_softmax(y_pred, axis=-1)
+    return ops.log(clip_probability(normalize_probabilities(y_pred)))
+
+
+def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0):
+    """Binary cross-entropy, averaged over the last axis.
+
+    Formula, with smoothed targets `t = y (1 - s) + s / 2`:
+        loss = mean(-(t log p + (1 - t) log(1 - p)), axis=-1),   p = sigmoid(y_pred) if from_logits
+
+    Args:
+        from_logits: `y_pred` holds logits (exact for any finite logit) rather than probabilities.
+            Defaults to False.
+        label_smoothing: s in [0, 1), pulls targets toward 1/2 (Szegedy et al. 2016). Defaults to 0.
+    """
+    label_smoothing = check_label_smoothing(label_smoothing)
+    y_true, y_pred = same_shape(y_true, y_pred, "binary_crossentropy")
+    targets = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    return ops.mean(elementwise_binary_crossentropy(targets, y_pred, from_logits), axis=-1)
+
+
+def categorical_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0):
+    """Categorical cross-entropy against one-hot (or soft) targets, summed over the last axis.
+
+    Formula, with K classes and smoothed targets `t = y (1 - s) + s / K`:
+        loss = -sum(t log p, axis=-1),   log p = log_softmax(y_pred) if from_logits
+
+    Args:
+        from_logits: `y_pred` holds logits. Defaults to False.
+        label_smoothing: s in [0, 1) (Szegedy et al. 2016). Defaults to 0.
+    """
+    label_smoothing = check_label_smoothing(label_smoothing)
+    y_true, y_pred = same_shape(y_true, y_pred, "categorical_crossentropy")
+    num_classes = ops.cast(ops.shape(y_pred)[-1], y_pred.dtype)
+    targets = y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
+    return -ops.sum(targets * log_probabilities(y_pred, from_logits), axis=-1)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0):
+    """Categorical cross-entropy against integer class ids, label smoothing in closed form.
+
+    Formula, with K classes, logits x (log-probabilities when from_logits=False) and id y:
+        loss = logsumexp(x) - (1 - s) x_y - (s / K) sum_k x_k
+    which is `-sum(t log softmax(x))` for the smoothed one-hot target `t`, without building it:
+    memory stays one (batch, K) input, never a second (batch, K) target.
+
+    Out-of-range ids raise (eagerly and in `tf.function`) or give NaN under XLA; see `kerasloss.inputs`.
+
+    Args:
+        from_logits: `y_pred` holds logits. Defaults to False.
+        label_smoothing: s in [0, 1). Defaults to 0.
+    """
+    label_smoothing = check_label_smoothing(label_smoothing)
+    ids = sparse_ids(y_true, y_pred, "sparse_categorical_crossentropy")
+    # Probabilities enter as clipped log-probabilities; softmax(log p) renormalizes them (Keras' rule).
+    scores = y_pred if from_logits else ops.log(clip_probability(y_pred))
+    num_classes = ops.shape(scores)[-1]
+    in_range = valid_class_ids(ids, num_classes, "sparse_categorical_crossentropy")
+    true_score = gather_class(scores, ops.where(in_range, ids, 0))
+    loss = ops.logsumexp(scores, axis=-1) - (1.0 - label_smoothing) * true_score
+    if label_smoothing:
+        mean_score = ops.mean(scores, axis=-1)
+        loss = loss - label_smoothing * mean_score
+    return ops.where(in_range, loss, math.nan)
+
+
+def gather_class(values, ids):
+    """values[..., ids]: each row's entry for its class, by index (no one-hot)."""
+    return ops.squeeze(ops.take_along_axis(values, ops.expand_dims(ids, -1), axis=-1), axis=-1)
+
+
+def hinge(y_true, y_pred):
+    """Hinge loss (the SVM's), averaged over the last axis.
+
+    Formula: `loss = mean(max(1 - y * y_pred, 0), axis=-1)` with labels y in {-1, 1};
+    labels given as {0, 1} are mapped 0 -> -1 first.
+    """
+    y_true, y_pred = same_shape(y_true, y_pred, "hinge")
+    signed = ops.where(ops.equal(y_true, 0.0), -1.0, y_true)
+    return ops.mean(ops.relu(1.0 - signed * y_pred), axis=-1)
+
+
+def cost_sensitive_binary_crossentropy(
+    y_true, y_pred, *, positive_weight=1.0, false_negative_weight=1.0, threshold=0.5, from_logits=False
+):
+    """Binary cross-entropy that charges missed positives more than false alarms.
+
+    Formula, per element with label y and cross-entropy ce:
+        w = (1 + (positive_weight - 1) y) * (1 + (false_negative_weight - 1) y [p < threshold])
+        loss = mean(w * ce, axis=-1)
+    `positive_weight` scales every positive (as `tf.nn.weighted_cross_entropy_with_logits`'s
+    pos_weight); `false_negative_weight` further scales positives currently predicted negative
+    (p < threshold), the false negatives. The indicator is piecewise constant: it selects, it has no
+    gradient of its own.
+
+    Args:
+        positive_weight: > 0. Defaults to 1.0.
+        false_negative_weight: > 0. Defaults to 1.0.
+        threshold: decision threshold on p, in (0, 1). Defaults to 0.5.
+        from_logits: `y_pred` holds logits. Defaults to False.
+    """
+    positive_weight = check_positive("positive_weight", positive_weight)
+    false_negative_weight = check_positive("false_negative_weight", false_negative_weight)
+    threshold = check_open_unit_interval("threshold", threshold)
+    y_true, y_pred = same_shape(y_true, y_pred, "cost_sensitive_binary_crossentropy")
+    ce = elementwise_binary_crossentropy(y_true, y_pred, from_logits)
+    # Compare logits against logit(threshold) rather than sigmoid(logits) against threshold.
+    cut = math.log(threshold / (1.0 - threshold)) if from_logits else threshold
+    predicted_negative = ops.cast(y_pred < cut, y_pred.dtype)
+    weight = (1.0 + (positive_weight - 1.0) * y_true) * (
+        1.0 + (false_negative_weight - 1.0) * y_true * predicted_negative
+    )
+    return ops.mean(weight * ce, axis=-1)
+
+
+@register("bce")
+class BinaryCrossentropy(Loss):
+    """Binary cross-entropy; see `kerasloss.classification.binary_crossentropy`."""
+
+    function = staticmethod(binary_crossentropy)
+
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        *,
+        reduction="sum_over_batch_size",
+        name="binary_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            name=name,
+            reduction=reduction,
+            dtype=dtype,
+            from_logits=check_bool("from_logits", from_logits),
+            label_smoothing=check_label_smoothing(label_smoothing),
+        )
+
+
+@register("cce")
+class CategoricalCrossentropy(Loss):
+    """Categorical cross-entropy; see `kerasloss.classification.categorical_crossentropy`."""
+
+    function = staticmethod(categorical_crossentropy)
+
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        *,
+        reduction="sum_over_batch_size",
+        name="categorical_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            name=name,
+            reduction=reduction,
+            dtype=dtype,
+            from_logits=check_bool("from_logits", from_logits),
+            label_smoothing=check_label_smoothing(label_smoothing),
+        )
+
+
+@register("scce", "sparse_cce")
+class SparseCategoricalCrossentropy(Loss):
+    """Sparse categorical cross-entropy; see `kerasloss.classification.sparse_categorical_crossentropy`."""
+
+    function = staticmethod(sparse_categorical_crossentropy)
+
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        *,
+        reduction="sum_over_batch_size",
+        name="sparse_categorical_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            name=name,
+            reduction=reduction,
+            dtype=dtype,
+            from_logits=check_bool("from_logits", from_logits),
+            label_smoothing=check_label_smoothing(label_smoothing),
+        )
+
+
+@register()
+class Hinge(Loss):
+    """Hinge loss; see `kerasloss.classification.hinge`."""
+
+    function = staticmethod(hinge)
+
+    def __init__(self, *, reduction="sum_over_batch_size", name="hinge", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+
+@register("cost_sensitive", "cost_sensitive_bce")
+class CostSensitiveBinaryCrossentropy(Loss):
+    """Cost-sensitive BCE; see `kerasloss.classification.cost_sensitive_binary_crossentropy`."""
+
+    function = staticmethod(cost_sensitive_binary_crossentropy)
+
+    def __init__(
+        self,
+        positive_weight=1.0,
+        false_negative_weight=1.0,
+        threshold=0.5,
+        from_logits=False,
+        *,
+        reduction="sum_over_batch_size",
+        name="cost_sensitive_binary_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            name=name,
+            reduction=reduction,
+            dtype=dtype,
+            positive_weight=check_positive("positive_weight", positive_weight),
+            false_negative_weight=check_positive("false_negative_weight", false_negative_weight),
+            threshold=check_open_unit_interval("threshold", threshold),
+            from_logits=check_bool("from_logits", from_logits),
+        )

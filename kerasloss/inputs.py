@@ -1,0 +1,107 @@
+"""Checks on `y_true` / `y_pred`: matching shapes, and integer class ids within range.
+
+Shape checks use static shapes (known when a model is built), so they raise a `ValueError` before any
+computation instead of letting two tensors silently broadcast. Class ids are data, so they are checked
+where the values can be seen: eagerly (TensorFlow, JAX and PyTorch) they raise a `ValueError`; inside
+a TensorFlow graph (`tf.function`, `model.fit`) an assertion raises `InvalidArgumentError`. Under XLA
+(`jit_compile=True`, `jax.jit`) no check can raise, so an out-of-range id yields a NaN loss for that
+sample instead of a silently clamped, plausible-looking value.
+"""
+
+from keras import ops
+
+
+def _shape(x):
+    return tuple(x.shape)
+
+
+def _compatible(shape_a, shape_b):
+    return len(shape_a) == len(shape_b) and all(
+        a is None or b is None or a == b for a, b in zip(shape_a, shape_b)
+    )
+
+
+def align_ranks(y_true, y_pred):
+    """Keras' rule: when ranks differ by one and the extra axis has size 1, drop it (or add it to a
+    rank-1 partner). (batch,) labels against (batch, 1) predictions is the common case."""
+    rank_true, rank_pred = len(y_true.shape), len(y_pred.shape)
+    if rank_true == rank_pred + 1 and y_true.shape[-1] == 1:
+        y_true = ops.squeeze(y_true, axis=-1)
+    elif rank_pred == rank_true + 1 and y_pred.shape[-1] == 1:
+        if rank_true == 1:
+            y_true = ops.expand_dims(y_true, axis=-1)
+        else:
+            y_pred = ops.squeeze(y_pred, axis=-1)
+    return y_true, y_pred
+
+
+def same_shape(y_true, y_pred, loss_name):
+    """Align ranks, then insist on equal shapes: a (32, 3) target never broadcasts against (32, 1)."""
+    y_true, y_pred = align_ranks(y_true, y_pred)
+    if not _compatible(_shape(y_true), _shape(y_pred)):
+        raise ValueError(
+            f"{loss_name}: y_true and y_pred must have the same shape. "
+            f"Received: y_true.shape={_shape(y_true)}, y_pred.shape={_shape(y_pred)}"
+        )
+    return ops.cast(y_true, y_pred.dtype), y_pred
+
+
+def sparse_ids(y_true, y_pred, loss_name):
+    """Integer class ids of shape y_pred.shape[:-1] (a trailing axis of 1 is dropped), as int32."""
+    if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
+        y_true = ops.squeeze(y_true, axis=-1)
+    if not _compatible(_shape(y_true), _shape(y_pred)[:-1]):
+        raise ValueError(
+            f"{loss_name}: y_true must hold one integer class id per row of y_pred, of shape "
+            f"y_pred.shape[:-1]. Received: y_true.shape={_shape(y_true)}, y_pred.shape={_shape(y_pred)}"
+        )
+    return ops.cast(y_true, "int32")
+
+
+def check_last_axis(values, y_pred, argument, loss_name):
+    """A per-class / per-label hyperparameter must have one entry per entry of y_pred's last axis."""
+    size = y_pred.shape[-1]
+    if size is not None and len(values) != size:
+        raise ValueError(
+            f"{loss_name}: `{argument}` has {len(values)} entries but y_pred has {size} "
+            f"classes/labels on its last axis. Received: {argument}={list(values)}"
+        )
+
+
+def valid_class_ids(ids, num_classes, loss_name):
+    """Raise where the ids can be seen; return a boolean mask of in-range ids for the XLA case."""
+    in_range = ops.logical_and(ids >= 0, ids < num_classes)
+    _raise_if_out_of_range(ids, in_range, num_classes, loss_name)
+    return in_range
+
+
+def _raise_if_out_of_range(ids, in_range, num_classes, loss_name):
+    message = f"{loss_name}: class ids must lie in [0, {num_classes - 1}] (y_pred has {num_classes} classes)"
+    backend = _backend_name()
+    if backend == "tensorflow":
+        import tensorflow as tf  # the graph-mode assertion is TensorFlow's own
+
+        if tf.executing_eagerly():
+            _raise_concrete(ids, in_range, message)
+        else:
+            # Ignored under XLA (which cannot raise); there the NaN from `in_range` reports it.
+            tf.debugging.Assert(tf.reduce_all(in_range), [message, "received ids", ids], summarize=8)
+        return
+    if backend == "jax":
+        import jax  # a tracer under jax.jit has no values to check
+
+        if isinstance(ids, jax.core.Tracer):
+            return
+    _raise_concrete(ids, in_range, message)
+
+
+def _raise_concrete(ids, in_range, message):
+    if not bool(ops.convert_to_numpy(ops.all(in_range))):
+        bad = ops.convert_to_numpy(ids)[~ops.convert_to_numpy(in_range)]
+        raise ValueError(f"{message}. Received out-of-range ids: {bad[:8].tolist()}")
+
+
+def _backend_name():
+    import keras
+
+    return keras.backend.backend()

@@ -1,0 +1,83 @@
+"""Numerically careful building blocks shared by the losses, each exact in the tails where the naive
+formula is not. Every line that exists for stability says so."""
+
+import math
+
+import keras
+from keras import ops
+
+# Per dtype: machine epsilon (spacing of floats just above 1) and the smallest normal number.
+_MACHINE_EPSILON = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23, "float64": 2.0**-52}
+_SMALLEST_NORMAL = {"float16": 2.0**-14, "bfloat16": 2.0**-126, "float32": 2.0**-126, "float64": 2.0**-1022}
+
+
+def _dtype_name(x):
+    return keras.backend.standardize_dtype(x.dtype)
+
+
+def clip_probability(p):
+    """Clip probabilities to [eps, 1 - eps] so log(p) and log(1 - p) stay finite.
+
+    eps is Keras' `epsilon()` (1e-7), raised to the dtype's machine epsilon where 1 - 1e-7 would round
+    to 1 (float16, bfloat16) and log(1 - p) would be -inf.
+    """
+    eps = max(keras.config.epsilon(), _MACHINE_EPSILON.get(_dtype_name(p), 0.0))
+    return ops.clip(p, eps, 1.0 - eps)
+
+
+def logit_crossentropy(targets, logits):
+    """-(t log sigmoid(x) + (1 - t) log sigmoid(-x)), elementwise, exact for any finite logit.
+
+    Written as max(x, 0) - x t + log1p(exp(-|x|)): exp never overflows, and log1p keeps the tail.
+    `-|x|` and `max(x, 0)` are selected with `where` rather than abs/relu so that the gradient at x = 0 is
+    sigmoid(0) - t; abs'(0) = 0 would silently drop half of it.
+    """
+    nonneg = logits >= 0
+    neg_abs = ops.where(nonneg, -logits, logits)
+    positive_part = ops.where(nonneg, logits, 0.0)
+    return positive_part - logits * targets + ops.log1p(ops.exp(neg_abs))
+
+
+def sigmoid_pair(logits):
+    """(sigmoid(x), sigmoid(-x)) from one exp, both to full relative precision.
+
+    sigmoid(-x) is not computed as 1 - sigmoid(x), which cancels to 0 once sigmoid(x) rounds to 1.
+    """
+    nonneg = logits >= 0
+    e = ops.exp(ops.where(nonneg, -logits, logits))  # exp(-|x|) <= 1: never overflows
+    near = 1.0 / (1.0 + e)  # sigmoid(|x|)
+    far = e * near  # sigmoid(-|x|)
+    return ops.where(nonneg, near, far), ops.where(nonneg, far, near)
+
+
+def one_minus_exp(log_p):
+    """1 - exp(a) for a <= 0: the probability of 'anything else' given a log-probability.
+
+    Near a = 0 (p near 1), 1 - exp(a) cancels; -expm1(a) does not (Maechler 2012 splits at -ln 2).
+    Both branches are finite for every finite a, so the unselected one cannot poison the gradient.
+    """
+    return ops.where(log_p > -math.log(2.0), -ops.expm1(log_p), 1.0 - ops.exp(log_p))
+
+
+def focal_modulation(u, gamma):
+    """u ** gamma for u in [0, 1], with a finite gradient everywhere.
+
+    d(u^g)/du = g u^(g-1) is infinite at u = 0 for g < 1 (and 0 * inf = NaN for g = 0), which is where
+    other focal losses produce NaN. gamma = 0 returns ones; small integer gammas use exact products;
+    otherwise u below the smallest normal number maps to 0 with zero gradient, which is the true
+    limit of the loss's gradient there (the cross-entropy factor vanishes with u).
+    """
+    if gamma == 0:
+        return ops.ones_like(u)
+    if float(gamma).is_integer() and gamma <= 4:
+        result = u
+        for _ in range(int(gamma) - 1):
+            result = result * u
+        return result
+    positive = u > _SMALLEST_NORMAL.get(_dtype_name(u), 0.0)
+    return ops.where(positive, ops.power(ops.where(positive, u, 1.0), gamma), 0.0)
+
+
+def normalize_probabilities(p):
+    """Rescale probabilities to sum to 1 over the last axis (Keras' convention for probability input)."""
+    return p / ops.sum(p, axis=-1, keepdims=True)
