@@ -110,9 +110,7 @@ def _to_json(value):
 
 
 def _invalid(argument, expected, value):
-    return ValueError(
-        f"Invalid value for argument `{argument}`. Expected {expected}. Received: {argument}={value!r}"
-    )
+    return ValueError(f"Invalid value for argument `{argument}`. Expected {expected}. Received: {argument}={value!r}")
 
 
 def _real(argument, value, expected):

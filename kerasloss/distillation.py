@@ -60,9 +60,7 @@ class KLDivergence(Loss):
 
     function = staticmethod(kl_divergence)
 
-    def __init__(
-        self, from_logits=False, *, reduction="sum_over_batch_size", name="kl_divergence", dtype=None
-    ):
+    def __init__(self, from_logits=False, *, reduction="sum_over_batch_size", name="kl_divergence", dtype=None):
         super().__init__(
             name=name, reduction=reduction, dtype=dtype, from_logits=check_bool("from_logits", from_logits)
         )
@@ -75,9 +73,7 @@ class DistillationLoss(Loss):
 
     function = staticmethod(distillation_loss)
 
-    def __init__(
-        self, temperature=4.0, *, reduction="sum_over_batch_size", name="distillation_loss", dtype=None
-    ):
+    def __init__(self, temperature=4.0, *, reduction="sum_over_batch_size", name="distillation_loss", dtype=None):
         super().__init__(
             name=name,
             reduction=reduction,

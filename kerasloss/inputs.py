@@ -17,7 +17,7 @@ def _shape(x):
 
 def _compatible(shape_a, shape_b):
     return len(shape_a) == len(shape_b) and all(
-        a is None or b is None or a == b for a, b in zip(shape_a, shape_b)
+        a is None or b is None or a == b for a, b in zip(shape_a, shape_b, strict=True)
     )
 
 

@@ -28,12 +28,8 @@ class UncertaintyWeighting(keras.layers.Layer):
 
     def __init__(self, likelihoods=("softmax", "gaussian"), **kwargs):
         super().__init__(**kwargs)
-        self.likelihoods = tuple(
-            check_choice("likelihoods", x, tuple(_LIKELIHOOD_SCALE)) for x in likelihoods
-        )
-        self.log_variances = self.add_weight(
-            shape=(len(self.likelihoods),), initializer="zeros", name="log_variances"
-        )
+        self.likelihoods = tuple(check_choice("likelihoods", x, tuple(_LIKELIHOOD_SCALE)) for x in likelihoods)
+        self.log_variances = self.add_weight(shape=(len(self.likelihoods),), initializer="zeros", name="log_variances")
         self.built = True
 
     @property

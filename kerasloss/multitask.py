@@ -24,9 +24,7 @@ from kerasloss.inputs import same_shape
 from kerasloss.layers import UncertaintyWeighting
 
 
-def multitask_terms(
-    y_true, y_pred, *, positive_weight=1.0, false_negative_weight=1.0, threshold=0.5, from_logits=True
-):
+def multitask_terms(y_true, y_pred, *, positive_weight=1.0, false_negative_weight=1.0, threshold=0.5, from_logits=True):
     """Per-sample, per-task terms of shape `(batch, 2)`: `[classification, regression]`.
 
     classification_i = cost-sensitive binary cross-entropy of the class score (see
@@ -38,8 +36,9 @@ def multitask_terms(
     y_true, y_pred = same_shape(y_true, y_pred, "multitask_loss")
     if y_pred.shape[-1] != 2:
         raise ValueError(
-            "multitask_loss: y_true and y_pred must have 2 entries on their last axis: [class label, "
-            f"regression target] and [class score, regression estimate]. Received: y_pred.shape={tuple(y_pred.shape)}"
+            "multitask_loss: y_true and y_pred must have 2 entries on their last axis: "
+            "[class label, regression target] and [class score, regression estimate]. "
+            f"Received: y_pred.shape={tuple(y_pred.shape)}"
         )
     labels, targets = y_true[..., 0], y_true[..., 1]
     classification = cost_sensitive_binary_crossentropy(
