@@ -6,8 +6,8 @@ import math
 import keras
 from keras import ops
 
-# Per dtype: machine epsilon (spacing of floats just above 1) and the smallest normal number.
-_MACHINE_EPSILON = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23, "float64": 2.0**-52}
+# Per dtype: the spacing of floats just below 1, and the smallest normal number.
+_SPACING_BELOW_ONE = {"float16": 2.0**-11, "bfloat16": 2.0**-8, "float32": 2.0**-24, "float64": 2.0**-53}
 _SMALLEST_NORMAL = {"float16": 2.0**-14, "bfloat16": 2.0**-126, "float32": 2.0**-126, "float64": 2.0**-1022}
 
 
@@ -16,13 +16,16 @@ def _dtype_name(x):
 
 
 def clip_probability(p):
-    """Clip probabilities to [eps, 1 - eps] so log(p) and log(1 - p) stay finite.
+    """Clip probabilities to [eps, 1 - eps'] so log(p), log(1 - p) and their gradients stay finite.
 
-    eps is Keras' `epsilon()` (1e-7), raised to the dtype's machine epsilon where 1 - 1e-7 would round
-    to 1 (float16, bfloat16) and log(1 - p) would be -inf.
+    Both are Keras' `epsilon()` (1e-7) in float32. In float16, eps rises to the smallest normal number
+    (2^-14), or 1/p would overflow in the gradient; eps' rises to the float spacing just below 1
+    (float16: 2^-11, bfloat16: 2^-8), or 1 - eps' would round to 1 and log(1 - p) would be -inf.
     """
-    eps = max(keras.config.epsilon(), _MACHINE_EPSILON.get(_dtype_name(p), 0.0))
-    return ops.clip(p, eps, 1.0 - eps)
+    dtype = _dtype_name(p)
+    lower = max(keras.config.epsilon(), _SMALLEST_NORMAL.get(dtype, 0.0))
+    upper = 1.0 - max(keras.config.epsilon(), _SPACING_BELOW_ONE.get(dtype, 0.0))
+    return ops.clip(p, lower, upper)
 
 
 def logit_crossentropy(targets, logits):

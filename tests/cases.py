@@ -1,0 +1,289 @@
+"""One entry per loss configuration that the shared battery (test_battery.py) runs.
+
+Each case says how to build the loss, how to draw data for it, its independent NumPy reference, the
+Keras built-in it must equal (where one exists), and the output activation a model needs for it.
+"""
+
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+
+import kerasloss
+from tests import reference as ref
+
+BATCH, WIDTH, CLASSES = 16, 3, 5
+
+
+@dataclass
+class Case:
+    id: str
+    cls: type
+    kwargs: dict
+    data: callable  # rng -> (y_true, y_pred), NumPy
+    reference: callable  # (y_true, y_pred) -> per-sample NumPy float64
+    builtin: callable = None  # () -> callable(y_true, y_pred, sample_weight=None) that must agree
+    activation: str = None  # output activation for a model trained with this loss
+    tags: set = field(default_factory=set)
+
+    def make(self, **extra):
+        return self.cls(**self.kwargs, **extra)
+
+    def __str__(self):
+        return self.id
+
+
+def regression_data(rng):
+    return rng.normal(size=(BATCH, WIDTH)).astype("float32"), rng.normal(size=(BATCH, WIDTH)).astype("float32")
+
+
+def binary_logits(rng):
+    return (rng.random((BATCH, WIDTH)) < 0.3).astype("float32"), (3 * rng.normal(size=(BATCH, WIDTH))).astype(
+        "float32"
+    )
+
+
+def binary_probs(rng):
+    y, x = binary_logits(rng)
+    return y, (1 / (1 + np.exp(-x))).astype("float32")
+
+
+def class_logits(rng):
+    return rng.integers(0, CLASSES, BATCH), (3 * rng.normal(size=(BATCH, CLASSES))).astype("float32")
+
+
+def class_probs(rng):
+    ids, x = class_logits(rng)
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return ids, (e / e.sum(-1, keepdims=True)).astype("float32")
+
+
+def onehot(make):
+    def data(rng):
+        ids, pred = make(rng)
+        return np.eye(CLASSES, dtype="float32")[ids], pred
+
+    return data
+
+
+def soft_targets(rng):
+    _, x = class_logits(rng)
+    _, p = class_probs(rng)
+    return p, x
+
+
+def teacher_student(rng):
+    return (3 * rng.normal(size=(BATCH, CLASSES))).astype("float32"), (3 * rng.normal(size=(BATCH, CLASSES))).astype(
+        "float32"
+    )
+
+
+def signed_labels(rng):
+    y, x = binary_logits(rng)
+    return 2 * y - 1, x
+
+
+def multitask_data(rng):
+    labels = (rng.random(BATCH) < 0.4).astype("float32")
+    return np.stack([labels, rng.normal(size=BATCH)], -1).astype("float32"), rng.normal(size=(BATCH, 2)).astype(
+        "float32"
+    )
+
+
+def multitask_reference(y, pred, cw=1.0, rw=0.5, fnw=3.0):
+    labels = y[:, 0]
+    ce = ref.cost_sensitive_bce(labels[:, None], pred[:, :1], True, 1.0, fnw, 0.5)
+    positive = labels == 1
+    reg = np.where(positive, (pred[:, 1] - y[:, 1]) ** 2, 0.0) * len(labels) / max(positive.sum(), 1)
+    return cw * ce + rw * reg
+
+
+def _keras_onehot(loss):
+    """A Keras categorical loss fed one-hot targets built from integer ids."""
+
+    def call(ids, pred, sample_weight=None):
+        return loss(np.eye(CLASSES, dtype="float32")[ids], pred, sample_weight=sample_weight)
+
+    return call
+
+
+ALPHA_LABELS = [0.25, 0.5, 0.75]
+ALPHA_CLASSES = [0.1, 0.2, 0.3, 0.2, 0.2]
+K = keras.losses
+
+CASES = [
+    Case("mse", kerasloss.MeanSquaredError, {}, regression_data, ref.mse, lambda: K.MeanSquaredError()),
+    Case("mae", kerasloss.MeanAbsoluteError, {}, regression_data, ref.mae, lambda: K.MeanAbsoluteError()),
+    Case(
+        "huber",
+        kerasloss.Huber,
+        {"delta": 0.5},
+        regression_data,
+        lambda y, p: ref.huber(y, p, 0.5),
+        lambda: K.Huber(delta=0.5),
+    ),
+    Case(
+        "bce-logits-smooth",
+        kerasloss.BinaryCrossentropy,
+        {"from_logits": True, "label_smoothing": 0.1},
+        binary_logits,
+        lambda y, p: ref.bce(y, p, True, 0.1),
+        lambda: K.BinaryCrossentropy(from_logits=True, label_smoothing=0.1),
+    ),
+    Case(
+        "bce-probs",
+        kerasloss.BinaryCrossentropy,
+        {},
+        binary_probs,
+        lambda y, p: ref.bce(y, p, False),
+        lambda: K.BinaryCrossentropy(),
+        activation="sigmoid",
+    ),
+    Case(
+        "cce-logits-smooth",
+        kerasloss.CategoricalCrossentropy,
+        {"from_logits": True, "label_smoothing": 0.1},
+        onehot(class_logits),
+        lambda y, p: ref.cce(y, p, True, 0.1),
+        lambda: K.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1),
+    ),
+    Case(
+        "cce-probs",
+        kerasloss.CategoricalCrossentropy,
+        {},
+        onehot(class_probs),
+        lambda y, p: ref.cce(y, p, False),
+        lambda: K.CategoricalCrossentropy(),
+        activation="softmax",
+    ),
+    Case(
+        "scce-logits",
+        kerasloss.SparseCategoricalCrossentropy,
+        {"from_logits": True},
+        class_logits,
+        lambda y, p: ref.scce(y, p, True),
+        lambda: K.SparseCategoricalCrossentropy(from_logits=True),
+        tags={"sparse"},
+    ),
+    Case(
+        "scce-logits-smooth",
+        kerasloss.SparseCategoricalCrossentropy,
+        {"from_logits": True, "label_smoothing": 0.2},
+        class_logits,
+        lambda y, p: ref.scce(y, p, True, 0.2),
+        lambda: _keras_onehot(K.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2)),
+        tags={"sparse"},
+    ),
+    Case(
+        "scce-probs-smooth",
+        kerasloss.SparseCategoricalCrossentropy,
+        {"label_smoothing": 0.1},
+        class_probs,
+        lambda y, p: ref.scce(y, p, False, 0.1),
+        activation="softmax",
+        tags={"sparse"},
+    ),
+    Case(
+        "focal-logits",
+        kerasloss.FocalLoss,
+        {"from_logits": True},
+        binary_logits,
+        lambda y, p: ref.binary_focal(y, p, 2.0, 0.25, True),
+        lambda: K.BinaryFocalCrossentropy(apply_class_balancing=True, alpha=0.25, gamma=2.0, from_logits=True),
+    ),
+    Case(
+        "focal-probs-vector-alpha-smooth",
+        kerasloss.FocalLoss,
+        {"gamma": 0.5, "alpha": ALPHA_LABELS, "label_smoothing": 0.1},
+        binary_probs,
+        lambda y, p: ref.binary_focal(y, p, 0.5, ALPHA_LABELS, False, 0.1),
+        activation="sigmoid",
+    ),
+    Case(
+        "focal-probs-no-alpha",
+        kerasloss.FocalLoss,
+        {"gamma": 3.0, "alpha": None},
+        binary_probs,
+        lambda y, p: ref.binary_focal(y, p, 3.0, None, False),
+        lambda: K.BinaryFocalCrossentropy(gamma=3.0),
+        activation="sigmoid",
+    ),
+    Case(
+        "categorical-focal-logits-vector-alpha",
+        kerasloss.CategoricalFocalLoss,
+        {"from_logits": True, "alpha": ALPHA_CLASSES},
+        onehot(class_logits),
+        lambda y, p: ref.categorical_focal(y, p, 2.0, ALPHA_CLASSES, True),
+    ),
+    Case(
+        "categorical-focal-probs-smooth",
+        kerasloss.CategoricalFocalLoss,
+        {"gamma": 1.5, "alpha": 0.25, "label_smoothing": 0.1},
+        onehot(class_probs),
+        lambda y, p: ref.categorical_focal(y, p, 1.5, 0.25, False, 0.1),
+        lambda: K.CategoricalFocalCrossentropy(alpha=0.25, gamma=1.5, label_smoothing=0.1),
+        activation="softmax",
+    ),
+    Case(
+        "sparse-focal-logits-vector-alpha",
+        kerasloss.SparseCategoricalFocalLoss,
+        {"from_logits": True, "gamma": 2.5, "alpha": ALPHA_CLASSES},
+        class_logits,
+        lambda y, p: ref.sparse_focal(y, p, 2.5, ALPHA_CLASSES, True),
+        tags={"sparse"},
+    ),
+    Case(
+        "sparse-focal-probs",
+        kerasloss.SparseCategoricalFocalLoss,
+        {"gamma": 2.0, "alpha": 0.25},
+        class_probs,
+        lambda y, p: ref.sparse_focal(y, p, 2.0, 0.25, False),
+        lambda: _keras_onehot(K.CategoricalFocalCrossentropy(alpha=0.25, gamma=2.0)),
+        activation="softmax",
+        tags={"sparse"},
+    ),
+    Case("hinge-01", kerasloss.Hinge, {}, binary_logits, ref.hinge, lambda: K.Hinge()),
+    Case("hinge-signed", kerasloss.Hinge, {}, signed_labels, ref.hinge, lambda: K.Hinge()),
+    Case(
+        "kld-probs",
+        kerasloss.KLDivergence,
+        {},
+        lambda rng: (class_probs(rng)[1], class_probs(rng)[1]),
+        lambda y, p: ref.kl(y, p),
+        lambda: K.KLDivergence(),
+        activation="softmax",
+    ),
+    Case("kld-logits", kerasloss.KLDivergence, {"from_logits": True}, soft_targets, lambda y, p: ref.kl(y, p, True)),
+    Case(
+        "distillation",
+        kerasloss.DistillationLoss,
+        {"temperature": 3.0},
+        teacher_student,
+        lambda y, p: ref.distillation(y, p, 3.0),
+    ),
+    Case(
+        "cost-sensitive-logits",
+        kerasloss.CostSensitiveBinaryCrossentropy,
+        {"positive_weight": 2.0, "false_negative_weight": 3.0, "from_logits": True},
+        binary_logits,
+        lambda y, p: ref.cost_sensitive_bce(y, p, True, 2.0, 3.0, 0.5),
+    ),
+    Case(
+        "cost-sensitive-probs",
+        kerasloss.CostSensitiveBinaryCrossentropy,
+        {"false_negative_weight": 4.0, "threshold": 0.3},
+        binary_probs,
+        lambda y, p: ref.cost_sensitive_bce(y, p, False, 1.0, 4.0, 0.3),
+        activation="sigmoid",
+    ),
+    Case(
+        "multitask",
+        kerasloss.MultiTaskLoss,
+        {"regression_weight": 0.5, "false_negative_weight": 3.0},
+        multitask_data,
+        multitask_reference,
+        tags={"batch-coupled"},
+    ),
+]
+
+BY_ID = {case.id: case for case in CASES}
