@@ -24,7 +24,7 @@ def value_and_grad(fn, x):
         with tf.GradientTape() as tape:
             tape.watch(x)
             value = fn(x)
-        return numpy(value), numpy(tape.gradient(value, x))
+        return numpy(value), numpy(tape.gradient(value, x, unconnected_gradients=tf.UnconnectedGradients.ZERO))
     if BACKEND == "jax":
         import jax
 
