@@ -38,9 +38,7 @@ def regression_data(rng):
 
 
 def binary_logits(rng):
-    return (rng.random((BATCH, WIDTH)) < 0.3).astype("float32"), (3 * rng.normal(size=(BATCH, WIDTH))).astype(
-        "float32"
-    )
+    return (rng.random((BATCH, WIDTH)) < 0.3).astype("float32"), (3 * rng.normal(size=(BATCH, WIDTH))).astype("float32")
 
 
 def binary_probs(rng):

@@ -33,7 +33,7 @@ def test_kl_with_zero_target_entries_is_finite_with_finite_gradient():
 
 
 @pytest.mark.parametrize("temperature", [1.0, 2.0, 8.0])
-def test_distillation_gradient_is_T_times_softened_difference(temperature):
+def test_distillation_gradient_is_temperature_times_softened_difference(temperature):
     teacher, student = _logits(2), _logits(3)
     loss = kerasloss.DistillationLoss(temperature=temperature, reduction="sum")
     g = grad(lambda s: loss(teacher, s), student)

@@ -125,7 +125,8 @@ def test_categorical_and_sparse_extremes_finite(gamma):
 
 def test_confident_correct_logits_are_exact_in_the_tail():
     """At logit 40 the true-class term is exp(-40)^2 * exp(-40): naive 1 - sigmoid(40) gives exactly 0."""
-    got = numpy(kerasloss.FocalLoss(alpha=None, from_logits=True, reduction=None)(np.ones((1, 1)), np.full((1, 1), 40.0)))
+    loss = kerasloss.FocalLoss(alpha=None, from_logits=True, reduction=None)
+    got = numpy(loss(np.ones((1, 1)), np.full((1, 1), 40.0)))
     assert got[0] == pytest.approx(np.exp(-40.0) ** 3, rel=1e-5)
 
 

@@ -1,0 +1,84 @@
+"""Every loss inside real models: saved to `.keras` and reloaded in a fresh process without
+`custom_objects` (safe_mode=True) where it keeps training, and trained under mixed precision."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+from tests.backend import numpy
+from tests.cases import CASES
+
+FEATURES = 4
+
+
+def _model(case, y_pred):
+    layers = [keras.Input((FEATURES,)), keras.layers.Dense(8, activation="relu")]
+    layers.append(keras.layers.Dense(y_pred.shape[-1], activation=case.activation))
+    return keras.Sequential(layers)
+
+
+def _data(case, seed=0):
+    y_true, y_pred = case.data(np.random.default_rng(seed))
+    x = np.random.default_rng(seed + 1).normal(size=(len(y_pred), FEATURES)).astype("float32")
+    return x, y_true, y_pred
+
+
+@pytest.mark.slow
+def test_every_loss_survives_save_and_load_in_a_fresh_process(tmp_path):
+    manifest = {}
+    for case in CASES:
+        x, y_true, y_pred = _data(case)
+        keras.utils.set_random_seed(0)
+        model = _model(case, y_pred)
+        model.compile(optimizer="adam", loss=case.make(name=f"loss_{case.id}".replace("-", "_")))
+        model.fit(x, y_true, epochs=1, verbose=0)
+        model.save(tmp_path / f"{case.id}.keras")
+        np.save(tmp_path / f"{case.id}-x.npy", x)
+        np.save(tmp_path / f"{case.id}-y.npy", y_true)
+        manifest[case.id] = {
+            "class": case.cls.__name__,
+            "config": model.loss.get_config(),
+            "loss": float(numpy(model.evaluate(x, y_true, verbose=0))),
+        }
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    script = textwrap.dedent(
+        f"""
+        import json, keras, numpy as np
+        import kerasloss
+        d = {str(tmp_path)!r}
+        manifest = json.load(open(d + "/manifest.json"))
+        for case_id, expected in manifest.items():
+            model = keras.models.load_model(d + f"/{{case_id}}.keras", safe_mode=True)
+            assert type(model.loss).__name__ == expected["class"], (case_id, model.loss)
+            assert model.loss.get_config() == expected["config"], (case_id, model.loss.get_config())
+            x, y = np.load(d + f"/{{case_id}}-x.npy"), np.load(d + f"/{{case_id}}-y.npy")
+            before = model.evaluate(x, y, verbose=0)
+            np.testing.assert_allclose(before, expected["loss"], rtol=1e-5)
+            after = model.fit(x, y, epochs=3, verbose=0).history["loss"][-1]
+            assert np.isfinite(after), case_id
+            print("OK", case_id)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    reloaded = {line.split()[1] for line in result.stdout.splitlines() if line.startswith("OK ")}
+    assert reloaded == set(manifest), result.stderr[-4000:]
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_every_loss_trains_finite_under_mixed_precision(policy):
+    keras.mixed_precision.set_global_policy(policy)
+    for case in CASES:
+        x, y_true, y_pred = _data(case, seed=3)
+        keras.utils.set_random_seed(0)
+        model = _model(case, y_pred)
+        assert model.layers[-1].compute_dtype == policy.split("_")[1]
+        model.compile(optimizer="adam", loss=case.make())
+        losses = model.fit(x, y_true, epochs=2, batch_size=8, verbose=0).history["loss"]
+        assert np.all(np.isfinite(losses)), (case.id, losses)
+        gradients_ok = np.all([np.all(np.isfinite(numpy(w))) for w in model.trainable_weights])
+        assert gradients_ok, case.id
