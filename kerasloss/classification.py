@@ -76,9 +76,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, *, from_logits=False, label_
     """Categorical cross-entropy against integer class ids, label smoothing in closed form.
 
     Formula, with K classes, logits x (log-probabilities when from_logits=False) and id y:
-        loss = logsumexp(x) - (1 - s) x_y - (s / K) sum_k x_k
-    which is `-sum(t log softmax(x))` for the smoothed one-hot target `t`, without building it:
-    memory stays one (batch, K) input, never a second (batch, K) target.
+        loss = logsumexp(x) - (1 - s) x_y - (s / K) sum_k x_k  =  ce + s (x_y - mean_k x_k)
+    where ce = logsumexp(x) - x_y is the unsmoothed loss. This is `-sum(t log softmax(x))` for the
+    smoothed one-hot target `t`, without building it: memory stays one (batch, K) input.
 
     Out-of-range ids raise (eagerly and in `tf.function`) or give NaN under XLA; see `kerasloss.inputs`.
 
@@ -87,17 +87,29 @@ def sparse_categorical_crossentropy(y_true, y_pred, *, from_logits=False, label_
         label_smoothing: s in [0, 1). Defaults to 0.
     """
     label_smoothing = check_label_smoothing(label_smoothing)
-    ids = sparse_ids(y_true, y_pred, "sparse_categorical_crossentropy")
-    # Probabilities enter as clipped log-probabilities; softmax(log p) renormalizes them (Keras' rule).
-    scores = y_pred if from_logits else ops.log(clip_probability(y_pred))
-    num_classes = ops.shape(scores)[-1]
-    in_range = valid_class_ids(ids, num_classes, "sparse_categorical_crossentropy")
-    true_score = gather_class(scores, ops.where(in_range, ids, 0))
-    loss = ops.logsumexp(scores, axis=-1) - (1.0 - label_smoothing) * true_score
+    ce, scores, ids, in_range = sparse_crossentropy_parts(
+        y_true, y_pred, from_logits, "sparse_categorical_crossentropy"
+    )
+    loss = ce
     if label_smoothing:
-        mean_score = ops.mean(scores, axis=-1)
-        loss = loss - label_smoothing * mean_score
+        loss = ce + label_smoothing * (gather_class(scores, ids) - ops.mean(scores, axis=-1))
     return ops.where(in_range, loss, math.nan)
+
+
+def sparse_crossentropy_parts(y_true, y_pred, from_logits, loss_name):
+    """The unsmoothed sparse cross-entropy and what its variants need: (ce, scores, safe ids, in_range).
+
+    `scores` are the logits, or the clipped log-probabilities (softmax(log p) renormalizes them, Keras'
+    rule). ce comes from the backend's fused kernel (`keras.ops.sparse_categorical_crossentropy`:
+    TensorFlow's and PyTorch's never build a one-hot tensor). Ids out of range are replaced by 0 so the
+    kernel cannot fail or clamp; `in_range` marks them for NaN.
+    """
+    ids = sparse_ids(y_true, y_pred, loss_name)
+    scores = y_pred if from_logits else ops.log(clip_probability(y_pred))
+    in_range = valid_class_ids(ids, ops.shape(scores)[-1], loss_name)
+    ids = ops.where(in_range, ids, 0)
+    ce = ops.sparse_categorical_crossentropy(ids, scores, from_logits=True)
+    return ce, scores, ids, in_range
 
 
 def gather_class(values, ids):

@@ -22,8 +22,8 @@ from kerasloss.base import (
     check_non_negative,
     register,
 )
-from kerasloss.classification import gather_class, log_probabilities
-from kerasloss.inputs import check_last_axis, same_shape, sparse_ids, valid_class_ids
+from kerasloss.classification import log_probabilities, sparse_crossentropy_parts
+from kerasloss.inputs import check_last_axis, same_shape
 from kerasloss.numerics import (
     clip_probability,
     focal_modulation,
@@ -63,21 +63,54 @@ def binary_focal_loss(y_true, y_pred, *, gamma=2.0, alpha=0.25, from_logits=Fals
     alpha = check_alpha(alpha)
     label_smoothing = check_label_smoothing(label_smoothing)
     y_true, y_pred = same_shape(y_true, y_pred, "binary_focal_loss")
-    targets = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    targets = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing if label_smoothing else y_true
+    weights = None
+    if alpha is not None:
+        alpha = _alpha_tensor(alpha, y_pred, "binary_focal_loss")
+        weights = alpha * y_true + (1.0 - alpha) * (1.0 - y_true)
     if from_logits:
-        ce = logit_crossentropy(targets, y_pred)
-        p, one_minus_p = sigmoid_pair(y_pred)  # 1 - p without cancellation
+        loss = _focal_from_logits(y_pred, targets, weights, gamma)
     else:
         p = clip_probability(y_pred)
         one_minus_p = 1.0 - p
         ce = -(targets * ops.log(p) + (1.0 - targets) * ops.log(one_minus_p))
-    # A sum of two non-negative terms: no cancellation for any target.
-    one_minus_pt = targets * one_minus_p + (1.0 - targets) * p
-    loss = focal_modulation(one_minus_pt, gamma) * ce
-    if alpha is not None:
-        alpha = _alpha_tensor(alpha, y_pred, "binary_focal_loss")
-        loss = (alpha * y_true + (1.0 - alpha) * (1.0 - y_true)) * loss
+        # A sum of two non-negative terms: no cancellation for any target.
+        loss = focal_modulation(targets * one_minus_p + (1.0 - targets) * p, gamma) * ce
+        loss = loss if weights is None else weights * loss
     return ops.mean(loss, axis=-1)
+
+
+def _focal_from_logits(logits, targets, weights, gamma):
+    """Elementwise w (1 - p_t)^gamma ce from logits, with its gradient in closed form.
+
+    With p = sigmoid(x), q = sigmoid(-x), u = 1 - p_t = t q + (1 - t) p and m = u^gamma:
+        d/dx [w m ce] = w m ((1 - t) p - t q + gamma (1 - 2t) ce p q / u)
+    The closed form is exact where autodiff through u^gamma is not (0 * inf at u = 0 for gamma < 1),
+    and it is one short expression instead of the derivative of every select and power above.
+    """
+
+    @ops.custom_gradient
+    def focal(x):
+        ce = logit_crossentropy(targets, x)
+        p, q = sigmoid_pair(x)  # q = 1 - p without cancellation
+        u = targets * q + (1.0 - targets) * p  # two non-negative terms: no cancellation
+        m = focal_modulation(u, gamma)
+        loss = m * ce if weights is None else weights * m * ce
+
+        def grad(*args, upstream=None):
+            upstream = args[0] if upstream is None else upstream
+            slope = (1.0 - targets) * p - targets * q  # p - t, exact in both tails
+            if gamma:
+                # p q / u is p (t = 1) or q (t = 0) for hard labels; where u underflows, m = 0 anyway.
+                positive = u > 0
+                ratio = ops.where(positive, p * q / ops.where(positive, u, 1.0), 0.0)
+                slope = slope + gamma * (1.0 - 2.0 * targets) * ratio * ce
+            slope = m * slope if weights is None else weights * m * slope
+            return upstream * slope
+
+        return loss, grad
+
+    return focal(logits)
 
 
 def categorical_focal_loss(y_true, y_pred, *, gamma=2.0, alpha=None, from_logits=False, label_smoothing=0.0):
@@ -128,16 +161,13 @@ def sparse_categorical_focal_loss(y_true, y_pred, *, gamma=2.0, alpha=None, from
     """
     gamma = check_non_negative("gamma", gamma)
     alpha = check_alpha(alpha)
-    ids = sparse_ids(y_true, y_pred, "sparse_categorical_focal_loss")
-    scores = y_pred if from_logits else ops.log(clip_probability(y_pred))
-    in_range = valid_class_ids(ids, ops.shape(scores)[-1], "sparse_categorical_focal_loss")
-    safe_ids = ops.where(in_range, ids, 0)
-    log_p = gather_class(scores, safe_ids) - ops.logsumexp(scores, axis=-1)
-    loss = -focal_modulation(one_minus_exp(log_p), gamma) * log_p
+    name = "sparse_categorical_focal_loss"
+    ce, _, ids, in_range = sparse_crossentropy_parts(y_true, y_pred, from_logits, name)
+    # Everything after the fused cross-entropy is per row: log p_y = -ce.
+    loss = focal_modulation(one_minus_exp(-ce), gamma) * ce
     if alpha is not None:
-        alpha_tensor = _alpha_tensor(alpha, y_pred, "sparse_categorical_focal_loss")
-        per_class = isinstance(alpha, tuple)
-        loss = (ops.take(alpha_tensor, safe_ids) if per_class else alpha_tensor) * loss
+        alpha_tensor = _alpha_tensor(alpha, y_pred, name)
+        loss = (ops.take(alpha_tensor, ids) if isinstance(alpha, tuple) else alpha_tensor) * loss
     return ops.where(in_range, loss, math.nan)
 
 

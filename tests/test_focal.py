@@ -6,7 +6,7 @@ import pytest
 
 import kerasloss
 from tests import reference as ref
-from tests.backend import numpy, value_and_grad
+from tests.backend import grad, numpy, value_and_grad
 
 GAMMAS = [0.0, 0.5, 2.0, 5.0]
 
@@ -93,6 +93,25 @@ def test_sparse_equals_categorical_on_one_hot():
         np.testing.assert_allclose(
             numpy(sparse(ids, logits)), numpy(dense(ref.one_hot(ids, 5), logits)), rtol=1e-5, atol=1e-7
         )
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 1.0, 2.0, 2.5])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_logit_gradient_matches_float64_finite_differences(gamma, smoothing):
+    """The closed-form gradient against central differences of the NumPy reference."""
+    y, x = _binary_data(9, shape=(6, 3))
+    alpha = [0.2, 0.5, 0.8]
+    loss = kerasloss.FocalLoss(gamma, alpha, from_logits=True, label_smoothing=smoothing, reduction="sum")
+    got = grad(lambda z: loss(y, z), x)
+
+    def elementwise(z):  # each logit's own term of the sum (the loss averages over 3 labels)
+        column_alpha = np.array(alpha)[:, None]
+        return ref.binary_focal(y[..., None], z[..., None], gamma, column_alpha, True, smoothing) / 3
+
+    h = 1e-5
+    x64 = x.astype(np.float64)
+    numeric = (elementwise(x64 + h) - elementwise(x64 - h)) / (2 * h)
+    np.testing.assert_allclose(got, numeric, rtol=2e-4, atol=1e-7)
 
 
 @pytest.mark.parametrize("gamma", GAMMAS)
