@@ -1,6 +1,5 @@
 """Timing and peak-memory helpers: forward + backward of a loss, median over repeats, in one process."""
 
-import resource
 import statistics
 import time
 
@@ -20,7 +19,7 @@ def forward_backward(loss, y_true, logits, jit_compile):
     return lambda: step(y_true, logits)
 
 
-def median_seconds(run, repeats=20, warmup=3):
+def median_seconds(run, repeats, warmup=2):
     for _ in range(warmup):
         _block(run())
     samples = []
@@ -31,11 +30,16 @@ def median_seconds(run, repeats=20, warmup=3):
     return statistics.median(samples)
 
 
+def peak_bytes(run):
+    """Peak bytes held by TensorFlow's CPU allocator during one (already compiled) run, above what
+    was held before it: the step's own temporaries and outputs, not its inputs."""
+    _block(run())  # compile outside the measurement
+    tf.config.experimental.reset_memory_stats("CPU:0")
+    before = tf.config.experimental.get_memory_info("CPU:0")["current"]
+    _block(run())
+    return tf.config.experimental.get_memory_info("CPU:0")["peak"] - before
+
+
 def _block(result):
-    """Wait for the values: take them to the host."""
-    return [t.numpy() for t in tf.nest.flatten(result)]
-
-
-def peak_rss_bytes():
-    """The process's peak resident memory so far (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """Wait for the values: take a scalar of each result to the host."""
+    return [tf.reduce_sum(t).numpy() for t in tf.nest.flatten(result)]

@@ -87,27 +87,63 @@ def sparse_categorical_crossentropy(y_true, y_pred, *, from_logits=False, label_
         label_smoothing: s in [0, 1). Defaults to 0.
     """
     label_smoothing = check_label_smoothing(label_smoothing)
-    ce, scores, ids, in_range = sparse_crossentropy_parts(
-        y_true, y_pred, from_logits, "sparse_categorical_crossentropy"
-    )
-    loss = ce
-    if label_smoothing:
-        loss = ce + label_smoothing * (gather_class(scores, ids) - ops.mean(scores, axis=-1))
-    return ops.where(in_range, loss, math.nan)
+    name = "sparse_categorical_crossentropy"
+    if not label_smoothing:
+        ce, _, _, in_range = sparse_crossentropy_parts(y_true, y_pred, from_logits, name)
+        return ops.where(in_range, ce, math.nan)
+    scores, ids, in_range = sparse_scores(y_true, y_pred, from_logits, name)
+    return ops.where(in_range, _smoothed_sparse_crossentropy(scores, ids, label_smoothing), math.nan)
+
+
+def _smoothed_sparse_crossentropy(scores, ids, label_smoothing):
+    """logsumexp(x) - (1 - s) x_y - s mean(x), with its gradient in closed form.
+
+    d/dx = softmax(x) - s / K - (1 - s) [k = y]: the softmax minus a constant, then one scatter of a
+    correction per row at its class. Autodiff would instead materialize three (batch, K) gradients
+    (of the logsumexp, the gather and the mean) and add them.
+    """
+    num_classes = ops.shape(scores)[-1]
+    leading_shape = ops.shape(ids)
+    # Work on (rows, K): sequence outputs (batch, time, K) flatten into rows and come back at the end.
+    scores, ids = ops.reshape(scores, (-1, num_classes)), ops.reshape(ids, (-1,))
+    num_classes = ops.cast(num_classes, scores.dtype)
+
+    @ops.custom_gradient
+    def smoothed(x):
+        lse = ops.logsumexp(x, axis=-1)
+        loss = lse - (1.0 - label_smoothing) * gather_class(x, ids) - label_smoothing * ops.mean(x, axis=-1)
+
+        def grad(*args, upstream=None):
+            upstream = args[0] if upstream is None else upstream
+            softmax = ops.exp(x - ops.expand_dims(lse, -1))
+            g = (softmax - label_smoothing / num_classes) * ops.expand_dims(upstream, -1)
+            at_class = gather_class(g, ids) - (1.0 - label_smoothing) * upstream
+            return scatter_at_class(g, ids, at_class)
+
+        return loss, grad
+
+    return ops.reshape(smoothed(scores), leading_shape)
+
+
+def sparse_scores(y_true, y_pred, from_logits, loss_name):
+    """Validated inputs of a sparse loss: (scores, safe ids, in_range).
+
+    `scores` are the logits, or the clipped log-probabilities (softmax(log p) renormalizes them, Keras'
+    rule). Ids out of range are replaced by 0 so no kernel can fail or clamp; `in_range` marks them.
+    """
+    ids = sparse_ids(y_true, y_pred, loss_name)
+    scores = y_pred if from_logits else ops.log(clip_probability(y_pred))
+    in_range = valid_class_ids(ids, ops.shape(scores)[-1], loss_name)
+    return scores, ops.where(in_range, ids, 0), in_range
 
 
 def sparse_crossentropy_parts(y_true, y_pred, from_logits, loss_name):
     """The unsmoothed sparse cross-entropy and what its variants need: (ce, scores, safe ids, in_range).
 
-    `scores` are the logits, or the clipped log-probabilities (softmax(log p) renormalizes them, Keras'
-    rule). ce comes from the backend's fused kernel (`keras.ops.sparse_categorical_crossentropy`:
-    TensorFlow's and PyTorch's never build a one-hot tensor). Ids out of range are replaced by 0 so the
-    kernel cannot fail or clamp; `in_range` marks them for NaN.
+    ce comes from the backend's fused kernel (`keras.ops.sparse_categorical_crossentropy`; TensorFlow's
+    and PyTorch's never build a one-hot tensor).
     """
-    ids = sparse_ids(y_true, y_pred, loss_name)
-    scores = y_pred if from_logits else ops.log(clip_probability(y_pred))
-    in_range = valid_class_ids(ids, ops.shape(scores)[-1], loss_name)
-    ids = ops.where(in_range, ids, 0)
+    scores, ids, in_range = sparse_scores(y_true, y_pred, from_logits, loss_name)
     ce = ops.sparse_categorical_crossentropy(ids, scores, from_logits=True)
     return ce, scores, ids, in_range
 
@@ -115,6 +151,12 @@ def sparse_crossentropy_parts(y_true, y_pred, from_logits, loss_name):
 def gather_class(values, ids):
     """values[..., ids]: each row's entry for its class, by index (no one-hot)."""
     return ops.squeeze(ops.take_along_axis(values, ops.expand_dims(ids, -1), axis=-1), axis=-1)
+
+
+def scatter_at_class(values, ids, updates):
+    """values with values[i, ids[i]] replaced by updates[i], for (batch, K) values."""
+    rows = ops.arange(ops.shape(ids)[0], dtype=ids.dtype)
+    return ops.scatter_update(values, ops.stack([rows, ids], axis=-1), updates)
 
 
 def hinge(y_true, y_pred):

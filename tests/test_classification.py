@@ -86,6 +86,35 @@ def test_sparse_smoothing_equals_dense_smoothing():
     np.testing.assert_allclose(numpy(sparse(ids, logits)), numpy(dense(ref.one_hot(ids, 7), logits)), rtol=1e-5)
 
 
+def test_sparse_smoothing_gradient_equals_dense_autodiff():
+    """The closed-form gradient of the smoothed sparse loss against autodiff of the one-hot form."""
+    rng = np.random.default_rng(8)
+    logits, ids = (4 * rng.normal(size=(12, 6))).astype("float32"), rng.integers(0, 6, 12)
+    weights = rng.random(12).astype("float32")
+    sparse = kerasloss.SparseCategoricalCrossentropy(from_logits=True, label_smoothing=0.2)
+    dense = kerasloss.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2)
+    onehot = ref.one_hot(ids, 6).astype("float32")
+    g_sparse = grad(lambda x: sparse(ids, x, sample_weight=weights), logits)
+    g_dense = grad(lambda x: dense(onehot, x, sample_weight=weights), logits)
+    np.testing.assert_allclose(g_sparse, g_dense, atol=1e-6)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_sparse_losses_accept_sequence_outputs(smoothing):
+    """(batch, time, classes) logits with (batch, time) ids, as a sequence model produces."""
+    rng = np.random.default_rng(9)
+    logits, ids = rng.normal(size=(3, 5, 4)).astype("float32"), rng.integers(0, 4, (3, 5))
+    onehot = ref.one_hot(ids, 4).astype("float32")
+    sparse = kerasloss.SparseCategoricalCrossentropy(from_logits=True, label_smoothing=smoothing, reduction=None)
+    dense = kerasloss.CategoricalCrossentropy(from_logits=True, label_smoothing=smoothing, reduction=None)
+    np.testing.assert_allclose(numpy(sparse(ids, logits)), numpy(dense(onehot, logits)), rtol=1e-5)
+    g_sparse = grad(lambda x: keras.ops.sum(sparse(ids, x)), logits)
+    np.testing.assert_allclose(g_sparse, grad(lambda x: keras.ops.sum(dense(onehot, x)), logits), atol=1e-6)
+    focal = kerasloss.SparseCategoricalFocalLoss(from_logits=True, reduction=None)
+    dense_focal = kerasloss.CategoricalFocalLoss(from_logits=True, reduction=None)
+    np.testing.assert_allclose(numpy(focal(ids, logits)), numpy(dense_focal(onehot, logits)), rtol=1e-5)
+
+
 def test_sparse_accepts_trailing_unit_axis_labels():
     loss = kerasloss.SparseCategoricalCrossentropy(from_logits=True, reduction=None)
     logits = np.random.default_rng(4).normal(size=(5, 3)).astype("float32")

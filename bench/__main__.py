@@ -1,0 +1,129 @@
+"""`make bench`: kerasloss against the Keras built-ins, forward + backward, same process, same data.
+
+Writes bench/results.md (quoted in the README) and bench/results.json. Run: `python -m bench`.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import kerasloss
+from bench.timing import forward_backward, median_seconds, peak_bytes
+
+HERE = pathlib.Path(__file__).parent
+MODES = {"tf.function": False, "jit_compile=True": True}
+
+
+def focal_suite(repeats):
+    """FocalLoss on 1,000,000 logits vs BinaryFocalCrossentropy(apply_class_balancing=True)."""
+    rng = np.random.default_rng(0)
+    logits = tf.constant(3 * rng.standard_normal((1000, 1000), dtype=np.float32))
+    labels = tf.constant((rng.random((1000, 1000)) < 0.1).astype(np.float32))
+    ours = kerasloss.FocalLoss(gamma=2.0, alpha=0.25, from_logits=True)
+    theirs = keras.losses.BinaryFocalCrossentropy(apply_class_balancing=True, alpha=0.25, gamma=2.0, from_logits=True)
+    rows = []
+    for mode, jit in MODES.items():
+        t_ours = median_seconds(forward_backward(ours, labels, logits, jit), repeats)
+        t_theirs = median_seconds(forward_backward(theirs, labels, logits, jit), repeats)
+        rows.append(
+            {
+                "benchmark": "FocalLoss, 1,000,000 logits",
+                "baseline": "keras BinaryFocalCrossentropy(apply_class_balancing=True)",
+                "mode": mode,
+                "ours_ms": 1e3 * t_ours,
+                "baseline_ms": 1e3 * t_theirs,
+                "ratio": t_ours / t_theirs,
+                "target": 1.0,
+            }
+        )
+    return rows
+
+
+def sparse_suite(repeats, batch=65536, classes=1000):
+    """Sparse focal and smoothed sparse CE on (65536, 1000) logits vs Keras' SparseCategoricalCrossentropy;
+    peak memory beside Keras' one-hot route to smoothing (CategoricalCrossentropy on one_hot(y))."""
+    rng = np.random.default_rng(1)
+    logits = tf.constant(rng.standard_normal((batch, classes), dtype=np.float32))
+    ids = tf.constant(rng.integers(0, classes, batch).astype(np.int32))
+    one_hot_ids = lambda loss: lambda y, x: loss(tf.one_hot(y, classes), x)  # noqa: E731
+    baseline = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    candidates = {
+        "SparseCategoricalFocalLoss(gamma=2)": kerasloss.SparseCategoricalFocalLoss(gamma=2.0, from_logits=True),
+        "SparseCategoricalCrossentropy(label_smoothing=0.1)": kerasloss.SparseCategoricalCrossentropy(
+            from_logits=True, label_smoothing=0.1
+        ),
+        "keras CategoricalCrossentropy(label_smoothing=0.1) on one_hot(y)": one_hot_ids(
+            keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)
+        ),
+    }
+    block = batch * classes * 4  # bytes of one (batch, classes) float32 tensor
+    rows = []
+    for mode, jit in MODES.items():
+        base_run = forward_backward(baseline, ids, logits, jit)
+        t_base = median_seconds(base_run, repeats)
+        m_base = peak_bytes(base_run)
+        for name, loss in candidates.items():
+            run = forward_backward(loss, ids, logits, jit)
+            t = median_seconds(run, repeats)
+            rows.append(
+                {
+                    "benchmark": f"{name}, {batch:,} x {classes:,} logits",
+                    "baseline": "keras SparseCategoricalCrossentropy",
+                    "mode": mode,
+                    "ours_ms": 1e3 * t,
+                    "baseline_ms": 1e3 * t_base,
+                    "ratio": t / t_base,
+                    "target": None if name.startswith("keras") else 1.2,
+                    "peak_blocks": peak_bytes(run) / block,
+                    "baseline_peak_blocks": m_base / block,
+                }
+            )
+    return rows
+
+
+def write(rows, quick):
+    (HERE / "results.json").write_text(json.dumps(rows, indent=2) + "\n")
+    lines = [
+        "# Benchmark results",
+        "",
+        f"`python -m bench{' --quick' if quick else ''}` on {platform.machine()}, {os.cpu_count()} CPU cores, "
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}. Forward + backward (gradient with respect to "
+        "the logits), median of repeated runs, each pair measured in the same process on the same data. "
+        "Peak memory is the step's own allocations above its inputs, in units of one (batch, classes) "
+        "float32 tensor.",
+        "",
+        "| benchmark | mode | kerasloss | Keras baseline | ratio | target | peak memory (ours / baseline) |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        target = "—" if r["target"] is None else f"<= {r['target']}"
+        met = "" if r["target"] is None else (" ✓" if r["ratio"] <= r["target"] else " ✗")
+        memory = f"{r['peak_blocks']:.2f} / {r['baseline_peak_blocks']:.2f}" if "peak_blocks" in r else "—"
+        lines.append(
+            f"| {r['benchmark']} (vs {r['baseline']}) | {r['mode']} | {r['ours_ms']:.1f} ms | "
+            f"{r['baseline_ms']:.1f} ms | {r['ratio']:.2f}{met} | {target} | {memory} |"
+        )
+    (HERE / "results.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller sparse batch (a smoke run)")
+    args = parser.parse_args()
+    repeats = 5 if args.quick else 30
+    rows = focal_suite(repeats)
+    rows += sparse_suite(3 if args.quick else 10, batch=8192 if args.quick else 65536)
+    write(rows, args.quick)
+
+
+if __name__ == "__main__":
+    main()
