@@ -99,18 +99,28 @@ def _focal_from_logits(logits, targets, weights, gamma):
 
         def grad(*args, upstream=None):
             upstream = args[0] if upstream is None else upstream
-            slope = (1.0 - targets) * p - targets * q  # p - t, exact in both tails
+            slope = m * ((1.0 - targets) * p - targets * q)  # m (p - t), exact in both tails
             if gamma:
-                # p q / u is p (t = 1) or q (t = 0) for hard labels; where u underflows, m = 0 anyway.
-                positive = u > 0
-                ratio = ops.where(positive, p * q / ops.where(positive, u, 1.0), 0.0)
-                slope = slope + gamma * (1.0 - 2.0 * targets) * ratio * ce
-            slope = m * slope if weights is None else weights * m * slope
+                slope = slope + _modulation_slope_times(p * q, u, m, gamma) * (1.0 - 2.0 * targets) * ce
+            slope = slope if weights is None else weights * slope
             return upstream * slope
 
         return loss, grad
 
     return focal(logits)
+
+
+def _modulation_slope_times(pq, u, m, gamma):
+    """gamma u^(gamma - 1) * pq, finite everywhere, where pq = p q = du/dx up to sign.
+
+    Integer gamma: by products, no division. Otherwise gamma m (pq / u): for hard labels pq / u is p
+    or q, bounded, whereas u^(gamma - 1) alone overflows for tiny u; where u underflows to 0, so does
+    the whole term.
+    """
+    if float(gamma).is_integer():
+        return gamma * focal_modulation(u, gamma - 1.0) * pq
+    positive = u > 0
+    return gamma * m * ops.where(positive, pq / ops.where(positive, u, 1.0), 0.0)
 
 
 def categorical_focal_loss(y_true, y_pred, *, gamma=2.0, alpha=None, from_logits=False, label_smoothing=0.0):
