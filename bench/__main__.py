@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 import kerasloss
-from bench.timing import forward_backward, median_seconds, peak_bytes
+from bench.timing import forward_backward, paired_median_seconds, peak_bytes
 
 HERE = pathlib.Path(__file__).parent
 MODES = {"tf.function": False, "jit_compile=True": True}
@@ -31,8 +31,9 @@ def focal_suite(repeats):
     theirs = keras.losses.BinaryFocalCrossentropy(apply_class_balancing=True, alpha=0.25, gamma=2.0, from_logits=True)
     rows = []
     for mode, jit in MODES.items():
-        t_ours = median_seconds(forward_backward(ours, labels, logits, jit), repeats)
-        t_theirs = median_seconds(forward_backward(theirs, labels, logits, jit), repeats)
+        t_ours, t_theirs = paired_median_seconds(
+            forward_backward(ours, labels, logits, jit), forward_backward(theirs, labels, logits, jit), repeats
+        )
         rows.append(
             {
                 "benchmark": "FocalLoss, 1,000,000 logits",
@@ -68,11 +69,10 @@ def sparse_suite(repeats, batch=65536, classes=1000):
     rows = []
     for mode, jit in MODES.items():
         base_run = forward_backward(baseline, ids, logits, jit)
-        t_base = median_seconds(base_run, repeats)
         m_base = peak_bytes(base_run)
         for name, loss in candidates.items():
             run = forward_backward(loss, ids, logits, jit)
-            t = median_seconds(run, repeats)
+            t, t_base = paired_median_seconds(run, base_run, repeats)
             rows.append(
                 {
                     "benchmark": f"{name}, {batch:,} x {classes:,} logits",
@@ -119,8 +119,8 @@ def main():
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller sparse batch (a smoke run)")
     args = parser.parse_args()
-    repeats = 5 if args.quick else 30
-    rows = focal_suite(repeats)
+    repeats = 5 if args.quick else 50
+    rows = focal_suite(2 * repeats)
     rows += sparse_suite(3 if args.quick else 10, batch=8192 if args.quick else 65536)
     write(rows, args.quick)
 

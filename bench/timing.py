@@ -19,15 +19,19 @@ def forward_backward(loss, y_true, logits, jit_compile):
     return lambda: step(y_true, logits)
 
 
-def median_seconds(run, repeats, warmup=2):
+def paired_median_seconds(run_a, run_b, repeats, warmup=3):
+    """Median seconds of two steps timed in alternation (a, b, a, b, ...), so that drift in the
+    machine's speed falls on both alike; returns (median_a, median_b)."""
     for _ in range(warmup):
-        _block(run())
-    samples = []
+        _block(run_a())
+        _block(run_b())
+    samples_a, samples_b = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
-        _block(run())
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+        for run, samples in ((run_a, samples_a), (run_b, samples_b)):
+            start = time.perf_counter()
+            _block(run())
+            samples.append(time.perf_counter() - start)
+    return statistics.median(samples_a), statistics.median(samples_b)
 
 
 def peak_bytes(run):

@@ -28,28 +28,39 @@ def clip_probability(p):
     return ops.clip(p, lower, upper)
 
 
-def logit_crossentropy(targets, logits):
-    """-(t log sigmoid(x) + (1 - t) log sigmoid(-x)), elementwise, exact for any finite logit.
+def _logit_parts(logits):
+    """Shared by the two functions below (XLA and grappler merge the repeated subexpressions):
+    x >= 0, log(1 + exp(-|x|)), sigmoid(|x|), sigmoid(-|x|), all from one exp, one log, one division.
 
-    Written as max(x, 0) - x t + log1p(exp(-|x|)): exp never overflows, and log1p keeps the tail.
-    `-|x|` and `max(x, 0)` are selected with `where` rather than abs/relu so that the gradient at x = 0 is
-    sigmoid(0) - t; abs'(0) = 0 would silently drop half of it.
-    """
-    nonneg = logits >= 0
-    neg_abs = ops.where(nonneg, -logits, logits)
-    positive_part = ops.where(nonneg, logits, 0.0)
-    return positive_part - logits * targets + ops.log1p(ops.exp(neg_abs))
-
-
-def sigmoid_pair(logits):
-    """(sigmoid(x), sigmoid(-x)) from one exp, both to full relative precision.
-
-    sigmoid(-x) is not computed as 1 - sigmoid(x), which cancels to 0 once sigmoid(x) rounds to 1.
+    `-|x|` is selected with `where` rather than abs so the gradient at x = 0 stays whole (abs'(0) = 0
+    would silently drop half of it). log1p(e) is log(u) + (e - (u - 1)) / u with u = 1 + e: u - 1 is
+    exact, so the second term restores what rounding u lost (and gives e itself where u rounds to 1).
+    This is as exact as log1p and several times cheaper under XLA on CPU.
     """
     nonneg = logits >= 0
     e = ops.exp(ops.where(nonneg, -logits, logits))  # exp(-|x|) <= 1: never overflows
-    near = 1.0 / (1.0 + e)  # sigmoid(|x|)
-    far = e * near  # sigmoid(-|x|)
+    u = 1.0 + e
+    near = 1.0 / u  # sigmoid(|x|)
+    softplus = ops.log(u) + (e - (u - 1.0)) * near  # log1p(e)
+    return nonneg, softplus, near, e * near
+
+
+def logit_crossentropy(targets, logits):
+    """-(t log sigmoid(x) + (1 - t) log sigmoid(-x)), elementwise, exact for any finite logit.
+
+    Written as max(x, 0) - x t + log1p(exp(-|x|)): exp never overflows and no term cancels for hard
+    labels; the gradient at x = 0 is sigmoid(0) - t.
+    """
+    nonneg, softplus, _, _ = _logit_parts(logits)
+    return ops.where(nonneg, logits, 0.0) - logits * targets + softplus
+
+
+def sigmoid_pair(logits):
+    """(sigmoid(x), sigmoid(-x)), both to full relative precision.
+
+    sigmoid(-x) is not computed as 1 - sigmoid(x), which cancels to 0 once sigmoid(x) rounds to 1.
+    """
+    nonneg, _, near, far = _logit_parts(logits)
     return ops.where(nonneg, near, far), ops.where(nonneg, far, near)
 
 
