@@ -78,7 +78,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, *, from_logits=False, label_
     Formula, with K classes, logits x (log-probabilities when from_logits=False) and id y:
         loss = logsumexp(x) - (1 - s) x_y - (s / K) sum_k x_k  =  ce + s (x_y - mean_k x_k)
     where ce = logsumexp(x) - x_y is the unsmoothed loss. This is `-sum(t log softmax(x))` for the
-    smoothed one-hot target `t`, without building it: memory stays one (batch, K) input.
+    smoothed one-hot target `t`, without building it (no (batch, K) target tensor).
 
     Out-of-range ids raise (eagerly and in `tf.function`) or give NaN under XLA; see `kerasloss.inputs`.
 

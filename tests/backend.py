@@ -64,3 +64,31 @@ def graph(fn):
     import tensorflow as tf
 
     return tf.function(fn)
+
+
+def gpu_visible():
+    """Whether the active backend places work on a GPU by default."""
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    if BACKEND == "jax":
+        import jax
+
+        return jax.default_backend() == "gpu"
+    if BACKEND == "torch":
+        import torch
+
+        return torch.cuda.is_available()
+    return False
+
+
+def on_gpu(x):
+    """Whether tensor x lives on a GPU."""
+    if BACKEND == "tensorflow":
+        return "GPU" in x.device
+    if BACKEND == "jax":
+        return all(d.platform == "gpu" for d in x.devices())
+    if BACKEND == "torch":
+        return x.device.type == "cuda"
+    return False

@@ -87,6 +87,17 @@ def test_gradient_is_finite_and_nonzero(case):
     assert np.any(grad != 0)
 
 
+def test_extreme_inputs_stay_finite(case):
+    """Logits of +-1e4, or probabilities of exactly 0 and 1 where the loss takes probabilities."""
+    y_true, y_pred = draw(case, seed=4)
+    extreme = np.where(np.arange(y_pred.size).reshape(y_pred.shape) % 2, 1e4, -1e4).astype("float32")
+    if case.activation is not None:
+        extreme = (extreme > 0).astype("float32")
+    loss = case.make()
+    value, grad = value_and_grad(lambda p: loss(y_true, p), extreme)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+
+
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_half_precision_stays_finite_and_close(case, dtype):
     y_true, y_pred = draw(case)
