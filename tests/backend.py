@@ -35,6 +35,8 @@ def value_and_grad(fn, x):
 
         x = torch.tensor(x, requires_grad=True)
         value = fn(x)
+        if not value.requires_grad:  # no path from x to the value: the gradient is zero
+            return numpy(value.detach()), np.zeros(x.shape, np.float32)
         value.backward()
         return numpy(value.detach()), numpy(x.grad)
     raise NotImplementedError(BACKEND)
