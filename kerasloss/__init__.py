@@ -17,6 +17,16 @@ from kerasloss.classification import (
     hinge,
     sparse_categorical_crossentropy,
 )
+from kerasloss.contrastive import (
+    ContrastiveLoss,
+    InfoNCE,
+    NTXent,
+    SupervisedContrastive,
+    contrastive_loss,
+    info_nce,
+    nt_xent,
+    supervised_contrastive,
+)
 from kerasloss.distillation import DistillationLoss, KLDivergence, distillation_loss, kl_divergence
 from kerasloss.focal import (
     CategoricalFocalLoss,
@@ -26,7 +36,7 @@ from kerasloss.focal import (
     categorical_focal_loss,
     sparse_categorical_focal_loss,
 )
-from kerasloss.layers import UncertaintyWeighting
+from kerasloss.layers import LearnableTemperature, UncertaintyWeighting
 from kerasloss.multitask import MultiTaskLoss, UncertaintyWeightedModel, multitask_loss, multitask_terms
 from kerasloss.regression import (
     Huber,
@@ -43,18 +53,23 @@ __all__ = [
     "BinaryCrossentropy",
     "CategoricalCrossentropy",
     "CategoricalFocalLoss",
+    "ContrastiveLoss",
     "CostSensitiveBinaryCrossentropy",
     "DistillationLoss",
     "FocalLoss",
     "Hinge",
     "Huber",
+    "InfoNCE",
     "KLDivergence",
+    "LearnableTemperature",
     "Loss",
     "MeanAbsoluteError",
     "MeanSquaredError",
     "MultiTaskLoss",
+    "NTXent",
     "SparseCategoricalCrossentropy",
     "SparseCategoricalFocalLoss",
+    "SupervisedContrastive",
     "UncertaintyWeightedModel",
     "UncertaintyWeighting",
     "available",
@@ -62,16 +77,20 @@ __all__ = [
     "binary_focal_loss",
     "categorical_crossentropy",
     "categorical_focal_loss",
+    "contrastive_loss",
     "cost_sensitive_binary_crossentropy",
     "distillation_loss",
     "get",
     "hinge",
     "huber",
+    "info_nce",
     "kl_divergence",
     "mean_absolute_error",
     "mean_squared_error",
     "multitask_loss",
     "multitask_terms",
+    "nt_xent",
     "sparse_categorical_crossentropy",
     "sparse_categorical_focal_loss",
+    "supervised_contrastive",
 ]

@@ -1,10 +1,13 @@
 """Trainable pieces of a loss. A variable created inside a `keras.losses.Loss` is not a model weight,
 so `model.fit` never updates it; parameters that must learn live in layers, owned by the model."""
 
+import math
+
 import keras
 from keras import ops
 
-from kerasloss.base import PACKAGE, check_choice
+from kerasloss.base import PACKAGE, check_choice, check_positive
+from kerasloss.pairwise import l2_normalize
 
 # Kendall et al.'s per-task scale of the precision term: a Gaussian likelihood (regression) gives
 # 1 / (2 sigma^2), a softmax / Bernoulli one (classification) gives 1 / sigma^2.
@@ -47,3 +50,51 @@ class UncertaintyWeighting(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "likelihoods": list(self.likelihoods)}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class LearnableTemperature(keras.layers.Layer):
+    """A learned temperature for contrastive losses, CLIP's way (Radford et al. 2021).
+
+    Normalizes each embedding and scales it by sqrt(s), s = exp(log_scale) = 1 / T, so that dot
+    products of the outputs are s * cosine. log_scale is trainable (the log parametrization keeps s
+    positive and its steps relative) and clamped to log(max_scale), as CLIP clamps at 100. Put it last
+    in the embedding model and train with a contrastive loss using `similarity="dot"` and
+    `temperature=1.0`:
+
+        outputs = kerasloss.LearnableTemperature()(embeddings)
+        model.compile(loss=kerasloss.NTXent(temperature=1.0, similarity="dot"))
+
+    Args:
+        initial_temperature: T at the start, > 0. Defaults to 0.07 (CLIP's).
+        max_scale: the clamp on 1 / T, > 0. Defaults to 100.
+    """
+
+    def __init__(self, initial_temperature=0.07, max_scale=100.0, **kwargs):
+        super().__init__(**kwargs)
+        self.initial_temperature = check_positive("initial_temperature", initial_temperature)
+        self.max_scale = check_positive("max_scale", max_scale)
+        self.log_scale = self.add_weight(
+            shape=(),
+            initializer=keras.initializers.Constant(math.log(1.0 / self.initial_temperature)),
+            name="log_scale",
+        )
+        self.built = True
+
+    def scale(self):
+        return ops.exp(ops.minimum(ops.convert_to_tensor(self.log_scale), math.log(self.max_scale)))
+
+    @property
+    def temperature(self):
+        """The current temperature T = 1 / s."""
+        return 1.0 / self.scale()
+
+    def call(self, embeddings):
+        return l2_normalize(embeddings) * ops.cast(ops.sqrt(self.scale()), embeddings.dtype)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "initial_temperature": self.initial_temperature,
+            "max_scale": self.max_scale,
+        }

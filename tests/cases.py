@@ -105,6 +105,33 @@ def _keras_onehot(loss):
     return call
 
 
+DIM = 6
+
+
+def two_views(rng):
+    base = rng.normal(size=(BATCH, 1, DIM))
+    return np.zeros(BATCH, "float32"), (base + 0.3 * rng.normal(size=(BATCH, 2, DIM))).astype("float32")
+
+
+def with_negatives(rng):
+    return np.zeros(BATCH, "float32"), rng.normal(size=(BATCH, 5, DIM)).astype("float32")
+
+
+def labelled_views(rng):
+    labels = rng.integers(0, 4, BATCH)
+    centres = rng.normal(size=(4, 1, DIM))
+    return labels, (centres[labels] + 0.5 * rng.normal(size=(BATCH, 2, DIM))).astype("float32")
+
+
+def labelled_embeddings(rng):
+    labels, views = labelled_views(rng)
+    return labels, views[:, 0]
+
+
+def pairs(rng):
+    return (rng.random(BATCH) < 0.5).astype("float32"), rng.normal(size=(BATCH, 2, DIM)).astype("float32")
+
+
 ALPHA_LABELS = [0.25, 0.5, 0.75]
 ALPHA_CLASSES = [0.1, 0.2, 0.3, 0.2, 0.2]
 K = keras.losses
@@ -281,6 +308,57 @@ CASES = [
         multitask_data,
         multitask_reference,
         tags={"batch-coupled"},
+    ),
+]
+
+CASES += [
+    Case(
+        "ntxent",
+        kerasloss.NTXent,
+        {"temperature": 0.5},
+        two_views,
+        lambda y, p: ref.nt_xent(p, 0.5),
+        tags={"embedding", "batch-coupled"},
+    ),
+    Case(
+        "infonce-explicit-negatives",
+        kerasloss.InfoNCE,
+        {"temperature": 0.2},
+        with_negatives,
+        lambda y, p: ref.info_nce(p, 0.2),
+        tags={"embedding"},
+    ),
+    Case(
+        "infonce-in-batch-symmetric",
+        kerasloss.InfoNCE,
+        {"temperature": 0.3, "symmetric": True},
+        two_views,
+        lambda y, p: ref.info_nce(p, 0.3, symmetric=True),
+        tags={"embedding", "batch-coupled"},
+    ),
+    Case(
+        "supcon-views",
+        kerasloss.SupervisedContrastive,
+        {"temperature": 0.1},
+        labelled_views,
+        lambda y, p: ref.supervised_contrastive(y, p, 0.1),
+        tags={"embedding", "batch-coupled"},
+    ),
+    Case(
+        "supcon-single-view",
+        kerasloss.SupervisedContrastive,
+        {"temperature": 0.5},
+        labelled_embeddings,
+        lambda y, p: ref.supervised_contrastive(y, p, 0.5),
+        tags={"embedding", "batch-coupled"},
+    ),
+    Case(
+        "pair-contrastive",
+        kerasloss.ContrastiveLoss,
+        {"margin": 2.0},
+        pairs,
+        lambda y, p: ref.pair_contrastive(y, p, 2.0),
+        tags={"embedding"},
     ),
 ]
 

@@ -155,3 +155,76 @@ def multitask_batch_loss(y, pred, classification_weight, regression_weight, fals
     positive = labels == 1
     reg = ((pred[positive, 1] - targets[positive]) ** 2).mean() if positive.any() else 0.0
     return classification_weight * cls + regression_weight * reg
+
+
+# Representation learning: naive loops over anchors, straight from the papers.
+
+
+def normalize(x):
+    x = np.asarray(x, np.float64)
+    norm = np.linalg.norm(x, axis=-1, keepdims=True)
+    return np.where(norm > 0, x / np.where(norm > 0, norm, 1), 0.0)
+
+
+def _logsumexp(v):
+    v = np.asarray(v, np.float64)
+    m = v.max()
+    return m + np.log(np.exp(v - m).sum())
+
+
+def nt_xent(views, temperature):
+    """SimCLR: 2N anchors; for each, the other view is the positive and the 2N - 2 others negatives."""
+    n = len(views)
+    z = normalize(np.concatenate([views[:, 0], views[:, 1]]))
+    losses = np.zeros(2 * n)
+    for i in range(2 * n):
+        positive = (i + n) % (2 * n)
+        sims = [z[i] @ z[k] / temperature for k in range(2 * n) if k != i]
+        losses[i] = -(z[i] @ z[positive] / temperature) + _logsumexp(sims)
+    return 0.5 * (losses[:n] + losses[n:])
+
+
+def info_nce(candidates, temperature, symmetric=False):
+    """The lesson's contrastive_loss(anchor, positive, negatives), per example; in-batch when K = 0."""
+    z = normalize(candidates)
+    n, k = z.shape[0], z.shape[1] - 2
+    out = np.zeros(n)
+    for i in range(n):
+        anchor = z[i, 0]
+        # explicit negatives when K > 0, else every example's positive (in-batch)
+        others = [z[i, 1 + j] for j in range(1 + k)] if k > 0 else [z[j, 1] for j in range(n)]
+        sims = [anchor @ o / temperature for o in others]
+        out[i] = -(anchor @ z[i, 1] / temperature) + _logsumexp(sims)
+        if symmetric:
+            back = [z[i, 1] @ z[j, 0] / temperature for j in range(n)]
+            out[i] = 0.5 * (out[i] - (z[i, 1] @ anchor / temperature) + _logsumexp(back))
+    return out
+
+
+def supervised_contrastive(labels, features, temperature):
+    """Khosla et al. 2020, L_out, averaged over the anchors that have a positive; per example so that
+    the batch mean is that average."""
+    features = np.asarray(features, np.float64)
+    if features.ndim == 2:
+        features = features[:, None]
+    n, v = features.shape[:2]
+    z = normalize(features.reshape(n * v, -1))
+    y = np.repeat(np.asarray(labels).reshape(-1), v)
+    per_anchor = np.zeros(n * v)
+    used = 0
+    for i in range(n * v):
+        positives = [p for p in range(n * v) if p != i and y[p] == y[i]]
+        if not positives:
+            continue
+        used += 1
+        denominator = _logsumexp([z[i] @ z[a] / temperature for a in range(n * v) if a != i])
+        per_anchor[i] = -np.mean([z[i] @ z[p] / temperature - denominator for p in positives])
+    return per_anchor.reshape(n, v).sum(1) * n / max(used, 1)
+
+
+def pair_contrastive(similar, pairs, margin):
+    """Hadsell et al. 2006 with Y = 1 for similar pairs: Y D^2 / 2 + (1 - Y) max(m - D, 0)^2 / 2."""
+    pairs = np.asarray(pairs, np.float64)
+    d = np.linalg.norm(pairs[:, 0] - pairs[:, 1], axis=-1)
+    y = np.asarray(similar, np.float64).reshape(-1)
+    return 0.5 * (y * d**2 + (1 - y) * np.maximum(margin - d, 0) ** 2)

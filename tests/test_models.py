@@ -17,8 +17,11 @@ FEATURES = 4
 
 
 def _model(case, y_pred):
+    """A small network whose output has y_pred's shape: (batch, units) or (batch, views, dim)."""
     layers = [keras.Input((FEATURES,)), keras.layers.Dense(8, activation="relu")]
-    layers.append(keras.layers.Dense(y_pred.shape[-1], activation=case.activation))
+    layers.append(keras.layers.Dense(int(np.prod(y_pred.shape[1:])), activation=case.activation))
+    if y_pred.ndim > 2:
+        layers.append(keras.layers.Reshape(y_pred.shape[1:]))
     return keras.Sequential(layers)
 
 

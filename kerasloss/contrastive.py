@@ -1,0 +1,242 @@
+"""Contrastive losses: NT-Xent (SimCLR), InfoNCE (explicit or in-batch negatives, optionally symmetric
+as in CLIP), supervised contrastive (SupCon) and the margin-based pair loss of Hadsell et al.
+
+Layouts that work inside `model.fit`, where the batch axis is the example axis:
+- NT-Xent and the pair loss take `y_pred` of shape `(batch, 2, dim)`: two views (or the two members of
+  a pair) stacked on axis 1, e.g. `keras.ops.stack([view_a, view_b], axis=1)`.
+- InfoNCE takes `(batch, 2 + K, dim)`: anchor, positive, then K explicit negatives.
+- SupCon takes integer labels `(batch,)` and `(batch, dim)` or `(batch, views, dim)`.
+NT-Xent and InfoNCE ignore `y_true` (pass any array with a batch axis, e.g. zeros).
+
+Similarities are cosine by default; with `similarity="dot"` the embeddings are used as they come,
+which is how `kerasloss.LearnableTemperature` (normalizes, scales by a learned 1/T) plugs in. All of it
+is O(B^2): one similarity matrix, masks instead of index lists.
+"""
+
+from keras import ops
+
+from kerasloss.base import Loss, check_bool, check_choice, check_non_negative, check_positive, register
+from kerasloss.inputs import sparse_ids
+from kerasloss.pairwise import (
+    eye_mask,
+    l2_normalize,
+    masked_logsumexp,
+    positive_and_negative_masks,
+    safe_sqrt,
+)
+
+SIMILARITIES = ("cosine", "dot")
+
+
+def _embeddings(x, similarity):
+    return l2_normalize(x) if similarity == "cosine" else x
+
+
+def _check_views(y_pred, loss_name, expected, minimum=2, exact=True):
+    """y_pred must be (batch, views, dim) with `minimum` (or exactly `minimum`) views."""
+    views = y_pred.shape[1] if len(y_pred.shape) == 3 else None
+    if views is None or views < minimum or (exact and views != minimum):
+        raise ValueError(
+            f"{loss_name} expects y_pred of shape {expected}. Received: y_pred.shape={tuple(y_pred.shape)}. "
+            "Stack the views on axis 1, e.g. keras.ops.stack([view_a, view_b], axis=1)."
+        )
+
+
+def nt_xent(y_true, y_pred, *, temperature=0.07, similarity="cosine"):
+    """NT-Xent, the normalized temperature-scaled cross-entropy of SimCLR (Chen et al. 2020).
+
+    Formula, with the 2N views z (two per example), s_ij = cos(z_i, z_j) / T and pos(i) the other view
+    of i's example:
+        l_i  = -log( exp(s_{i,pos(i)}) / sum_{k != i} exp(s_ik) )
+        loss = the mean of l over the 2N anchors (per example: the mean of its two anchors)
+    Each anchor has 1 positive and 2N - 2 negatives. This is the paper's mean, not the official code's
+    sum over both directions. `y_true` is ignored. Shapes: y_pred (batch, 2, dim) -> (batch,).
+
+    Args:
+        temperature: T > 0. Defaults to 0.07 (the lesson's; SimCLR's ImageNet runs used 0.1).
+        similarity: "cosine" (default) or "dot" (embeddings used as given).
+    """
+    temperature = check_positive("temperature", temperature)
+    _check_views(y_pred, "nt_xent", "(batch, 2, dim): two views of each example")
+    z = _embeddings(y_pred, similarity)
+    batch = ops.shape(z)[0]
+    first, second = z[:, 0], z[:, 1]
+    views = ops.concatenate([first, second], axis=0)
+    logits = ops.matmul(views, ops.transpose(views)) / temperature
+    # Every other view is in the denominator: mask only the self-similarity (with -inf, not 1e9).
+    denominator = masked_logsumexp(logits, ops.logical_not(eye_mask(2 * batch)))
+    positive = ops.sum(first * second, axis=-1) / temperature
+    per_anchor = denominator - ops.concatenate([positive, positive], axis=0)
+    return 0.5 * (per_anchor[:batch] + per_anchor[batch:])
+
+
+def info_nce(y_true, y_pred, *, temperature=0.07, symmetric=False, similarity="cosine"):
+    """InfoNCE (van den Oord et al. 2018): pick the positive out of a set of candidates.
+
+    Formula, with anchor a, positive p and negatives n_k, s(u, v) = cos(u, v) / T:
+        loss = -log( exp(s(a, p)) / (exp(s(a, p)) + sum_k exp(s(a, n_k))) )
+    y_pred (batch, 2 + K, dim) holds [anchor, positive, K negatives]. With K = 0 the negatives of each
+    anchor are the other examples' positives (in-batch), and `symmetric=True` averages both directions,
+    anchor -> positives and positive -> anchors (CLIP, Radford et al. 2021). `y_true` is ignored.
+
+    Args:
+        temperature: T > 0. Defaults to 0.07.
+        symmetric: average the two directions (K = 0 only). Defaults to False.
+        similarity: "cosine" (default) or "dot".
+    """
+    temperature = check_positive("temperature", temperature)
+    _check_views(y_pred, "info_nce", "(batch, 2 + K, dim): anchor, positive, K negatives", exact=False)
+    z = _embeddings(y_pred, similarity)
+    anchor = z[:, 0]
+    if y_pred.shape[1] > 2:
+        if symmetric:
+            raise ValueError("info_nce: symmetric=True needs in-batch negatives (K = 0), not explicit ones.")
+        logits = ops.sum(ops.expand_dims(anchor, 1) * z[:, 1:], axis=-1) / temperature  # (batch, 1 + K)
+        return ops.logsumexp(logits, axis=-1) - logits[:, 0]
+    logits = ops.matmul(anchor, ops.transpose(z[:, 1])) / temperature  # (batch, batch), positives on the diagonal
+    matching = ops.sum(anchor * z[:, 1], axis=-1) / temperature
+    loss = ops.logsumexp(logits, axis=1) - matching
+    if symmetric:
+        loss = 0.5 * (loss + ops.logsumexp(logits, axis=0) - matching)
+    return loss
+
+
+def supervised_contrastive(y_true, y_pred, *, temperature=0.07, similarity="cosine"):
+    """Supervised contrastive loss, L_out of Khosla et al. 2020 (eq. 2).
+
+    Formula, over the N = batch * views embeddings, with A(i) all but i, P(i) those of i's class:
+        l_i  = -1/|P(i)| sum_{p in P(i)} log( exp(s_ip) / sum_{a in A(i)} exp(s_ia) ),  s = cos / T
+        loss = the mean of l_i over the anchors that have a positive
+    Anchors without a positive are left out (the paper's |P(i)| = 0 is undefined); a batch with no
+    positive pair at all gives 0 with a zero gradient. The per-example values are scaled so that Keras'
+    batch mean is exactly that mean. Shapes: y_true (batch,) integer labels; y_pred (batch, dim) or
+    (batch, views, dim) -> (batch,). The paper's formula: no extra T / T_base factor.
+
+    Args:
+        temperature: T > 0. Defaults to 0.07 (the paper's).
+        similarity: "cosine" (default) or "dot".
+    """
+    temperature = check_positive("temperature", temperature)
+    if len(y_pred.shape) not in (2, 3):
+        raise ValueError(
+            "supervised_contrastive expects y_pred of shape (batch, dim) or (batch, views, dim). "
+            f"Received: y_pred.shape={tuple(y_pred.shape)}"
+        )
+    if len(y_pred.shape) == 2:
+        y_pred = ops.expand_dims(y_pred, 1)
+    labels = sparse_ids(y_true, y_pred[:, :, 0], "supervised_contrastive")  # one label per example
+    batch, views = ops.shape(y_pred)[0], y_pred.shape[1]
+    z = _embeddings(ops.reshape(y_pred, (-1, y_pred.shape[-1])), similarity)  # example-major rows
+    labels = ops.reshape(ops.repeat(ops.expand_dims(labels, 1), views, axis=1), (-1,))
+    logits = ops.matmul(z, ops.transpose(z)) / temperature
+    positives, _ = positive_and_negative_masks(labels)
+    log_prob = logits - ops.expand_dims(masked_logsumexp(logits, ops.logical_not(eye_mask(ops.shape(z)[0]))), 1)
+    count = ops.sum(ops.cast(positives, z.dtype), axis=1)
+    has_positive = count > 0
+    per_anchor = -ops.sum(ops.where(positives, log_prob, 0.0), axis=1) / ops.maximum(count, 1.0)
+    per_anchor = ops.where(has_positive, per_anchor, 0.0)
+    anchors_used = ops.sum(ops.cast(has_positive, z.dtype))
+    per_example = ops.sum(ops.reshape(per_anchor, (batch, views)), axis=1)
+    return per_example * ops.cast(batch, z.dtype) / ops.maximum(anchors_used, 1.0)
+
+
+def contrastive_loss(y_true, y_pred, *, margin=1.0):
+    """The margin contrastive loss on pairs (Hadsell, Chopra & LeCun 2006).
+
+    Formula, with d the Euclidean distance between the pair's embeddings and y = 1 for similar pairs:
+        loss = y d^2 / 2 + (1 - y) max(margin - d, 0)^2 / 2
+    Similar pairs are pulled together; dissimilar ones pushed to at least `margin` apart. (The paper's
+    1/2 factors are kept: TensorFlow Addons' `contrastive_loss` is twice this.) Shapes: y_true (batch,)
+    in {0, 1}; y_pred (batch, 2, dim) -> (batch,).
+
+    Args:
+        margin: >= 0. Defaults to 1.0.
+    """
+    margin = check_non_negative("margin", margin)
+    _check_views(y_pred, "contrastive_loss", "(batch, 2, dim): the two members of each pair")
+    squared = ops.sum(ops.square(y_pred[:, 0] - y_pred[:, 1]), axis=-1)
+    similar = ops.cast(ops.reshape(y_true, (-1,)), y_pred.dtype)
+    gap = ops.relu(margin - safe_sqrt(squared))  # zero-safe: identical pairs have d = 0
+    # where, not 0 * d^2: a dissimilar pair far apart must not turn an overflowed d^2 into NaN.
+    pull = ops.where(similar > 0, similar * squared, 0.0)
+    return 0.5 * (pull + (1.0 - similar) * ops.square(gap))
+
+
+class _ContrastiveLoss(Loss):
+    """Temperature-scaled contrastive losses share their two hyperparameters."""
+
+    def __init__(self, *, name, reduction, dtype, temperature, similarity, **extra):
+        super().__init__(
+            name=name,
+            reduction=reduction,
+            dtype=dtype,
+            temperature=check_positive("temperature", temperature),
+            similarity=check_choice("similarity", similarity, SIMILARITIES),
+            **extra,
+        )
+
+
+@register("ntxent", "simclr")
+class NTXent(_ContrastiveLoss):
+    """NT-Xent (SimCLR); see `kerasloss.contrastive.nt_xent`. `y_pred`: (batch, 2, dim)."""
+
+    function = staticmethod(nt_xent)
+
+    def __init__(
+        self, temperature=0.07, similarity="cosine", *, reduction="sum_over_batch_size", name="nt_xent", dtype=None
+    ):
+        super().__init__(name=name, reduction=reduction, dtype=dtype, temperature=temperature, similarity=similarity)
+
+
+@register("infonce")
+class InfoNCE(_ContrastiveLoss):
+    """InfoNCE; see `kerasloss.contrastive.info_nce`. `y_pred`: (batch, 2 + K, dim)."""
+
+    function = staticmethod(info_nce)
+
+    def __init__(
+        self,
+        temperature=0.07,
+        symmetric=False,
+        similarity="cosine",
+        *,
+        reduction="sum_over_batch_size",
+        name="info_nce",
+        dtype=None,
+    ):
+        super().__init__(
+            name=name,
+            reduction=reduction,
+            dtype=dtype,
+            temperature=temperature,
+            similarity=similarity,
+            symmetric=check_bool("symmetric", symmetric),
+        )
+
+
+@register("supcon")
+class SupervisedContrastive(_ContrastiveLoss):
+    """Supervised contrastive loss; see `kerasloss.contrastive.supervised_contrastive`."""
+
+    function = staticmethod(supervised_contrastive)
+
+    def __init__(
+        self,
+        temperature=0.07,
+        similarity="cosine",
+        *,
+        reduction="sum_over_batch_size",
+        name="supervised_contrastive",
+        dtype=None,
+    ):
+        super().__init__(name=name, reduction=reduction, dtype=dtype, temperature=temperature, similarity=similarity)
+
+
+@register("pair_contrastive")
+class ContrastiveLoss(Loss):
+    """Margin contrastive loss on pairs; see `kerasloss.contrastive.contrastive_loss`."""
+
+    function = staticmethod(contrastive_loss)
+
+    def __init__(self, margin=1.0, *, reduction="sum_over_batch_size", name="contrastive_loss", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype, margin=check_non_negative("margin", margin))

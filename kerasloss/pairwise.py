@@ -1,0 +1,85 @@
+"""Shared machinery of the pairwise (metric-learning) losses: normalization, similarity and distance
+matrices with zero-safe gradients, and label masks. Everything here is O(B^2) in memory and built from
+fixed-shape masks (no index lists), so it compiles under XLA."""
+
+from keras import ops
+
+
+def l2_normalize(x, axis=-1):
+    """x / ||x|| along `axis`; a zero vector stays zero, and every gradient is finite.
+
+    Each vector is first divided by its largest magnitude: the squares then lie in [0, 1] (no overflow
+    in float16, no underflow for tiny vectors) and their sum is at least 1 unless the vector is zero.
+    Normalization ignores that scale, so holding it constant leaves the gradient exact. (Flooring the
+    squared norm instead gives rsqrt an infinite slope at the floor: NaN on JAX, 0 * inf.)
+    """
+    largest = ops.stop_gradient(ops.max(ops.abs(x), axis=axis, keepdims=True))
+    scaled = x / ops.where(largest > 0, largest, 1.0)
+    squared = ops.sum(ops.square(scaled), axis=axis, keepdims=True)
+    return scaled * ops.rsqrt(ops.where(squared > 0, squared, 1.0))
+
+
+def cosine_similarity_matrix(a, b=None):
+    """(n, m) cosine similarities of the rows of a (n, d) and b (m, d) (b defaults to a)."""
+    a = l2_normalize(a)
+    b = a if b is None else l2_normalize(b)
+    return ops.matmul(a, ops.transpose(b))
+
+
+def squared_distance_matrix(a, b=None):
+    """(n, m) squared Euclidean distances ||a_i - b_j||^2 = |a_i|^2 + |b_j|^2 - 2 a_i.b_j, floored at 0
+    (rounding can make the expansion slightly negative); the diagonal of a matrix of a against itself
+    is exactly 0."""
+    same = b is None
+    b = a if same else b
+    a_sq = ops.sum(ops.square(a), axis=-1, keepdims=True)
+    b_sq = ops.transpose(ops.sum(ops.square(b), axis=-1, keepdims=True))
+    squared = ops.maximum(a_sq + b_sq - 2.0 * ops.matmul(a, ops.transpose(b)), 0.0)
+    if same:
+        squared = ops.where(eye_mask(ops.shape(a)[0]), 0.0, squared)
+    return squared
+
+
+def safe_sqrt(squared):
+    """sqrt with a zero gradient at 0 instead of an infinite one (identical embeddings, the diagonal)."""
+    positive = squared > 0
+    return ops.where(positive, ops.sqrt(ops.where(positive, squared, 1.0)), 0.0)
+
+
+def distance_matrix(a, b=None, squared=False):
+    """(n, m) Euclidean distances (or their squares), zero-safe at d = 0."""
+    d2 = squared_distance_matrix(a, b)
+    return d2 if squared else safe_sqrt(d2)
+
+
+def eye_mask(n):
+    """(n, n) boolean identity."""
+    index = ops.arange(n)
+    return ops.equal(ops.expand_dims(index, 1), ops.expand_dims(index, 0))
+
+
+def same_label_mask(labels):
+    """(n, n) boolean: labels[i] == labels[j]."""
+    labels = ops.reshape(labels, (-1,))
+    return ops.equal(ops.expand_dims(labels, 1), ops.expand_dims(labels, 0))
+
+
+def positive_and_negative_masks(labels):
+    """(positives, negatives): same label and not the same example; different label."""
+    same = same_label_mask(labels)
+    return ops.logical_and(same, ops.logical_not(eye_mask(ops.shape(same)[0]))), ops.logical_not(same)
+
+
+def masked_logsumexp(logits, mask, axis=-1):
+    """logsumexp over the entries where mask is True, and 0 for a row with none (callers leave such
+    rows out; a finite value keeps their zero gradient from turning into 0 * inf = NaN).
+
+    Masked entries become -inf rather than a large negative constant (1e9 overflows float16): exp
+    sends them to exactly 0 with a zero gradient. The row maximum is taken over unmasked entries only,
+    so exp never sees inf - inf, and a non-empty row's sum is at least 1.
+    """
+    masked = ops.where(mask, logits, -float("inf"))
+    row_max = ops.max(masked, axis=axis, keepdims=True)
+    row_max = ops.stop_gradient(ops.where(ops.isfinite(row_max), row_max, 0.0))
+    total = ops.sum(ops.exp(masked - row_max), axis=axis)
+    return ops.log(ops.where(total > 0, total, 1.0)) + ops.squeeze(row_max, axis=axis)
