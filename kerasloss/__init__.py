@@ -46,6 +46,7 @@ from kerasloss.regression import (
     mean_absolute_error,
     mean_squared_error,
 )
+from kerasloss.triplet import TripletLoss, triplet_loss
 
 __version__ = "0.1.0"
 
@@ -70,6 +71,7 @@ __all__ = [
     "SparseCategoricalCrossentropy",
     "SparseCategoricalFocalLoss",
     "SupervisedContrastive",
+    "TripletLoss",
     "UncertaintyWeightedModel",
     "UncertaintyWeighting",
     "available",
@@ -93,4 +95,5 @@ __all__ = [
     "sparse_categorical_crossentropy",
     "sparse_categorical_focal_loss",
     "supervised_contrastive",
+    "triplet_loss",
 ]

@@ -25,6 +25,7 @@ class Case:
     builtin: callable = None  # () -> callable(y_true, y_pred, sample_weight=None) that must agree
     activation: str = None  # output activation for a model trained with this loss
     tags: set = field(default_factory=set)
+    half_rtol: float = None  # float16 tolerance where 1% is not attainable (see the case)
 
     def make(self, **extra):
         return self.cls(**self.kwargs, **extra)
@@ -360,6 +361,28 @@ CASES += [
         lambda y, p: ref.pair_contrastive(y, p, 2.0),
         tags={"embedding"},
     ),
+]
+
+CASES += [
+    Case(
+        f"triplet-{mining}",
+        kerasloss.TripletLoss,
+        {"mining": mining, **extra},
+        labelled_embeddings,
+        reference,
+        tags={"embedding", "batch-coupled"},
+        # "all" averages over the triplets active at a threshold: in float16 borderline ones flip.
+        half_rtol=0.05 if mining == "all" else None,
+    )
+    for mining, extra, reference in [
+        ("semi-hard", {}, lambda y, p: ref.triplet_semi_hard(y, p, 1.0)),
+        ("hard", {"soft": True, "distance": "cosine"}, lambda y, p: ref.triplet_hard(y, p, 1.0, "cosine", soft=True)),
+        (
+            "all",
+            {"margin": 2.0, "distance": "squared_euclidean"},
+            lambda y, p: ref.triplet_all(y, p, 2.0, "squared_euclidean"),
+        ),
+    ]
 ]
 
 BY_ID = {case.id: case for case in CASES}

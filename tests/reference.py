@@ -228,3 +228,71 @@ def pair_contrastive(similar, pairs, margin):
     d = np.linalg.norm(pairs[:, 0] - pairs[:, 1], axis=-1)
     y = np.asarray(similar, np.float64).reshape(-1)
     return 0.5 * (y * d**2 + (1 - y) * np.maximum(margin - d, 0) ** 2)
+
+
+# Triplet mining: brute force over anchors, positives and negatives.
+
+
+def pairwise_distances(x, distance="euclidean"):
+    x = np.asarray(x, np.float64)
+    if distance == "cosine":
+        z = normalize(x)
+        return 1.0 - z @ z.T
+    squared = ((x[:, None] - x[None]) ** 2).sum(-1)
+    return squared if distance == "squared_euclidean" else np.sqrt(squared)
+
+
+def _triplet_sets(labels, n):
+    labels = np.asarray(labels).reshape(-1)
+    positives = [[p for p in range(n) if p != a and labels[p] == labels[a]] for a in range(n)]
+    negatives = [[k for k in range(n) if labels[k] != labels[a]] for a in range(n)]
+    return positives, negatives
+
+
+def triplet_semi_hard(labels, x, margin, distance="euclidean"):
+    """TensorFlow Addons' TripletSemiHardLoss: for each anchor-positive pair the closest negative
+    farther than the positive, else the farthest negative; the mean over anchor-positive pairs.
+    Returned per anchor (its pairs' sum, scaled by batch / pairs) so that the mean is that value."""
+    d = pairwise_distances(x, distance)
+    positives, negatives = _triplet_sets(labels, len(d))
+    per_anchor, pairs = np.zeros(len(d)), 0
+    for a in range(len(d)):
+        for p in positives[a]:
+            if not negatives[a]:
+                continue
+            farther = [d[a, k] for k in negatives[a] if d[a, k] > d[a, p]]
+            negative = min(farther) if farther else max(d[a, k] for k in negatives[a])
+            per_anchor[a] += max(margin + d[a, p] - negative, 0.0)
+            pairs += 1
+    return per_anchor * len(d) / max(pairs, 1)
+
+
+def triplet_hard(labels, x, margin, distance="euclidean", soft=False):
+    """Batch-hard (Hermans et al. 2017; TFA's TripletHardLoss): per anchor the farthest positive
+    (0 if none, as TFA) and the closest negative; the mean over anchors of the per-anchor values."""
+    d = pairwise_distances(x, distance)
+    positives, negatives = _triplet_sets(labels, len(d))
+    if not any(positives) or not any(negatives):
+        return np.zeros(len(d))
+    per_anchor = np.zeros(len(d))
+    for a in range(len(d)):
+        hardest_positive = max((d[a, p] for p in positives[a]), default=0.0)
+        gap = hardest_positive - min(d[a, k] for k in negatives[a])
+        per_anchor[a] = np.logaddexp(0, gap) if soft else max(margin + gap, 0.0)
+    return per_anchor
+
+
+def triplet_all(labels, x, margin, distance="euclidean"):
+    """Batch-all (Hermans et al. 2017): every valid triplet, averaged over the non-zero ones; per
+    anchor (its sum, scaled by batch / non-zero triplets)."""
+    d = pairwise_distances(x, distance)
+    positives, negatives = _triplet_sets(labels, len(d))
+    per_anchor, active = np.zeros(len(d)), 0
+    for a in range(len(d)):
+        for p in positives[a]:
+            for k in negatives[a]:
+                value = margin + d[a, p] - d[a, k]
+                if value > 0:
+                    per_anchor[a] += value
+                    active += 1
+    return per_anchor * len(d) / max(active, 1)

@@ -1,0 +1,191 @@
+"""Triplet loss with online mining: every valid triplet, batch-hard (Hermans et al. 2017), semi-hard
+(Schroff et al. 2015, as TensorFlow Addons computes it) and random negatives.
+
+Shapes: y_true integer labels (batch,), y_pred embeddings (batch, dim) -> (batch,). Memory stays
+O(B^2) under `tf.function` and XLA alike: each anchor's negative distances are sorted once, and each
+anchor-positive distance is located among them by a branchless binary search (log2 B rounds of B^2
+gathers). `searchsorted` would lower to a B x B x B comparison under XLA.
+"""
+
+import math
+
+from keras import ops
+
+from kerasloss.base import Loss, check_bool, check_choice, check_non_negative, register
+from kerasloss.inputs import sparse_ids
+from kerasloss.pairwise import cosine_similarity_matrix, distance_matrix, positive_and_negative_masks
+
+MININGS = ("semi-hard", "hard", "all", "random")
+DISTANCES = ("euclidean", "squared_euclidean", "cosine")
+
+
+def _distances(embeddings, distance):
+    if distance == "cosine":
+        return 1.0 - cosine_similarity_matrix(embeddings)
+    return distance_matrix(embeddings, squared=distance == "squared_euclidean")
+
+
+def _count_at_most(sorted_rows, queries, strict):
+    """Per row i and query j: how many of sorted_rows[i] are <= queries[i, j] (< when `strict`).
+
+    A branchless binary search over each sorted row: ceil(log2(n + 1)) rounds of one (n, m) gather
+    each. The row length may be dynamic (the batch axis inside `fit`), hence the loop op.
+    """
+    n = ops.shape(sorted_rows)[1]
+    rounds = math.ceil(math.log2(n + 1)) if isinstance(n, int) else _bit_length(n)
+
+    def halve(_, bounds):
+        low, high = bounds
+        middle = (low + high) // 2
+        value = ops.take_along_axis(sorted_rows, ops.minimum(middle, n - 1), axis=1)
+        below = ops.logical_and(value < queries if strict else value <= queries, middle < high)
+        return ops.where(below, middle + 1, low), ops.where(below, high, middle)
+
+    start = (ops.zeros_like(queries, dtype="int32"), ops.zeros_like(queries, dtype="int32") + n)
+    return ops.fori_loop(0, rounds, halve, start)[0]
+
+
+def _bit_length(n):
+    """ceil(log2(n + 1)) for a dynamic integer n >= 0: the binary search's number of rounds."""
+    return ops.cast(ops.ceil(ops.log2(ops.cast(n + 1, "float32"))), "int32")
+
+
+def _hinge(x, soft):
+    return ops.softplus(x) if soft else ops.relu(x)
+
+
+def _semi_hard_negative(d, negatives):
+    """Per anchor-positive pair, TFA's semi-hard negative distance: the closest negative farther than
+    the positive, or the anchor's farthest negative where none is."""
+    sorted_negatives = ops.sort(ops.where(negatives, d, math.inf), axis=1)
+    last = ops.shape(d)[1] - 1
+    count = ops.sum(ops.cast(negatives, "int32"), axis=1, keepdims=True)
+    closer = _count_at_most(sorted_negatives, d, strict=False)  # negatives with d_an <= d_ap
+    farther = ops.take_along_axis(sorted_negatives, ops.minimum(closer, last), axis=1)
+    farthest = ops.take_along_axis(sorted_negatives, ops.maximum(count - 1, 0), axis=1)
+    return ops.where(closer < count, farther, farthest)
+
+
+def _all_triplets(d, negatives, margin):
+    """Per anchor-positive pair: the sum of max(margin + d_ap - d_an, 0) over all negatives, and how
+    many of those terms are non-zero, from sorted negatives and their prefix sums."""
+    sorted_negatives = ops.sort(ops.where(negatives, d, math.inf), axis=1)
+    threshold = margin + d
+    active = _count_at_most(sorted_negatives, threshold, strict=True)  # d_an < margin + d_ap
+    finite = ops.where(ops.isfinite(sorted_negatives), sorted_negatives, 0.0)
+    prefix = ops.concatenate([ops.zeros_like(finite[:, :1]), ops.cumsum(finite, axis=1)], axis=1)
+    total = ops.cast(active, d.dtype) * threshold - ops.take_along_axis(prefix, active, axis=1)
+    return ops.maximum(total, 0.0), active
+
+
+def _random_negative(d, negatives):
+    """One pseudo-random negative per anchor (used for all its positives): the negative with the largest
+    integer hash of (anchor, negative) positions. Integer arithmetic is exact on every backend, so
+    eager and XLA draw the same; the draw changes from step to step with the batch's shuffled order."""
+    n = ops.shape(d)[0]
+    index = ops.arange(n, dtype="int32")
+    mixed = ops.bitwise_xor(ops.expand_dims(index * 73856093, 1), ops.expand_dims(index * 19349663, 0))
+    mixed = ops.bitwise_xor(mixed, ops.right_shift(mixed, 13)) * 1274126177  # int32 products wrap
+    pick = ops.argmax(ops.where(negatives, ops.bitwise_and(mixed, 0x7FFFFFFF), -1), axis=1)
+    return ops.take_along_axis(d, ops.expand_dims(pick, 1), axis=1)
+
+
+def triplet_loss(y_true, y_pred, *, margin=1.0, mining="semi-hard", distance="euclidean", soft=False):
+    """Triplet loss: an anchor closer to its positives than to its negatives by a margin.
+
+    Formula, per triplet (a, p, n) with p of a's class and n not: max(margin + d_ap - d_an, 0), or
+    softplus(d_ap - d_an) with `soft=True` (no margin). Mining picks the triplets:
+      - "semi-hard": every anchor-positive pair with the closest negative farther than the positive, or
+        the farthest negative where none is (TensorFlow Addons' TripletSemiHardLoss, exactly): the mean
+        over anchor-positive pairs.
+      - "hard": per anchor, the farthest positive and the closest negative (batch-hard, Hermans et al.
+        2017; TFA's TripletHardLoss): the mean over anchors (an anchor without positive uses d_ap = 0,
+        as TFA does).
+      - "all": every valid triplet, averaged over those with a non-zero loss (Hermans et al. 2017).
+      - "random": per anchor one pseudo-random negative (a hash of positions, not of distances) for all
+        its positives; mean over pairs. The random-triplet baseline the lesson compares semi-hard with.
+    A batch with no positive pair or no negative returns 0 with a zero gradient. Values are per anchor,
+    scaled so that Keras' batch mean is the mean described above.
+
+    Args:
+        margin: >= 0. Defaults to 1.0 (TFA's).
+        mining: "semi-hard" (default), "hard", "all" or "random".
+        distance: "euclidean" (default), "squared_euclidean" or "cosine" (1 - cosine similarity).
+        soft: softplus instead of the margin hinge (not with mining="all"). Defaults to False.
+    """
+    margin = check_non_negative("margin", margin)
+    mining = check_choice("mining", mining, MININGS)
+    distance = check_choice("distance", distance, DISTANCES)
+    if soft and mining == "all":
+        raise ValueError("triplet_loss: soft=True has no closed form over all triplets; use another mining.")
+    if len(y_pred.shape) != 2:
+        raise ValueError(
+            f"triplet_loss expects y_pred of shape (batch, dim). Received: y_pred.shape={tuple(y_pred.shape)}"
+        )
+    labels = sparse_ids(y_true, y_pred, "triplet_loss")
+    d = _distances(y_pred, distance)
+    positives, negatives = positive_and_negative_masks(labels)
+    batch = ops.cast(ops.shape(d)[0], d.dtype)
+    has_negative = ops.any(negatives, axis=1, keepdims=True)
+    pairs = ops.logical_and(positives, has_negative)  # anchor-positive pairs that can form a triplet
+    pair_count = ops.sum(ops.cast(pairs, d.dtype))
+    # A batch with no usable pair gives 0 (and, through the where, a zero gradient).
+    usable = ops.logical_and(pair_count > 0, ops.any(negatives))
+
+    if mining == "hard":
+        hardest_positive = ops.max(ops.where(positives, d, 0.0), axis=1)
+        hardest_negative = ops.min(ops.where(negatives, d, math.inf), axis=1)
+        hardest_negative = ops.where(ops.squeeze(has_negative, 1), hardest_negative, 0.0)
+        gap = hardest_positive - hardest_negative
+        per_anchor = _hinge(gap if soft else margin + gap, soft)
+        return ops.where(usable, per_anchor, 0.0)
+
+    if mining == "all":
+        sums, active = _all_triplets(d, negatives, margin)
+        sums = ops.where(pairs, sums, 0.0)
+        active = ops.sum(ops.where(pairs, ops.cast(active, d.dtype), 0.0))
+        per_anchor = ops.sum(sums, axis=1) * batch / ops.maximum(active, 1.0)
+        return ops.where(usable, per_anchor, 0.0)
+
+    negative = _semi_hard_negative(d, negatives) if mining == "semi-hard" else _random_negative(d, negatives)
+    pair_losses = _hinge(d - negative if soft else margin + d - negative, soft)
+    per_anchor = ops.sum(ops.where(pairs, pair_losses, 0.0), axis=1) * batch / ops.maximum(pair_count, 1.0)
+    return ops.where(usable, per_anchor, 0.0)
+
+
+@register("triplet")
+class TripletLoss(Loss):
+    """Triplet loss with online mining; see `kerasloss.triplet.triplet_loss`.
+
+    `TripletLoss(margin=1.0, mining="semi-hard", distance="euclidean", soft=False)`
+    """
+
+    function = staticmethod(triplet_loss)
+
+    def __init__(
+        self,
+        margin=1.0,
+        mining="semi-hard",
+        distance="euclidean",
+        soft=False,
+        *,
+        reduction="sum_over_batch_size",
+        name="triplet_loss",
+        dtype=None,
+    ):
+        mining = check_choice("mining", mining, MININGS)
+        soft = check_bool("soft", soft)
+        if soft and mining == "all":
+            raise ValueError(
+                "Invalid value for argument `soft`. Expected False with mining='all' (no closed form over "
+                "all triplets). Received: soft=True"
+            )
+        super().__init__(
+            name=name,
+            reduction=reduction,
+            dtype=dtype,
+            margin=check_non_negative("margin", margin),
+            mining=mining,
+            distance=check_choice("distance", distance, DISTANCES),
+            soft=soft,
+        )

@@ -1,0 +1,150 @@
+"""TripletLoss: each mining mode against brute-force references (TFA's semi-hard and hard algorithms),
+degenerate batches, the O(B^2) search under XLA, errors, and learning."""
+
+import keras
+import numpy as np
+import pytest
+
+import kerasloss
+from tests import reference as ref
+from tests.backend import compiled, numpy, value_and_grad
+
+LAYOUTS = [(4, 2, 3), (12, 3, 5), (33, 5, 8), (40, 40, 4)]  # (batch, classes, dim); 40 classes: all singletons
+
+
+def _batch(batch, classes, dim, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = np.arange(batch) % classes
+    rng.shuffle(labels)
+    return labels, rng.normal(size=(batch, dim)).astype("float32")
+
+
+REFERENCES = {
+    "semi-hard": ref.triplet_semi_hard,
+    "hard": ref.triplet_hard,
+    "all": ref.triplet_all,
+}
+
+
+@pytest.mark.parametrize("mining", list(REFERENCES))
+@pytest.mark.parametrize("distance", ["euclidean", "squared_euclidean", "cosine"])
+@pytest.mark.parametrize(("batch", "classes", "dim"), LAYOUTS)
+@pytest.mark.parametrize("margin", [0.2, 1.0])
+def test_matches_brute_force_reference(mining, distance, batch, classes, dim, margin):
+    labels, x = _batch(batch, classes, dim)
+    got = numpy(kerasloss.TripletLoss(margin, mining, distance)(labels, x))
+    expected = REFERENCES[mining](labels, x, margin, distance).mean()
+    assert got == pytest.approx(expected, rel=2e-4, abs=2e-5)
+    per_anchor = numpy(kerasloss.TripletLoss(margin, mining, distance, reduction=None)(labels, x))
+    np.testing.assert_allclose(per_anchor, REFERENCES[mining](labels, x, margin, distance), rtol=5e-4, atol=5e-5)
+
+
+def test_soft_hard_mining_matches_reference():
+    labels, x = _batch(20, 4, 6, seed=1)
+    got = numpy(kerasloss.TripletLoss(mining="hard", soft=True)(labels, x))
+    assert got == pytest.approx(ref.triplet_hard(labels, x, 1.0, soft=True).mean(), rel=1e-5)
+
+
+@pytest.mark.parametrize("mining", ["semi-hard", "hard", "all"])
+def test_duplicate_embeddings_with_exact_zero_distances(mining):
+    """Duplicates (d = 0 exactly: small integer coordinates make the expansion exact) and ties."""
+    rng = np.random.default_rng(2)
+    points = rng.integers(-2, 3, size=(6, 3)).astype("float32")
+    x = np.concatenate([points, points])  # every point twice
+    labels = np.concatenate([np.arange(6) % 3, np.arange(6) % 2])
+    value, g = value_and_grad(lambda e: kerasloss.TripletLoss(mining=mining)(labels, e), x)
+    assert value == pytest.approx(REFERENCES[mining](labels, x, 1.0).mean(), rel=1e-5, abs=1e-6)
+    assert np.all(np.isfinite(g))
+
+
+def test_random_mining_picks_a_real_negative():
+    """Between the hardest and the easiest negative: each pair's loss uses one of the anchor's negatives."""
+    labels, x = _batch(24, 4, 5, seed=3)
+    d = ref.pairwise_distances(x)
+    positives, negatives = ref._triplet_sets(labels, len(d))
+    low = np.mean([max(1 + d[a, p] - max(d[a, k] for k in negatives[a]), 0) for a in range(24) for p in positives[a]])
+    high = np.mean([max(1 + d[a, p] - min(d[a, k] for k in negatives[a]), 0) for a in range(24) for p in positives[a]])
+    got = numpy(kerasloss.TripletLoss(mining="random")(labels, x))
+    assert low - 1e-5 <= got <= high + 1e-5
+
+
+@pytest.mark.parametrize("mining", ["semi-hard", "hard", "all", "random"])
+@pytest.mark.parametrize(
+    ("name", "labels", "x"),
+    [
+        ("single class", np.zeros(6), np.random.default_rng(4).normal(size=(6, 4))),
+        ("every example its own class", np.arange(6), np.random.default_rng(5).normal(size=(6, 4))),
+        ("batch of one", np.zeros(1), np.ones((1, 4))),
+        ("collapse", np.arange(6) % 2, np.ones((6, 4))),
+        ("zero vectors", np.arange(6) % 2, np.zeros((6, 4))),
+    ],
+)
+def test_degenerate_batches(mining, name, labels, x):
+    loss = kerasloss.TripletLoss(mining=mining, distance="cosine" if name == "zero vectors" else "euclidean")
+    value, g = value_and_grad(lambda e: loss(labels, e), x.astype("float32"))
+    assert np.isfinite(value) and np.all(np.isfinite(g))
+    if name in ("single class", "every example its own class", "batch of one") and mining != "hard":
+        assert value == 0.0 and np.all(g == 0.0)
+    if name in ("single class", "batch of one"):  # no negative at all
+        assert value == 0.0 and np.all(g == 0.0)
+
+
+@pytest.mark.parametrize("mining", ["semi-hard", "hard", "all", "random"])
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision_finite_and_close(mining, dtype):
+    labels, x = _batch(16, 4, 6, seed=6)
+    full = numpy(kerasloss.TripletLoss(mining=mining)(labels, x))
+    value, g = value_and_grad(lambda e: kerasloss.TripletLoss(mining=mining, dtype=dtype)(labels, e), x)
+    assert np.isfinite(value.astype(np.float32)) and np.all(np.isfinite(g.astype(np.float32)))
+    if mining != "random":  # the random draw hashes the distances, so half precision draws others
+        assert float(value) == pytest.approx(float(full), rel=0.05, abs=0.02)
+
+
+@pytest.mark.parametrize("mining", ["semi-hard", "hard", "all", "random"])
+def test_compiled_equals_eager(mining):
+    labels, x = _batch(33, 5, 8, seed=7)
+    loss = kerasloss.TripletLoss(mining=mining)
+    np.testing.assert_allclose(numpy(compiled(loss)(labels, x)), numpy(loss(labels, x)), rtol=1e-5)
+
+
+def test_errors():
+    with pytest.raises(ValueError, match=r"argument `margin`.*Received: margin=-0.5"):
+        kerasloss.TripletLoss(margin=-0.5)
+    with pytest.raises(ValueError, match=r"argument `mining`.*Received: mining='semihard'"):
+        kerasloss.TripletLoss(mining="semihard")
+    with pytest.raises(ValueError, match=r"argument `distance`"):
+        kerasloss.TripletLoss(distance="manhattan")
+    with pytest.raises(ValueError, match=r"argument `soft`"):
+        kerasloss.TripletLoss(mining="all", soft=True)
+    with pytest.raises(ValueError, match=r"expects y_pred of shape \(batch, dim\)"):
+        kerasloss.TripletLoss()(np.zeros(4), np.zeros((4, 2, 3), np.float32))
+
+
+def _blobs(n, seed):
+    """The lesson's five-class 2-D data, hidden in a 2-D subspace of 20 noisy dimensions: a random
+    projection of it to 2-D sees mostly noise; a learned one finds the subspace."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 5, n)
+    centres = np.array([[0, 0], [3, 0], [0, 3], [3, 3], [1.5, 1.5]])
+    points = centres[labels] + 0.6 * rng.normal(size=(n, 2))
+    basis = np.linalg.qr(np.random.default_rng(99).normal(size=(20, 2)))[0]  # orthonormal 20 x 2
+    return (points @ basis.T + 1.2 * rng.normal(size=(n, 20))).astype("float32"), labels
+
+
+@pytest.mark.slow
+def test_semi_hard_mining_learns_an_embedding():
+    keras.utils.set_random_seed(0)
+    x, labels = _blobs(1200, 0)
+    encoder = keras.Sequential([keras.Input((20,)), keras.layers.Dense(32, activation="relu"), keras.layers.Dense(2)])
+
+    def accuracy():
+        z = numpy(encoder(x))
+        d = ((z[900:, None] - z[None, :900]) ** 2).sum(-1)
+        return float(np.mean(labels[:900][d.argmin(1)] == labels[900:]))
+
+    untrained = accuracy()
+    encoder.compile(optimizer=keras.optimizers.Adam(1e-2), loss=kerasloss.TripletLoss(margin=0.5))
+    encoder.fit(x[:900], labels[:900], batch_size=128, epochs=15, verbose=0)
+    trained = accuracy()
+    print(f"1-NN accuracy: untrained {untrained:.3f}, trained {trained:.3f}")
+    assert trained > untrained + 0.15, (untrained, trained)
