@@ -43,7 +43,8 @@ test-backends: $(BACKENDS_READY)
 sweep: $(READY)
 	@echo "The sweep harness is not built yet (see the sweep issue); nothing to run."
 
-bench: $(READY)
+bench: $(BACKENDS_READY)
+	$(BIN)/python -m pip install --quiet "pytorch-metric-learning>=2.5"
 	$(BIN)/python -m bench
 
 lint: $(READY)

@@ -28,21 +28,30 @@ def _distances(embeddings, distance):
 def _count_at_most(sorted_rows, queries, strict):
     """Per row i and query j: how many of sorted_rows[i] are <= queries[i, j] (< when `strict`).
 
-    A branchless binary search over each sorted row: ceil(log2(n + 1)) rounds of one (n, m) gather
-    each. The row length may be dynamic (the batch axis inside `fit`), hence the loop op.
+    A branchless binary search: each row is padded with +inf to 2^k - 1 entries (k = ceil(log2(n + 1))),
+    and k rounds each probe one entry per query, stepping by 2^(k-1), ..., 2, 1. Positions are kept as
+    flat indices so that a round is one gather, one comparison and one select over the (n, m) queries.
     """
-    n = ops.shape(sorted_rows)[1]
-    rounds = math.ceil(math.log2(n + 1)) if isinstance(n, int) else _bit_length(n)
+    rows, n = ops.shape(sorted_rows)[0], ops.shape(sorted_rows)[1]
+    static = isinstance(n, int)
+    rounds = math.ceil(math.log2(n + 1)) if static else _bit_length(n)
+    width = 2**rounds - 1 if static else ops.left_shift(1, rounds) - 1
+    padding = ops.full((rows, width - n), math.inf, dtype=sorted_rows.dtype)
+    flat = ops.reshape(ops.concatenate([sorted_rows, padding], axis=1), (-1,))
+    start = ops.expand_dims(ops.arange(rows, dtype="int32") * width, 1) + ops.zeros_like(queries, dtype="int32")
 
-    def halve(_, bounds):
-        low, high = bounds
-        middle = (low + high) // 2
-        value = ops.take_along_axis(sorted_rows, ops.minimum(middle, n - 1), axis=1)
-        below = ops.logical_and(value < queries if strict else value <= queries, middle < high)
-        return ops.where(below, middle + 1, low), ops.where(below, high, middle)
+    def probe(position, stride):
+        value = ops.take(flat, position + (stride - 1))
+        inside = value < queries if strict else value <= queries
+        return ops.where(inside, position + stride, position)
 
-    start = (ops.zeros_like(queries, dtype="int32"), ops.zeros_like(queries, dtype="int32") + n)
-    return ops.fori_loop(0, rounds, halve, start)[0]
+    if static:
+        position = start
+        for k in reversed(range(rounds)):
+            position = probe(position, 2**k)
+    else:
+        position = ops.fori_loop(0, rounds, lambda i, p: probe(p, ops.left_shift(1, rounds - 1 - i)), start)
+    return position - start
 
 
 def _bit_length(n):
