@@ -21,8 +21,8 @@ from kerasloss.pairwise import (
     eye_mask,
     l2_normalize,
     masked_logsumexp,
-    positive_and_negative_masks,
     safe_sqrt,
+    same_label_mask,
 )
 
 SIMILARITIES = ("cosine", "dot")
@@ -129,8 +129,9 @@ def supervised_contrastive(y_true, y_pred, *, temperature=0.07, similarity="cosi
     z = _embeddings(ops.reshape(y_pred, (-1, y_pred.shape[-1])), similarity)  # example-major rows
     labels = ops.reshape(ops.repeat(ops.expand_dims(labels, 1), views, axis=1), (-1,))
     logits = ops.matmul(z, ops.transpose(z)) / temperature
-    positives, _ = positive_and_negative_masks(labels)
-    log_prob = logits - ops.expand_dims(masked_logsumexp(logits, ops.logical_not(eye_mask(ops.shape(z)[0]))), 1)
+    not_self = ops.logical_not(eye_mask(ops.shape(z)[0]))
+    positives = ops.logical_and(same_label_mask(labels), not_self)
+    log_prob = logits - ops.expand_dims(masked_logsumexp(logits, not_self), 1)
     count = ops.sum(ops.cast(positives, z.dtype), axis=1)
     has_positive = count > 0
     per_anchor = -ops.sum(ops.where(positives, log_prob, 0.0), axis=1) / ops.maximum(count, 1.0)

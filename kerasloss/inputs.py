@@ -8,6 +8,7 @@ a TensorFlow graph (`tf.function`, `model.fit`) an assertion raises `InvalidArgu
 sample instead of a silently clamped, plausible-looking value.
 """
 
+import keras
 from keras import ops
 
 
@@ -77,7 +78,7 @@ def valid_class_ids(ids, num_classes, loss_name):
 
 def _raise_if_out_of_range(ids, in_range, num_classes, loss_name):
     message = f"{loss_name}: class ids must lie in [0, {num_classes - 1}] (y_pred has {num_classes} classes)"
-    backend = _backend_name()
+    backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf  # the graph-mode assertion is TensorFlow's own
 
@@ -99,9 +100,3 @@ def _raise_concrete(ids, in_range, message):
     if not bool(ops.convert_to_numpy(ops.all(in_range))):
         bad = ops.convert_to_numpy(ids)[~ops.convert_to_numpy(in_range)]
         raise ValueError(f"{message}. Received out-of-range ids: {bad[:8].tolist()}")
-
-
-def _backend_name():
-    import keras
-
-    return keras.backend.backend()

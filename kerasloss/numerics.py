@@ -15,11 +15,6 @@ def _dtype_name(x):
     return keras.backend.standardize_dtype(x.dtype)
 
 
-def smallest_normal(dtype):
-    """The smallest positive normal number of a float dtype (float32's for unknown dtypes)."""
-    return _SMALLEST_NORMAL.get(keras.backend.standardize_dtype(dtype), _SMALLEST_NORMAL["float32"])
-
-
 def clip_probability(p):
     """Clip probabilities to [eps, 1 - eps'] so log(p), log(1 - p) and their gradients stay finite.
 

@@ -138,8 +138,9 @@ def triplet_loss(y_true, y_pred, *, margin=1.0, mining="semi-hard", distance="eu
     has_negative = ops.any(negatives, axis=1, keepdims=True)
     pairs = ops.logical_and(positives, has_negative)  # anchor-positive pairs that can form a triplet
     pair_count = ops.sum(ops.cast(pairs, d.dtype))
-    # A batch with no usable pair gives 0 (and, through the where, a zero gradient).
-    usable = ops.logical_and(pair_count > 0, ops.any(negatives))
+    # A batch with no usable pair (no positive pair, or no negative) gives 0 and, through the where, a
+    # zero gradient.
+    usable = pair_count > 0
 
     if mining == "hard":
         hardest_positive = ops.max(ops.where(positives, d, 0.0), axis=1)
