@@ -14,7 +14,7 @@ HParams dashboard (`make tensorboard`). A sweep is a spec in sweeps/specs/NAME.t
 
 def _parser():
     parser = argparse.ArgumentParser(prog="python -m sweeps", description=DESCRIPTION)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{list,run,report}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{list,run,worker,report}")
     commands.add_parser("list", help="the sweeps in the default suite, with their dataset, loss and space")
 
     run = commands.add_parser(
@@ -33,6 +33,43 @@ def _parser():
     )
     run.add_argument("--logdir", default="logs", help="TensorBoard output: one folder per sweep (default: logs)")
     run.add_argument("--state", default=".sweeps", help="the tuners' state, for resuming (default: .sweeps)")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="run keras-tuner's distributed mode: this process is the chief and starts N worker processes "
+        "on loopback (default: 0, one process runs the search). A worker that dies is restarted and its "
+        "trial re-run",
+    )
+    run.add_argument(
+        "--bind",
+        metavar="HOST:PORT",
+        help="where the chief listens (implies distributed mode; default with --workers: 127.0.0.1 on a free "
+        "port). The gRPC port is unauthenticated: bind beyond loopback only on a trusted network. With "
+        "--workers 0 the chief waits for `python -m sweeps worker` processes from other machines",
+    )
+    run.add_argument(
+        "--heartbeat-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="the chief gives up on a worker silent this long and re-queues its trial (default: 30)",
+    )
+
+    worker = commands.add_parser(
+        "worker",
+        help="one worker of a distributed sweep (for other machines)",
+        description="Ask the chief of a distributed sweep (`python -m sweeps run NAME --bind HOST:PORT`) for "
+        "trials until the search is over. --state and --logdir must be the chief's folders: on another "
+        "machine, a shared file system mounted at the same or another path.",
+    )
+    worker.add_argument("name", metavar="NAME", help="the sweep the chief is running")
+    worker.add_argument("--oracle", required=True, metavar="HOST:PORT", help="the chief's address")
+    worker.add_argument("--id", required=True, help="this worker's id, unique in the sweep (e.g. host-1)")
+    worker.add_argument("--trials", type=int, help="as given to the chief")
+    worker.add_argument("--tuner", choices=("random", "bayesian", "hyperband", "grid"), help="as given to the chief")
+    worker.add_argument("--logdir", default="logs", help="the chief's TensorBoard folder (default: logs)")
+    worker.add_argument("--state", default=".sweeps", help="the chief's state folder (default: .sweeps)")
 
     report = commands.add_parser(
         "report",
@@ -62,16 +99,43 @@ def main(argv=None):
         print(report.write(args.state, args.logdir))
         return 0
 
+    if args.command == "worker":
+        from sweeps import tuning
+
+        try:
+            spec = specs.load(args.name)
+        except specs.SpecError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        tuning.work(spec, args.logdir, args.state, args.oracle, args.id, trials=args.trials, tuner=args.tuner)
+        return 0
+
+    if args.workers < 0:
+        print(f"error: --workers must be >= 0, got {args.workers}", file=sys.stderr)
+        return 2
     try:
         chosen = [specs.load(name) for name in (args.names or specs.available())]
     except specs.SpecError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    from sweeps import tuning
+    from sweeps import cluster, tuning
 
     started = time.perf_counter()
     for spec in chosen:
-        tuning.run(spec, args.logdir, args.state, trials=args.trials, tuner=args.tuner)
+        try:
+            tuning.run(
+                spec,
+                args.logdir,
+                args.state,
+                trials=args.trials,
+                tuner=args.tuner,
+                workers=args.workers,
+                bind=args.bind,
+                timeout=args.heartbeat_timeout,
+            )
+        except cluster.WorkersLostError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
     print(f"{len(chosen)} sweep(s) in {time.perf_counter() - started:.0f} s; `make tensorboard` to look.", flush=True)
     return 0
 

@@ -1,6 +1,7 @@
 """keras-tuner runs the search; this module adds what it lacks: the search space declared from the spec
 (with conditions), a seed per (trial, execution), TensorBoard sessions that are never half-written or
-duplicated on resume, and progress lines with an estimate of the time left.
+duplicated on resume, and progress lines with an estimate of the time left. With `workers` (or `bind`)
+the search runs in keras-tuner's distributed mode, made to survive dead workers by `sweeps.cluster`.
 
 State (the oracle's trials) lives in `state_dir/NAME`; re-running a sweep with the same state continues
 it: keras-tuner's oracle reloads its finished trials and sends the ones that were running to be run
@@ -8,7 +9,6 @@ again, once. TensorBoard output goes to `logdir/NAME`.
 """
 
 import dataclasses
-import functools
 import hashlib
 import os
 import shutil
@@ -18,34 +18,39 @@ import time
 import keras
 import keras_tuner
 import numpy as np
-from keras_tuner.src.tuners.gridsearch import LinkedList
 
-from sweeps import hypermodel, pictures
+from sweeps import cluster, hypermodel, pictures
 from sweeps import tensorboard as board
 
 
-class ResumableGridSearchOracle(keras_tuner.oracles.GridSearchOracle):
-    """keras-tuner 1.4's grid oracle keeps its order of tried combinations (a linked list of trial ids)
-    and its queue of trials to extend only in memory, so a reloaded grid search fails with a KeyError
-    on its first new trial. Rebuild both from the reloaded trials."""
+class GridOracle(keras_tuner.oracles.GridSearchOracle):
+    """keras-tuner 1.4's grid oracle derives each new combination from a finished trial's (the "next"
+    of it, kept in in-memory queues), which breaks twice: a reloaded grid search fails with a KeyError
+    on its first new trial (the queues are not saved), and in distributed mode it cannot keep more
+    workers busy than its queue of finished trials allows (one worker stalled once, and the search runs
+    one trial at a time from then on). This one walks the grid in the same order from the start each
+    time and hands out the first combination not yet tried or running: saved state only, and as many
+    trials at once as there are workers."""
 
-    def reload(self):
-        super().reload()
-
-        def compare(a, b):
-            return self._compare(self.trials[a].hyperparameters.values, self.trials[b].hyperparameters.values)
-
-        self._ordered_ids = LinkedList()
-        for trial_id in sorted(self.start_order, key=functools.cmp_to_key(compare)):
-            self._ordered_ids.insert(trial_id)
-        self._populate_next = list(self.end_order)  # a tried next combination is skipped, as in a live run
+    def populate_space(self, trial_id):
+        values = {hp.name: hp.default for hp in self.get_space().space}
+        hps = self.get_space()
+        hps.values = values
+        hps.ensure_active_values()
+        values = hps.values
+        while values is not None:
+            if self._compute_values_hash(values) not in self._tried_so_far:
+                return {"status": "RUNNING", "values": values}
+            values = self._get_next_combination(values)
+        status = "IDLE" if self.ongoing_trials else "STOPPED"
+        return {"status": status, "values": None}
 
 
 ORACLES = {
     "random": keras_tuner.oracles.RandomSearchOracle,
     "bayesian": keras_tuner.oracles.BayesianOptimizationOracle,
     "hyperband": keras_tuner.oracles.HyperbandOracle,
-    "grid": ResumableGridSearchOracle,
+    "grid": GridOracle,
 }
 
 
@@ -117,28 +122,31 @@ class _EpochLogger(keras.callbacks.Callback):
 
 
 class Progress:
-    """A line per trial with its values and result; elapsed time and an estimate of what is left."""
+    """A line per trial with its values and result; with a plan (one process runs the whole search), the
+    trial count, elapsed time and an estimate of what is left. A worker prints its trials only: the
+    chief counts."""
 
-    def __init__(self, spec, planned, stream=sys.stdout):
-        self.spec, self.planned, self.stream = spec, planned, stream
+    def __init__(self, spec, planned, stream=sys.stdout, label=None, counting=True):
+        self.spec, self.planned, self.stream, self.counting = spec, planned, stream, counting
+        self.label = label or spec.name
         self.started = time.perf_counter()
         self.done = self.resumed = 0  # trials finished, of which before this run
 
     def trial(self, trial_id, values, metrics, seconds, overhead):
         self.done += 1
-        planned = self.planned or "?"
-        elapsed = time.perf_counter() - self.started
-        ran = self.done - self.resumed
-        left = f"~{elapsed / ran * max(self.planned - self.done, 0):.0f} s left" if self.planned else "? left"
         shown = " ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
         others = ", ".join(f"{m} {metrics[m]:.4g}" for m in self.spec.metrics[1:] if m in metrics)
-        print(
-            f"[{self.spec.name}] trial {trial_id} ({self.done} of {planned}) {shown} -> "
-            f"{self.spec.objective} {metrics[self.spec.objective]:.4g} ({others}) "
-            f"in {seconds:.1f} s ({overhead:.1f} s build+compile) | elapsed {elapsed:.0f} s, {left}",
-            file=self.stream,
-            flush=True,
+        line = (
+            f"[{self.label}] trial {trial_id} {shown} -> {self.spec.objective} {metrics[self.spec.objective]:.4g} "
+            f"({others}) in {seconds:.1f} s ({overhead:.1f} s build+compile)"
         )
+        if self.counting:
+            elapsed = time.perf_counter() - self.started
+            ran = self.done - self.resumed
+            left = f"~{elapsed / ran * max(self.planned - self.done, 0):.0f} s left" if self.planned else "? left"
+            line = line.replace(f"trial {trial_id} ", f"trial {trial_id} ({self.done} of {self.planned or '?'}) ", 1)
+            line += f" | elapsed {elapsed:.0f} s, {left}"
+        print(line, file=self.stream, flush=True)
 
 
 class SweepTuner(keras_tuner.Tuner):
@@ -149,8 +157,33 @@ class SweepTuner(keras_tuner.Tuner):
         super().__init__(oracle=oracle, directory=state_dir, project_name=spec.name, overwrite=False, **kwargs)
         self.spec, self.progress = spec, progress
         self.sweep_dir = os.path.join(logdir, spec.name)
-        self.staging = os.path.join(state_dir, spec.name, "staging", os.environ.get("KERASTUNER_TUNER_ID", "tuner0"))
+        self.staging = os.path.join(state_dir, spec.name, "staging", self.tuner_id)
         shutil.rmtree(self.staging, ignore_errors=True)  # leftovers of an interrupted run
+        self.heartbeat = cluster.Heartbeat(self.oracle, self.tuner_id) if self._is_worker() else None
+
+    def on_search_begin(self):
+        if self.heartbeat:
+            self.heartbeat.start()
+
+    def on_search_end(self):
+        if self.heartbeat:
+            self.heartbeat.stop()
+
+    def on_trial_begin(self, trial):
+        if self.heartbeat:
+            self.heartbeat.trial_id = trial.trial_id
+
+    def on_trial_end(self, trial):
+        try:
+            super().on_trial_end(trial)
+        except Exception as error:
+            if not cluster.refused(error):
+                raise
+            print(f"[{self.progress.label}] trial {trial.trial_id}: the chief gave it to another worker; "
+                  "this result is dropped", file=self.progress.stream, flush=True)  # fmt: skip
+        finally:
+            if self.heartbeat:
+                self.heartbeat.trial_id = ""
 
     def run_trial(self, trial, *args, **kwargs):
         spec = self.spec
@@ -195,6 +228,8 @@ class SweepTuner(keras_tuner.Tuner):
             png = pictures.picture(built.dataset, built.predict)
             if png is not None:
                 session.image("picture", png, epochs)
+            if self.heartbeat and trial_id in self.heartbeat.lost:
+                raise RuntimeError(f"trial {trial_id} was given to another worker")  # its sessions are theirs
         except BaseException:
             session.abandon()
             raise
@@ -202,20 +237,62 @@ class SweepTuner(keras_tuner.Tuner):
         return metrics, overhead
 
 
-def run(spec, logdir, state_dir, trials=None, tuner=None, stream=sys.stdout):
-    """Run (or resume) one sweep; returns the tuner."""
+def _configure(spec, trials, tuner):
     tuner = tuner or spec.tuner
     trials = trials or spec.trials
     if tuner != spec.tuner:
         spec = dataclasses.replace(spec, tuner=tuner)
+    return spec, trials
+
+
+def run(spec, logdir, state_dir, trials=None, tuner=None, stream=sys.stdout, workers=0, bind=None, timeout=30.0):
+    """Run (or resume) one sweep; returns the tuner. With `workers` or `bind`, this process is the chief
+    of a distributed search on `bind` (default 127.0.0.1, a free port) and starts `workers` local
+    worker processes; others may join with `work`. A worker silent for `timeout` seconds is given up."""
+    spec, trials = _configure(spec, trials, tuner)
     os.makedirs(os.path.join(logdir, spec.name), exist_ok=True)
     board.write_config(spec, os.path.join(logdir, spec.name), os.path.join(state_dir, spec.name, "staging"))
-    planned = planned_trials(spec, trials) if tuner != "hyperband" else None  # hyperband decides as it goes
+    planned = planned_trials(spec, trials) if spec.tuner != "hyperband" else None  # hyperband decides as it goes
     progress = Progress(spec, planned, stream)
-    searcher = SweepTuner(spec, make_oracle(spec, tuner, trials), state_dir, logdir, progress)
+    searcher = SweepTuner(spec, make_oracle(spec, spec.tuner, trials), state_dir, logdir, progress)
     finished = sum(1 for t in searcher.oracle.trials.values() if t.status == "COMPLETED")
     progress.done = progress.resumed = finished
     if finished:
         print(f"[{spec.name}] resuming: {finished} trial(s) already finished", file=stream, flush=True)
+    if not workers and bind is None:
+        searcher.search(verbose=0)
+        return searcher
+
+    searcher.oracle.verbose = 0
+    searcher.save()
+    chief = cluster.Chief(searcher.oracle, spec.name, [spec.objective], planned, timeout, stream)
+    bind = bind or "127.0.0.1:0"
+    host = bind.rpartition(":")[0]
+    connect = "127.0.0.1" if host in ("", "0.0.0.0", "::", "[::]") else host
+
+    def command(tuner_id, port):
+        return [
+            sys.executable, "-m", "sweeps", "worker", spec.name, "--oracle", f"{connect}:{port}", "--id", tuner_id,
+            "--tuner", spec.tuner, "--trials", str(trials), "--logdir", logdir, "--state", state_dir,
+        ]  # fmt: skip
+
+    def start_workers(port):
+        return cluster.LocalWorkers(chief, lambda tuner_id: command(tuner_id, port), workers, stream)
+
+    cluster.run_chief(chief, bind, start_workers if workers else None)
+    return searcher
+
+
+def work(spec, logdir, state_dir, oracle, tuner_id, trials=None, tuner=None, stream=sys.stdout):
+    """Be one worker of a distributed sweep: ask the chief at `oracle` ("host:port") for trials until it
+    says the search is over. The worker must see the chief's `state_dir` and `logdir` (the same folders,
+    or a shared file system)."""
+    if "chief" in tuner_id:
+        raise ValueError(f"a worker id must not contain 'chief' (keras-tuner reserves it); got {tuner_id!r}")
+    spec, trials = _configure(spec, trials, tuner)
+    host, _, port = oracle.rpartition(":")
+    os.environ.update(KERASTUNER_TUNER_ID=tuner_id, KERASTUNER_ORACLE_IP=host, KERASTUNER_ORACLE_PORT=port)
+    progress = Progress(spec, None, stream, label=f"{spec.name} {tuner_id}", counting=False)
+    searcher = SweepTuner(spec, make_oracle(spec, spec.tuner, trials), state_dir, logdir, progress)
     searcher.search(verbose=0)
     return searcher
