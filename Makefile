@@ -41,7 +41,7 @@ test-backends: $(BACKENDS_READY)
 	KERAS_BACKEND=torch $(BIN)/python -m pytest -q
 
 sweep: $(READY)
-	$(BIN)/python -m sweeps run $(SWEEPS)
+	$(BIN)/python -m sweeps run $(SWEEPS) --workers $(WORKERS)
 
 bench: $(BACKENDS_READY)
 	$(BIN)/python -m pip install --quiet "pytorch-metric-learning>=2.5"
