@@ -222,8 +222,8 @@ class LocalWorkers:
 
     THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
 
-    def __init__(self, chief, command, count, stream=sys.stdout):
-        self.chief, self.command, self.stream = chief, command, stream
+    def __init__(self, chief, command, count):
+        self.chief, self.command = chief, command
         self.restarts_left = count
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         self.env = dict(os.environ)
@@ -232,7 +232,7 @@ class LocalWorkers:
         self.processes = {f"worker{i}": self._start(f"worker{i}") for i in range(1, count + 1)}
 
     def _start(self, tuner_id):
-        process = subprocess.Popen(self.command(tuner_id), env=self.env)  # output: this process's
+        process = subprocess.Popen(self.command(tuner_id), env=self.env)  # its output goes to ours
         self.chief.say(f"{tuner_id} started (pid {process.pid})")
         return process
 

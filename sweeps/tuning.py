@@ -277,7 +277,7 @@ def run(spec, logdir, state_dir, trials=None, tuner=None, stream=sys.stdout, wor
         ]  # fmt: skip
 
     def start_workers(port):
-        return cluster.LocalWorkers(chief, lambda tuner_id: command(tuner_id, port), workers, stream)
+        return cluster.LocalWorkers(chief, lambda tuner_id: command(tuner_id, port), workers)
 
     cluster.run_chief(chief, bind, start_workers if workers else None)
     return searcher

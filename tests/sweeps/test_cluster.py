@@ -75,7 +75,7 @@ def _check_finished_once(tmp_path, output, trials):
     ended = re.findall(rf"^\[{SWEEP}\] trial (\d+) by ", output, re.MULTILINE)
     assert sorted(ended) == ids, output
     sessions = sorted(os.listdir(tmp_path / "logs" / SWEEP))
-    assert sessions == ["_config"] + [f"trial_{i}_execution_0" for i in ids]
+    assert sessions == ["_config", *(f"trial_{i}_execution_0" for i in ids)]
     for session in sessions:
         files = os.listdir(tmp_path / "logs" / SWEEP / session)
         assert len(files) == 1 and files[0].startswith("events.out.tfevents"), (session, files)
