@@ -5,6 +5,7 @@ Every loss is a pure function (one loss per sample, `keras.ops` only) and a regi
 """
 
 from kerasloss.base import Loss, available, get
+from kerasloss.callbacks import GradientNormLogger, LossMonitor
 from kerasloss.classification import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -58,12 +59,14 @@ __all__ = [
     "CostSensitiveBinaryCrossentropy",
     "DistillationLoss",
     "FocalLoss",
+    "GradientNormLogger",
     "Hinge",
     "Huber",
     "InfoNCE",
     "KLDivergence",
     "LearnableTemperature",
     "Loss",
+    "LossMonitor",
     "MeanAbsoluteError",
     "MeanSquaredError",
     "MultiTaskLoss",

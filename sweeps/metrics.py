@@ -4,6 +4,8 @@ labels (or targets) and the model's raw outputs (logits, estimates or embeddings
 import numpy as np
 from sklearn.metrics import average_precision_score
 
+from kerasloss.callbacks import embedding_spread
+
 # The metrics each task logs; a spec's objective must be one of its task's. "max" or "min": better is.
 TASK_METRICS = {
     "binary": {"minority_recall": "max", "precision": "max", "pr_auc": "max", "accuracy": "max"},
@@ -68,20 +70,15 @@ def multiclass(labels, logits):
 
 def embedding(labels, embeddings):
     """Recall@1 (nearest-neighbour accuracy): the share of test points whose nearest other test point
-    (Euclidean) has the same label. `embedding_spread`: the mean distance to the centroid over its
-    root-mean-square norm scale, near 0 when the embedding has collapsed."""
+    (Euclidean) has the same label. `embedding_spread` (`kerasloss.callbacks.embedding_spread`): the mean
+    distance to the centroid over the root-mean-square norm, near 0 when the embedding has collapsed."""
     labels = np.asarray(labels).reshape(-1)
     e = np.asarray(embeddings, np.float64).reshape(len(labels), -1)
     squared = np.sum(e**2, axis=1)
     d = squared[:, None] + squared[None, :] - 2.0 * e @ e.T
     np.fill_diagonal(d, np.inf)
     nearest = d.argmin(axis=1)
-    centred = e - e.mean(axis=0)
-    scale = np.sqrt(np.mean(squared)) + 1e-12
-    return {
-        "recall_at_1": float(np.mean(labels[nearest] == labels)),
-        "embedding_spread": float(np.mean(np.linalg.norm(centred, axis=1)) / scale),
-    }
+    return {"recall_at_1": float(np.mean(labels[nearest] == labels)), "embedding_spread": embedding_spread(e)}
 
 
 BY_TASK = {"binary": binary, "regression": regression, "multiclass": multiclass, "embedding": embedding}

@@ -103,7 +103,7 @@ def test_a_silent_worker_is_given_up_and_its_late_result_refused(tmp_path):
     chief gives up on it after the heartbeat timeout and re-queues its trial; when it wakes up, its
     result is refused and its sessions are not written."""
     chief = _start(
-        ["run", SWEEP, "--trials", "5", "--workers", "1", "--bind", "127.0.0.1:0", "--heartbeat-timeout", "3"], tmp_path
+        ["run", SWEEP, "--trials", "5", "--workers", "1", "--bind", "127.0.0.1:0", "--heartbeat-timeout", "5"], tmp_path
     )
     port = chief.wait_for(r"chief listening on 127\.0\.0\.1:(\d+)").group(1)
     remote = _start(["worker", SWEEP, "--oracle", f"127.0.0.1:{port}", "--id", "remote1", "--trials", "5"], tmp_path)
@@ -111,7 +111,7 @@ def test_a_silent_worker_is_given_up_and_its_late_result_refused(tmp_path):
         stalled_trial = chief.wait_for(r"trial (\d+) -> remote1").group(1)
         os.kill(remote.process.pid, signal.SIGSTOP)
         chief.wait_for(
-            rf"remote1 sent no heartbeat for 3 s; its trial {stalled_trial} goes back to the queue", timeout=60
+            rf"remote1 sent no heartbeat for 5 s; its trial {stalled_trial} goes back to the queue", timeout=60
         )
         os.kill(remote.process.pid, signal.SIGCONT)
         remote.wait_for(rf"trial {stalled_trial}: the chief gave it to another worker; this result is dropped")
