@@ -39,6 +39,7 @@ from kerasloss.focal import (
 )
 from kerasloss.layers import LearnableTemperature, UncertaintyWeighting
 from kerasloss.multitask import MultiTaskLoss, UncertaintyWeightedModel, multitask_loss, multitask_terms
+from kerasloss.recommend import Recommendation, recommend
 from kerasloss.regression import (
     Huber,
     MeanAbsoluteError,
@@ -71,6 +72,7 @@ __all__ = [
     "MeanSquaredError",
     "MultiTaskLoss",
     "NTXent",
+    "Recommendation",
     "SparseCategoricalCrossentropy",
     "SparseCategoricalFocalLoss",
     "SupervisedContrastive",
@@ -95,6 +97,7 @@ __all__ = [
     "multitask_loss",
     "multitask_terms",
     "nt_xent",
+    "recommend",
     "sparse_categorical_crossentropy",
     "sparse_categorical_focal_loss",
     "supervised_contrastive",
