@@ -8,12 +8,13 @@ BACKENDS_READY := $(VENV)/.backends-ready
 WORKERS ?= 0
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install test test-backends sweep bench lint tensorboard clean
+.PHONY: help install test test-backends sweep experiments bench lint tensorboard clean
 
 help:
 	@echo "make test           install into .venv and run the test suite (TensorFlow backend)"
 	@echo "make test-backends  the loss tests again on the JAX and PyTorch backends"
 	@echo "make sweep          run the default hyperparameter sweep suite into logs/"
+	@echo "make experiments    reproduce the lesson's experiments -> logs/experiments.md, logs/experiments/"
 	@echo "make tensorboard    serve logs/ (or logs/SWEEP with SWEEP=NAME) on http://127.0.0.1:6006"
 	@echo "make bench          benchmarks against the Keras built-ins -> bench/results.md"
 	@echo "make lint           ruff check and format check"
@@ -42,6 +43,9 @@ test-backends: $(BACKENDS_READY)
 
 sweep: $(READY)
 	$(BIN)/python -m sweeps run $(SWEEPS) --workers $(WORKERS)
+
+experiments: $(READY)
+	$(BIN)/python -m sweeps experiment $(EXPERIMENTS)
 
 bench: $(BACKENDS_READY)
 	$(BIN)/python -m pip install --quiet "pytorch-metric-learning>=2.5"

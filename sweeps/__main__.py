@@ -14,7 +14,7 @@ HParams dashboard (`make tensorboard`). A sweep is a spec in sweeps/specs/NAME.t
 
 def _parser():
     parser = argparse.ArgumentParser(prog="python -m sweeps", description=DESCRIPTION)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{list,run,worker,report}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{list,run,worker,report,experiment}")
     commands.add_parser("list", help="the sweeps in the default suite, with their dataset, loss and space")
 
     run = commands.add_parser(
@@ -79,6 +79,20 @@ def _parser():
     )
     report.add_argument("--logdir", default="logs", help="where the table and plots are written (default: logs)")
     report.add_argument("--state", default=".sweeps", help="the tuners' state to read (default: .sweeps)")
+
+    experiment = commands.add_parser(
+        "experiment",
+        help="reproduce the lesson's experiments",
+        description="Run the named experiments (all when none is named), each with several seeded repeats: "
+        "TensorBoard runs in LOGDIR/experiments/NAME/, a figure LOGDIR/experiments/NAME.png, and a row of "
+        "LOGDIR/experiments.md saying what was measured and whether it agrees with the lesson.",
+    )
+    experiment.add_argument("names", nargs="*", metavar="NAME", help="experiments to run (default: all)")
+    experiment.add_argument("--repeats", type=int, default=5, help="seeded repeats per variant (default: 5)")
+    experiment.add_argument(
+        "--budget", type=float, default=1.0, help="share of the lesson's epochs to train (default: 1.0)"
+    )
+    experiment.add_argument("--logdir", default="logs", help="where runs, figures and the table go (default: logs)")
     return parser
 
 
@@ -97,6 +111,21 @@ def main(argv=None):
         from sweeps import report
 
         print(report.write(args.state, args.logdir))
+        return 0
+
+    if args.command == "experiment":
+        from sweeps import experiments
+
+        if args.repeats < 1 or not 0 < args.budget <= 1:
+            print("error: --repeats must be >= 1 and --budget in (0, 1]", file=sys.stderr)
+            return 2
+        try:
+            chosen = [experiments.load(name).NAME for name in args.names]
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        experiments.run(chosen, args.logdir, repeats=args.repeats, budget=args.budget)
+        print(f"table: {os.path.join(args.logdir, 'experiments.md')}", flush=True)
         return 0
 
     if args.command == "worker":
