@@ -7,7 +7,15 @@ import time
 
 from sweeps.experiments.common import Context, write_table
 
-ORDER = ("mse_vs_bce",)
+ORDER = (
+    "mse_vs_bce",
+    "huber_outliers",
+    "focal_recall",
+    "triplet_mining",
+    "gradient_norms",
+    "kl_distillation",
+    "mae_linear",
+)
 
 
 def load(name):
