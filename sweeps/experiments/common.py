@@ -26,6 +26,7 @@ class Outcome:
     measured: str
     agrees: bool
     figure: str  # path of the PNG, relative to the log directory
+    values: dict = field(default_factory=dict)  # the key numbers behind `measured`
 
 
 @dataclass
@@ -95,6 +96,17 @@ def fit(model, x, y, epochs, batch_size, callbacks=(), shuffle_seed=None):
         data = data.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
     model.steps_per_execution = math.ceil(len(x) / batch_size)
     return model.fit(data.batch(batch_size), epochs=epochs, verbose=0, shuffle=False, callbacks=list(callbacks))
+
+
+def clearly_greater(a, b):
+    """Whether paired repeats a (seed by seed) beat b beyond seed noise: the mean paired difference
+    exceeds twice its standard error (with one repeat: is positive). A verdict on a difference smaller
+    than that would be luck."""
+    differences = np.asarray(a, np.float64) - np.asarray(b, np.float64)
+    if len(differences) < 2:
+        return bool(differences.sum() > 0)
+    standard_error = differences.std(ddof=1) / np.sqrt(len(differences))
+    return bool(differences.mean() > 2 * standard_error)
 
 
 def summary(values, digits=3):

@@ -69,4 +69,5 @@ def run(context):
         + ", ".join(f"{layer} {late[layer]:.2f}x" for layer in LAYERS)
     )
     agrees = all(ratios[layer].min() > 1 for layer in LAYERS)
-    return Outcome(NAME, CLAIM, measured, agrees, f"experiments/{NAME}.png")
+    values = {"early_ratio": {k: float(v.min()) for k, v in ratios.items()}, "late_ratio": late}
+    return Outcome(NAME, CLAIM, measured, agrees, f"experiments/{NAME}.png", values)

@@ -7,7 +7,7 @@ import numpy as np
 
 import kerasloss
 from sweeps import datasets, models
-from sweeps.experiments.common import EpochLog, Outcome, fit, plot_curves, summary
+from sweeps.experiments.common import EpochLog, Outcome, clearly_greater, fit, plot_curves, summary
 
 NAME = "huber_outliers"
 CLAIM = "Huber resists outliers: fitting sin(x) with 5% outlier targets, it ends with a lower clean-test error than MSE"
@@ -47,5 +47,6 @@ def run(context):
         f"{summary(final['Huber'], 4)}, MAE {summary(final['MAE'], 4)}; Huber below MSE in {wins} of "
         f"{context.repeats} seeds"
     )
-    agrees = final["Huber"].mean() < final["MSE"].mean() and wins > context.repeats / 2
-    return Outcome(NAME, CLAIM, measured, agrees, f"experiments/{NAME}.png")
+    agrees = clearly_greater(final["MSE"], final["Huber"])
+    values = {"clean_test_mse": {n: float(v.mean()) for n, v in final.items()}, "huber_wins": wins}
+    return Outcome(NAME, CLAIM, measured, agrees, f"experiments/{NAME}.png", values)

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 import kerasloss
 from sweeps import datasets, metrics
-from sweeps.experiments.common import EpochLog, Outcome, fit, plot_curves, summary
+from sweeps.experiments.common import EpochLog, Outcome, clearly_greater, fit, plot_curves, summary
 
 NAME = "kl_distillation"
 CLAIM = (
@@ -97,5 +97,10 @@ def run(context):
         f"{summary(hard['accuracy'])}, NLL {summary(hard['nll'])}; distilled accuracy {summary(soft['accuracy'])}, "
         f"NLL {summary(soft['nll'])}"
     )
-    agrees = largest_gap < 1e-5 and weight_gap < 1e-4 and soft["accuracy"].mean() > hard["accuracy"].mean()
-    return Outcome(NAME, CLAIM, measured, agrees, f"experiments/{NAME}.png")
+    agrees = largest_gap < 1e-5 and weight_gap < 1e-4 and clearly_greater(soft["accuracy"], hard["accuracy"])
+    values = {
+        "gradient_gap": largest_gap,
+        "weight_gap": weight_gap,
+        "accuracy": {"hard": float(hard["accuracy"].mean()), "distilled": float(soft["accuracy"].mean())},
+    }
+    return Outcome(NAME, CLAIM, measured, agrees, f"experiments/{NAME}.png", values)

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 
 import kerasloss
-from sweeps.experiments.common import EpochLog, Outcome, fit, plot_curves, summary
+from sweeps.experiments.common import EpochLog, Outcome, clearly_greater, fit, plot_curves, summary
 
 NAME = "mae_linear"
 CLAIM = "On a linear model with outlier targets, MSE is pulled by the outliers while MAE stays robust"
@@ -57,5 +57,9 @@ def run(context):
         f"after {long}: MSE {summary(at['MSE'][long])}, MAE {summary(at['MAE'][long])}; learned intercept (true 0; "
         f"the outliers add 0.5 to the mean target): MSE {summary(bias['MSE'])}, MAE {summary(bias['MAE'])}"
     )
-    agrees = at["MAE"][long].mean() < at["MSE"][long].mean()
-    return Outcome(NAME, CLAIM, measured, agrees, f"experiments/{NAME}.png")
+    agrees = clearly_greater(at["MSE"][long], at["MAE"][long])
+    values = {
+        "clean_test_mse": {n: float(at[n][long].mean()) for n in LOSSES},
+        "bias": {n: float(b.mean()) for n, b in bias.items()},
+    }
+    return Outcome(NAME, CLAIM, measured, agrees, f"experiments/{NAME}.png", values)

@@ -8,7 +8,7 @@ import numpy as np
 
 import kerasloss
 from sweeps import datasets, metrics, models
-from sweeps.experiments.common import EpochLog, Outcome, fit, plot_curves, summary
+from sweeps.experiments.common import EpochLog, Outcome, clearly_greater, fit, plot_curves, summary
 
 NAME = "triplet_mining"
 CLAIM = "Semi-hard negative mining converges faster than random triplet selection (5-class embedding data)"
@@ -55,5 +55,6 @@ def run(context):
         f"{epochs_to_target(curves['random']):.1f}; after {epochs} epochs: semi-hard {summary(final['semi-hard'])}, "
         f"random {summary(final['random'])}"
     )
-    agrees = area["semi-hard"].mean() > area["random"].mean() and wins > context.repeats / 2
-    return Outcome(NAME, CLAIM, measured, agrees, f"experiments/{NAME}.png")
+    agrees = clearly_greater(area["semi-hard"], area["random"])
+    values = {"early_recall": {m: float(v.mean()) for m, v in area.items()}, "semi_hard_wins": wins}
+    return Outcome(NAME, CLAIM, measured, agrees, f"experiments/{NAME}.png", values)
