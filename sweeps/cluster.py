@@ -21,6 +21,7 @@ and the trials and report results. The chief binds to 127.0.0.1 unless `bind` sa
 """
 
 import collections
+import concurrent.futures
 import os
 import signal
 import subprocess
@@ -134,6 +135,8 @@ class Chief(oracle_chief.OracleServicer):
         trial = _create_or_idle(self.oracle, request.tuner_id)
         if trial.status == Status.STOPPED:
             self.stop_triggered = True
+            with self.lock:  # a worker told to stop is not missed when it falls silent
+                self.last_heard.pop(request.tuner_id, None)
         elif trial.status == Status.IDLE:
             time.sleep(IDLE_SECONDS)
         else:
@@ -205,7 +208,7 @@ def serve(chief, bind):
     """A gRPC server for the chief on `bind` ("host:port"; port 0 picks a free one). Returns
     (server, the port it listens on)."""
     host, _, port = bind.rpartition(":")
-    server = grpc.server(oracle_chief.futures.ThreadPoolExecutor(max_workers=32))
+    server = grpc.server(concurrent.futures.ThreadPoolExecutor(max_workers=32))
     protos.get_service_grpc().add_OracleServicer_to_server(chief, server)
     bound = server.add_insecure_port(f"{host}:{port}")
     if not bound:
@@ -274,7 +277,7 @@ def run_chief(chief, bind, start_workers=None, poll_seconds=0.5):
             time.sleep(poll_seconds)
             alive = workers.check() if workers else True
             chief.check_heartbeats()
-            if not alive and not chief.done():
+            if not alive and not chief.stop_triggered and not chief.last_heard:  # no worker left anywhere
                 raise WorkersLostError(
                     f"sweep '{chief.name}': every local worker died and no restart is left; the finished "
                     "trials are kept: run the same command again to resume"
