@@ -19,6 +19,7 @@ from kerasloss.base import Loss, check_bool, check_choice, check_non_negative, c
 from kerasloss.distributed import global_batch, sum_across_replicas
 from kerasloss.inputs import sparse_ids
 from kerasloss.pairwise import (
+    inner_products,
     l2_normalize,
     masked_logsumexp,
     safe_sqrt,
@@ -69,7 +70,7 @@ def nt_xent(y_true, y_pred, *, temperature=0.07, similarity="cosine", global_neg
     total = ops.shape(pooled)[0]
     anchors = ops.concatenate([first, second], axis=0)
     candidates = ops.concatenate([pooled[:, 0], pooled[:, 1]], axis=0)
-    logits = ops.matmul(anchors, ops.transpose(candidates)) / temperature  # (2 batch, 2 total)
+    logits = inner_products(anchors, candidates) / temperature  # (2 batch, 2 total)
     # Every other view is in the denominator: mask only each anchor's own column (-inf, not 1e9).
     own = ops.arange(batch) + pool.offset
     own = ops.concatenate([own, own + total], axis=0)
@@ -106,7 +107,7 @@ def info_nce(y_true, y_pred, *, temperature=0.07, symmetric=False, similarity="c
             raise ValueError("info_nce: symmetric=True needs in-batch negatives (K = 0), not explicit ones.")
         logits = ops.sum(ops.expand_dims(anchor, 1) * z[:, 1:], axis=-1) / temperature  # (batch, 1 + K)
         return ops.logsumexp(logits, axis=-1) - logits[:, 0]
-    logits = ops.matmul(anchor, ops.transpose(z[:, 1])) / temperature  # (batch, batch), positives on the diagonal
+    logits = inner_products(anchor, z[:, 1]) / temperature  # (batch, batch), positives on the diagonal
     matching = ops.sum(anchor * z[:, 1], axis=-1) / temperature
     loss = ops.logsumexp(logits, axis=1) - matching
     if symmetric:
@@ -150,7 +151,7 @@ def supervised_contrastive(y_true, y_pred, *, temperature=0.07, similarity="cosi
         return ops.reshape(ops.repeat(ops.expand_dims(per_example, 1), views, axis=1), (-1,))
 
     anchors, candidates = ops.reshape(z, (-1, dim)), ops.reshape(pooled, (-1, dim))
-    logits = ops.matmul(anchors, ops.transpose(candidates)) / temperature
+    logits = inner_products(anchors, candidates) / temperature
     own = ops.arange(batch * views) + pool.offset * views
     not_self = ops.not_equal(ops.expand_dims(ops.arange(ops.shape(candidates)[0]), 0), ops.expand_dims(own, 1))
     positives = ops.logical_and(same_label_mask(rows(labels), rows(pool_labels)), not_self)

@@ -51,6 +51,7 @@ def test_layer_gradient_norms_match_the_closed_form_of_mse_on_a_linear_layer():
 
 
 def test_gradient_norm_logger_records_every_layer_before_and_after_each_epoch(tmp_path):
+    pytest.importorskip("tensorflow", reason="the TensorBoard writer is TensorFlow's (a dependency of kerasloss)")
     rng = _seed()
     x = rng.normal(size=(64, 2)).astype("float32")
     y = (x[:, :1] > 0).astype("float32")
