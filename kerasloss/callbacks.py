@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 
 import keras
-import numpy as np
+import numpy as np  # diagnostics summarise fetched values on the host; no loss math here
 
 EMBEDDING_LOSSES = ("TripletLoss", "NTXent", "InfoNCE", "SupervisedContrastive", "ContrastiveLoss")
 
@@ -58,7 +58,7 @@ def _gradients(model, x, y, sample_weight):
     backend = keras.backend.backend()
     variables = model.trainable_variables
     if backend == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # each backend differentiates its own way: a tape here, jax.grad below
 
         with tf.GradientTape() as tape:
             y_pred = model(x, training=False)

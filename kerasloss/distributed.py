@@ -37,8 +37,7 @@ def _replica_context():
     """The active `tf.distribute` replica context with more than one replica, or None."""
     if keras.backend.backend() != "tensorflow":
         return None
-    # The one TensorFlow import in kerasloss' math: replica contexts are tf.distribute's own.
-    import tensorflow as tf
+    import tensorflow as tf  # replica contexts are tf.distribute's own
 
     context = tf.distribute.get_replica_context()
     if context is None or context.num_replicas_in_sync == 1:
