@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 BACKENDS_READY := $(VENV)/.backends-ready
 WORKERS ?= 0
+LOGDIR ?= logs
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: help install test test-backends sweep experiments bench lint tensorboard clean
@@ -15,7 +16,7 @@ help:
 	@echo "make test-backends  the loss tests again on the JAX and PyTorch backends"
 	@echo "make sweep          run the default hyperparameter sweep suite into logs/"
 	@echo "make experiments    reproduce the lesson's experiments -> logs/experiments.md, logs/experiments/"
-	@echo "make tensorboard    serve logs/ (or logs/SWEEP with SWEEP=NAME) on http://127.0.0.1:6006"
+	@echo "make tensorboard    serve logs/ (every sweep; SWEEP=NAME for one) on http://127.0.0.1:6006"
 	@echo "make bench          benchmarks against the Keras built-ins -> bench/results.md"
 	@echo "make lint           ruff check and format check"
 	@echo "make clean          remove .venv, caches and logs/"

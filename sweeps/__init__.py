@@ -1,2 +1,11 @@
-"""The sweep harness: keras-tuner searches over loss hyperparameters on the exercise datasets, with results
-in TensorBoard's HParams dashboard. `python -m sweeps --help`."""
+"""The sweep harness: keras-tuner searches over loss hyperparameters on the exercise datasets or on your
+own data and model, with results in TensorBoard's HParams dashboard. `python -m sweeps --help`, or
+`sweeps.run(...)` from Python (`sweeps.api.run`)."""
+
+
+def __getattr__(name):
+    if name in ("run", "Result", "Trial"):  # imported on first use: TensorFlow loads then, not at `import sweeps`
+        from sweeps import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'sweeps' has no attribute {name!r}")

@@ -2,18 +2,48 @@
 
 import argparse
 import os
+import pathlib
 import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 DESCRIPTION = """\
-Search loss hyperparameters with keras-tuner on the exercise datasets; results go to TensorBoard's
-HParams dashboard (`make tensorboard`). A sweep is a spec in sweeps/specs/NAME.toml."""
+Search loss hyperparameters with keras-tuner on the exercise datasets or your own data and model; results
+go to TensorBoard's HParams dashboard (`make tensorboard`). A sweep is a spec: a name of the default suite
+(sweeps/specs/NAME.toml) or a path to a .toml file."""
+
+SPEC_FIELDS = """\
+spec fields (TOML; paths relative to the spec file):
+  dataset             a built-in dataset (python -m sweeps list), a .npz file (arrays x, y or x_train, y_train,
+                      x_test, y_test; x_val, y_val optional), a .csv file, or "module:function" returning
+                      (x, y), ((x_train, y_train), (x_test, y_test)) or tf.data.Datasets of (x, y)
+  task                binary | multiclass | regression | embedding (required with your own data)
+  target              a CSV's label or target column; every other column is a feature
+  test_fraction       held out for testing when the data has no test part: seeded, stratified (default 0.2)
+  validation_fraction binary tasks: the training share on which f1 / balanced_accuracy pick a threshold (0.2)
+  min_precision       the precision floor of recall_at_precision (default 0.8)
+  model               { hidden = [32, 32], embedding_dim = 16, normalize = true } (the built-in MLP), or
+                      "module:function": function(input_shape=(...), outputs=n) -> an uncompiled keras.Model
+                      whose outputs are logits, estimates or embeddings
+  loss / loss_args    a fixed loss (kerasloss.get name) and fixed arguments; or search `space.loss`
+  [space.NAME]        { choice = [...] } or { min = a, max = b, log = true }, optionally when = { loss = "..." }
+  [objective]         name = a metric of the task, direction = "max" | "min"
+                      binary: pr_auc, roc_auc, recall_at_precision, f1, balanced_accuracy, minority_recall,
+                      precision, accuracy; multiclass: accuracy, macro_recall, calibration_error, nll;
+                      regression: test_mse, test_mae; embedding: recall_at_1, embedding_spread
+  metrics             the metrics logged (default: all of the task's)
+  tuner, trials, executions, epochs, seed, batch_size, learning_rate
+"""
 
 
 def _parser():
-    parser = argparse.ArgumentParser(prog="python -m sweeps", description=DESCRIPTION)
+    parser = argparse.ArgumentParser(
+        prog="python -m sweeps",
+        description=DESCRIPTION,
+        epilog=SPEC_FIELDS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="{list,run,worker,report,experiment}")
     commands.add_parser("list", help="the sweeps in the default suite, with their dataset, loss and space")
 
@@ -22,9 +52,22 @@ def _parser():
         help="run (or resume) sweeps",
         description="Run the named sweeps (all of the default suite when none is named). Re-running an "
         "interrupted sweep with the same --state continues it: finished trials are kept, the interrupted "
-        "one is run again once.",
+        "one is run again once. A spec changed since its state was made is refused (--overwrite starts "
+        "over); raising only `trials` (or --trials) extends the search.",
+        epilog=SPEC_FIELDS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("names", nargs="*", metavar="NAME", help="sweeps to run (default: every sweep in the suite)")
+    run.add_argument(
+        "names",
+        nargs="*",
+        metavar="SPEC",
+        help="sweeps to run: names of the default suite or paths to .toml specs (default: the whole suite)",
+    )
+    run.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="forget the named sweeps' earlier state and TensorBoard runs, and start over",
+    )
     run.add_argument("--trials", type=int, help="the trial budget (default: the spec's `trials`)")
     run.add_argument(
         "--tuner",
@@ -59,15 +102,14 @@ def _parser():
     worker = commands.add_parser(
         "worker",
         help="one worker of a distributed sweep (for other machines)",
-        description="Ask the chief of a distributed sweep (`python -m sweeps run NAME --bind HOST:PORT`) for "
-        "trials until the search is over. --state and --logdir must be the chief's folders: on another "
-        "machine, a shared file system mounted at the same or another path.",
+        description="Ask the chief of a distributed sweep (`python -m sweeps run SPEC --bind HOST:PORT`) for "
+        "trials until the search is over. The worker runs the spec the chief recorded in --state (your data "
+        "and model included), so --state and --logdir must be the chief's folders: on another machine, a "
+        "shared file system; data files and model modules must be at the same paths there.",
     )
-    worker.add_argument("name", metavar="NAME", help="the sweep the chief is running")
+    worker.add_argument("name", metavar="NAME", help="the sweep the chief is running (a spec path: its file name)")
     worker.add_argument("--oracle", required=True, metavar="HOST:PORT", help="the chief's address")
     worker.add_argument("--id", required=True, help="this worker's id, unique in the sweep (e.g. host-1)")
-    worker.add_argument("--trials", type=int, help="as given to the chief")
-    worker.add_argument("--tuner", choices=("random", "bayesian", "hyperband", "grid"), help="as given to the chief")
     worker.add_argument("--logdir", default="logs", help="the chief's TensorBoard folder (default: logs)")
     worker.add_argument("--state", default=".sweeps", help="the chief's state folder (default: .sweeps)")
 
@@ -129,43 +171,58 @@ def main(argv=None):
         return 0
 
     if args.command == "worker":
-        from sweeps import tuning
+        from sweeps import state, tuning
 
+        name = pathlib.Path(args.name).stem if args.name.endswith(".toml") else args.name
         try:
-            spec = specs.load(args.name)
-        except specs.SpecError as error:
+            tuning.work(name, args.logdir, args.state, args.oracle, args.id)
+        except (specs.SpecError, state.StateError, ValueError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-        tuning.work(spec, args.logdir, args.state, args.oracle, args.id, trials=args.trials, tuner=args.tuner)
         return 0
 
     if args.workers < 0:
         print(f"error: --workers must be >= 0, got {args.workers}", file=sys.stderr)
+        return 2
+    if args.trials is not None and args.trials < 1:
+        print(f"error: --trials must be >= 1, got {args.trials}", file=sys.stderr)
         return 2
     try:
         chosen = [specs.load(name) for name in (args.names or specs.available())]
     except specs.SpecError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    from sweeps import cluster, tuning
+    from sweeps import api, cluster, state
+    from sweeps.data import DataError
 
-    started = time.perf_counter()
+    started, failed = time.perf_counter(), 0
     for spec in chosen:
         try:
-            tuning.run(
+            result = api.run(
                 spec,
-                args.logdir,
-                args.state,
                 trials=args.trials,
                 tuner=args.tuner,
+                logdir=args.logdir,
+                state=args.state,
                 workers=args.workers,
+                overwrite=args.overwrite,
                 bind=args.bind,
-                timeout=args.heartbeat_timeout,
+                heartbeat_timeout=args.heartbeat_timeout,
             )
-        except cluster.WorkersLostError as error:
+        except (specs.SpecError, DataError, state.StateError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        except (cluster.WorkersLostError, RuntimeError) as error:  # keras-tuner gives up after repeated failures
             print(f"error: {error}", file=sys.stderr)
             return 1
-    print(f"{len(chosen)} sweep(s) in {time.perf_counter() - started:.0f} s; `make tensorboard` to look.", flush=True)
+        print(result, flush=True)
+        failed += result.failed
+    summary = f"{len(chosen)} sweep(s) in {time.perf_counter() - started:.0f} s"
+    if failed:
+        print(f"{summary}; {failed} trial(s) FAILED (see the messages above)", file=sys.stderr, flush=True)
+        return 1
+    board = f"make tensorboard LOGDIR={args.logdir}" if args.logdir != "logs" else "make tensorboard"
+    print(f"{summary}; `{board}` to look at every sweep in one HParams table.", flush=True)
     return 0
 
 

@@ -30,6 +30,8 @@ class Dataset:
     classes: int = 0
     image_shape: tuple = ()  # for augmentations (digits: 8 x 8)
     teacher: np.ndarray = field(default=None, repr=False)  # teacher logits for x_train (multiclass)
+    x_val: np.ndarray = field(default=None, repr=False)  # binary tasks: the threshold-choosing split
+    y_val: np.ndarray = field(default=None, repr=False)
 
 
 def _split(x, y, test_fraction, rng):

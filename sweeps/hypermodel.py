@@ -8,11 +8,13 @@ import numpy as np
 import tensorflow as tf
 
 import kerasloss
+from sweeps import data as sources
 from sweeps import datasets, models
 from sweeps.metrics import BY_TASK
 from sweeps.spec import TRAINING_PARAMETERS
 
 VIEW_LOSSES = ("ntxent", "supervisedcontrastive", "supcon", "infonce", "simclr")
+PREDICT_BATCH = 8192  # rows per forward pass when evaluating: a large test set is not one giant batch
 
 
 @dataclass
@@ -38,6 +40,27 @@ def build_loss(spec, values):
     return loss
 
 
+def outputs(spec, data):
+    """How many outputs the model has: 1 logit (binary), one per class, one per regression target, or
+    the embedding's dimension."""
+    if data.task == "multiclass":
+        return data.classes
+    if data.task == "embedding":
+        return spec.model.get("embedding_dim", models.DEFAULTS["embedding_dim"])
+    return data.y_train.shape[1] if data.y_train.ndim == 2 else 1
+
+
+def network(spec, data, model_function=None):
+    """The trial's network: the user's model function or the built-in MLP."""
+    shape = data.x_train.shape[1:]
+    if "function" in spec.model:
+        function = model_function or sources.import_function(spec.model["function"], spec.base)
+        return models.from_function(function, shape, outputs(spec, data), spec.model["function"])
+    if data.task == "embedding":
+        return models.encoder(shape, spec.model)
+    return models.head(data.task, shape, outputs(spec, data), spec.model)
+
+
 def _augment(data):
     """Two random views of each example: a 1-pixel shift plus noise for images, noise otherwise."""
     noise = 0.1 if data.image_shape else 0.3 * float(np.std(data.x_train))
@@ -52,40 +75,61 @@ def _augment(data):
     return lambda x, y: (tf.stack([view(x), view(x)], axis=0), y)
 
 
-def build(spec, values, seed):
-    """Seed everything from `seed`, then build the trial's model and data."""
+_TENSORS = {}  # the last dataset's training arrays as tensors: made once, shared by every trial
+
+
+def _tensors(data, targets):
+    key = (id(data), id(targets))
+    if key not in _TENSORS:
+        _TENSORS.clear()
+        _TENSORS[key] = (data, targets, tf.constant(data.x_train), tf.constant(targets))
+    return _TENSORS[key][2:]
+
+
+def pipeline(data, targets, batch_size, seed, views):
+    """Shuffled batches, reshuffled every epoch. The shuffle runs over row indices and each batch is one
+    gather, so a million-row dataset is neither copied per element nor cached again per trial."""
+    x, y = _tensors(data, targets)
+    rows = tf.data.Dataset.range(len(data.x_train)).shuffle(len(data.x_train), seed=seed, reshuffle_each_iteration=True)
+    if views:  # per-example augmentation (random crops differ per example)
+        examples = rows.map(lambda i: (tf.gather(x, i), tf.gather(y, i)))
+        train = examples.map(_augment(data), num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size)
+    else:
+        train = rows.batch(batch_size).map(lambda i: (tf.gather(x, i), tf.gather(y, i)))
+    return train.prefetch(tf.data.AUTOTUNE)
+
+
+def build(spec, values, seed, data, model_function=None):
+    """Seed everything from `seed`, then build the trial's model and data pipeline."""
+    keras.backend.clear_session()  # the last trial's graphs and layers are not kept alive
     keras.utils.set_random_seed(seed)
-    data = datasets.load(spec.dataset)
     batch_size = int(values.get("batch_size", spec.batch_size))
     learning_rate = float(values.get("learning_rate", spec.learning_rate))
     loss = build_loss(spec, values)
-    features = data.x_train.shape[1]
     views = data.task == "embedding" and _is_view_loss(values.get("loss", spec.loss))
-
-    if data.task == "embedding":
-        embed = models.encoder(features, spec.model)
-        model = models.two_view(embed, features) if views else embed
-        predictor = embed
-    else:
-        model = predictor = models.head(data.task, features, data.classes, spec.model)
+    predictor = network(spec, data, model_function)
+    model = models.two_view(predictor, data.x_train.shape[1:]) if views else predictor
 
     targets = data.y_train
-    if data.task in ("binary", "regression"):
+    if data.task in ("binary", "regression") and targets.ndim == 1:
         targets = targets.reshape(-1, 1).astype("float32")
     elif data.task == "multiclass" and "distillation" in type(loss).__name__.lower():
+        if data.teacher is None:
+            raise ValueError("DistillationLoss needs a teacher's logits; only the built-in 'multiclass' data has them")
         targets = data.teacher  # the teacher's logits are the distillation target
-    train = tf.data.Dataset.from_tensor_slices((data.x_train, targets)).cache()
-    train = train.shuffle(len(data.x_train), seed=seed, reshuffle_each_iteration=True)
-    if views:
-        train = train.map(_augment(data), num_parallel_calls=tf.data.AUTOTUNE)
-    train = train.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
+    train = pipeline(data, targets, batch_size, seed, views)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, jit_compile=False)
 
     def predict(x):
-        return np.asarray(predictor(x, training=False))
+        chunks = [predictor(x[i : i + PREDICT_BATCH], training=False) for i in range(0, len(x), PREDICT_BATCH)]
+        return np.concatenate([np.asarray(c) for c in chunks])
 
     def evaluate():
+        if data.task == "binary":
+            validation = (data.y_val, predict(data.x_val)) if data.x_val is not None else None
+            return BY_TASK["binary"](
+                data.y_test, predict(data.x_test), validation=validation, min_precision=spec.min_precision
+            )
         return BY_TASK[data.task](data.y_test, predict(data.x_test))
 
     return Built(model, train, predict, evaluate, data)

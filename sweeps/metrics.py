@@ -1,36 +1,108 @@
 """What a trial measures on the held-out test set, per task, in NumPy. Every function takes the test
-labels (or targets) and the model's raw outputs (logits, estimates or embeddings)."""
+labels (or targets) and the model's raw outputs (logits, estimates or embeddings).
+
+Binary metrics come in three kinds, and the difference matters when a loss is swept:
+- at the fixed threshold 0.5 (`minority_recall`, `precision`, `accuracy`): a loss that shifts every score
+  (focal loss with a large alpha, a positive class weight) moves these without ranking the examples any
+  better, so they reward the shift;
+- threshold-free (`pr_auc`, `roc_auc`, `recall_at_precision`): they depend only on how the scores rank the
+  test examples, so no shift can win them;
+- at a threshold chosen on validation data (`f1`, `balanced_accuracy`): the threshold that maximises the
+  metric on a validation split carved from the training data is applied to the test set, as a deployed
+  model would be tuned. A shift of the scores moves the chosen threshold with it.
+"""
 
 import numpy as np
-from sklearn.metrics import average_precision_score
+from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
 from kerasloss.callbacks import embedding_spread
 
 # The metrics each task logs; a spec's objective must be one of its task's. "max" or "min": better is.
 TASK_METRICS = {
-    "binary": {"minority_recall": "max", "precision": "max", "pr_auc": "max", "accuracy": "max"},
+    "binary": {
+        "pr_auc": "max",
+        "roc_auc": "max",
+        "recall_at_precision": "max",
+        "f1": "max",
+        "balanced_accuracy": "max",
+        "minority_recall": "max",
+        "precision": "max",
+        "accuracy": "max",
+    },
     "regression": {"test_mse": "min", "test_mae": "min"},
-    "multiclass": {"accuracy": "max", "calibration_error": "min", "nll": "min"},
+    "multiclass": {"accuracy": "max", "macro_recall": "max", "calibration_error": "min", "nll": "min"},
     "embedding": {"recall_at_1": "max", "embedding_spread": "max"},
 }
+DEFAULT_MIN_PRECISION = 0.8  # recall_at_precision's precision floor unless a spec sets `min_precision`
 
 
 def _sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # no overflow for large |z|
 
 
-def binary(labels, logits, threshold=0.5):
-    """Recall and precision of class 1 (the minority) at `threshold`, PR-AUC (average precision), accuracy."""
+def _at_threshold(labels, scores, threshold):
+    """(true positives, false positives, false negatives, true negatives) of `scores >= threshold`."""
+    predicted = scores >= threshold
+    positive = labels == 1
+    tp, fp = np.sum(predicted & positive), np.sum(predicted & ~positive)
+    fn, tn = np.sum(~predicted & positive), np.sum(~predicted & ~positive)
+    return tp, fp, fn, tn
+
+
+def f1_score(labels, scores, threshold):
+    tp, fp, fn, _ = _at_threshold(labels, scores, threshold)
+    return float(2 * tp / max(2 * tp + fp + fn, 1))
+
+
+def balanced_accuracy(labels, scores, threshold):
+    """The mean of the true positive rate and the true negative rate."""
+    tp, fp, fn, tn = _at_threshold(labels, scores, threshold)
+    return float(0.5 * (tp / max(tp + fn, 1) + tn / max(tn + fp, 1)))
+
+
+def best_f1_threshold(labels, scores):
+    """The score threshold with the highest F1 on (labels, scores)."""
+    precision, recall, thresholds = precision_recall_curve(labels, scores)
+    f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-300)
+    return float(thresholds[np.argmax(f1)])
+
+
+def best_balanced_threshold(labels, scores):
+    """The score threshold with the highest balanced accuracy (Youden's J = TPR - FPR) on (labels, scores)."""
+    fpr, tpr, thresholds = roc_curve(labels, scores)
+    return float(thresholds[np.argmax(tpr - fpr)])
+
+
+def recall_at_precision(labels, scores, min_precision):
+    """The highest recall of any threshold whose precision is at least `min_precision` (0 if none is)."""
+    precision, recall, _ = precision_recall_curve(labels, scores)
+    return float(np.max(recall[precision >= min_precision], initial=0.0))
+
+
+def binary(labels, logits, threshold=0.5, *, validation=None, min_precision=DEFAULT_MIN_PRECISION):
+    """Every binary metric of class 1 (the minority) on the test set; `validation` = (labels, logits) of the
+    validation split, where `f1` and `balanced_accuracy` choose their thresholds (left out without it).
+    Scores are the logits themselves: the same ranking as the probabilities, without the ties that
+    rounding large logits to probability 1.0 would make."""
     labels = np.asarray(labels).reshape(-1)
-    p = _sigmoid(np.asarray(logits, np.float64).reshape(-1))
-    predicted = p >= threshold
-    true_positive = np.sum(predicted & (labels == 1))
-    return {
-        "minority_recall": float(true_positive / max(np.sum(labels == 1), 1)),
-        "precision": float(true_positive / max(np.sum(predicted), 1)),
-        "pr_auc": float(average_precision_score(labels, p)),
-        "accuracy": float(np.mean(predicted == (labels == 1))),
+    scores = np.asarray(logits, np.float64).reshape(-1)
+    tp, fp, fn, tn = _at_threshold(labels, _sigmoid(scores), threshold)
+    measured = {
+        "pr_auc": float(average_precision_score(labels, scores)),
+        "roc_auc": float(roc_auc_score(labels, scores)),
+        "recall_at_precision": recall_at_precision(labels, scores, min_precision),
+        "minority_recall": float(tp / max(tp + fn, 1)),
+        "precision": float(tp / max(tp + fp, 1)),
+        "accuracy": float((tp + tn) / max(len(labels), 1)),
     }
+    if validation is not None:
+        val_labels = np.asarray(validation[0]).reshape(-1)
+        val_scores = np.asarray(validation[1], np.float64).reshape(-1)
+        measured["f1"] = f1_score(labels, scores, best_f1_threshold(val_labels, val_scores))
+        measured["balanced_accuracy"] = balanced_accuracy(
+            labels, scores, best_balanced_threshold(val_labels, val_scores)
+        )
+    return measured
 
 
 def regression(targets, estimates):
@@ -54,15 +126,24 @@ def calibration_error(labels, probabilities, bins=15):
     return float(total)
 
 
+def macro_recall(labels, predicted):
+    """The mean over the classes present in `labels` of each class's recall (scikit-learn's balanced
+    accuracy): every class counts the same, however rare."""
+    classes = np.unique(labels)
+    return float(np.mean([np.mean(predicted[labels == c] == c) for c in classes]))
+
+
 def multiclass(labels, logits):
-    """Accuracy, expected calibration error and negative log-likelihood of the softmax."""
+    """Accuracy, macro recall, expected calibration error and negative log-likelihood of the softmax."""
     labels = np.asarray(labels).reshape(-1)
     z = np.asarray(logits, np.float64)
     z = z - z.max(axis=1, keepdims=True)
     log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     p = np.exp(log_p)
+    predicted = p.argmax(axis=1)
     return {
-        "accuracy": float(np.mean(p.argmax(axis=1) == labels)),
+        "accuracy": float(np.mean(predicted == labels)),
+        "macro_recall": macro_recall(labels, predicted),
         "calibration_error": calibration_error(labels, p),
         "nll": float(-np.mean(log_p[np.arange(len(labels)), labels])),
     }
@@ -71,13 +152,17 @@ def multiclass(labels, logits):
 def embedding(labels, embeddings):
     """Recall@1 (nearest-neighbour accuracy): the share of test points whose nearest other test point
     (Euclidean) has the same label. `embedding_spread` (`kerasloss.callbacks.embedding_spread`): the mean
-    distance to the centroid over the root-mean-square norm, near 0 when the embedding has collapsed."""
+    distance to the centroid over the root-mean-square norm, near 0 when the embedding has collapsed.
+    O(n^2) in the test set's size: it is computed in blocks of rows."""
     labels = np.asarray(labels).reshape(-1)
     e = np.asarray(embeddings, np.float64).reshape(len(labels), -1)
     squared = np.sum(e**2, axis=1)
-    d = squared[:, None] + squared[None, :] - 2.0 * e @ e.T
-    np.fill_diagonal(d, np.inf)
-    nearest = d.argmin(axis=1)
+    nearest = np.empty(len(labels), dtype=np.int64)
+    for start in range(0, len(labels), 2048):
+        rows = slice(start, start + 2048)
+        d = squared[rows, None] + squared[None, :] - 2.0 * e[rows] @ e.T
+        d[np.arange(d.shape[0]), np.arange(start, start + d.shape[0])] = np.inf  # not one's own neighbour
+        nearest[rows] = d.argmin(axis=1)
     return {"recall_at_1": float(np.mean(labels[nearest] == labels)), "embedding_spread": embedding_spread(e)}
 
 

@@ -1,4 +1,5 @@
-"""The small networks the specs train: an MLP head per task, and an MLP encoder for embeddings."""
+"""The networks a sweep trains: the built-in MLPs (a head per task, an encoder for embeddings), or the
+user's own, from a function `build(input_shape=..., outputs=...)` returning an uncompiled Keras model."""
 
 import keras
 
@@ -6,33 +7,46 @@ DEFAULTS = {"hidden": [32, 32], "embedding_dim": 16, "normalize": True}
 
 
 def mlp(inputs, hidden, name):
-    x = inputs
+    x = keras.layers.Flatten(name=f"{name}_flatten")(inputs) if len(inputs.shape) > 2 else inputs
     for i, width in enumerate(hidden):
         x = keras.layers.Dense(width, activation="relu", name=f"{name}_dense_{i}")(x)
     return x
 
 
-def head(task, features, classes, config):
-    """A model from (features,) to logits (binary: 1, multiclass: classes) or an estimate (regression: 1)."""
+def head(task, input_shape, outputs, config):
+    """A model from `input_shape` to `outputs` logits (binary: 1, multiclass: classes) or estimates."""
     config = {**DEFAULTS, **config}
-    inputs = keras.Input((features,), name="x")
-    outputs = keras.layers.Dense(classes if task == "multiclass" else 1, name="output")(
-        mlp(inputs, config["hidden"], task)
-    )
+    inputs = keras.Input(input_shape, name="x")
+    outputs = keras.layers.Dense(outputs, name="output")(mlp(inputs, config["hidden"], task))
     return keras.Model(inputs, outputs, name=f"{task}_mlp")
 
 
-def encoder(features, config):
-    """An embedding network (features,) -> (embedding_dim,), L2-normalized if `normalize`."""
+def encoder(input_shape, config):
+    """An embedding network `input_shape` -> (embedding_dim,), L2-normalized if `normalize`."""
     config = {**DEFAULTS, **config}
-    inputs = keras.Input((features,), name="x")
+    inputs = keras.Input(input_shape, name="x")
     z = keras.layers.Dense(config["embedding_dim"], name="embedding")(mlp(inputs, config["hidden"], "encoder"))
     if config["normalize"]:
         z = keras.layers.UnitNormalization(name="unit_norm")(z)
     return keras.Model(inputs, z, name="encoder")
 
 
-def two_view(encoder_model, features):
-    """The encoder applied to each of two views: (2, features) -> (2, embedding_dim), for NT-Xent / SupCon."""
-    inputs = keras.Input((2, features), name="views")
+def from_function(function, input_shape, outputs, where):
+    """The user's model: `function(input_shape=..., outputs=...)`, checked to be a Keras model that takes
+    `input_shape` and returns (batch, outputs)."""
+    model = function(input_shape=tuple(input_shape), outputs=int(outputs))
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model {where}: returned {type(model).__name__}, not a keras.Model")
+    produced = model.compute_output_spec(keras.KerasTensor((2, *input_shape))).shape
+    if tuple(produced) != (2, outputs):
+        raise ValueError(
+            f"model {where}: for input_shape={tuple(input_shape)} and outputs={outputs} it returns shape "
+            f"{tuple(produced[1:])} per example, not ({outputs},)"
+        )
+    return model
+
+
+def two_view(encoder_model, input_shape):
+    """The encoder applied to each of two views: (2, *input_shape) -> (2, embedding_dim), for NT-Xent / SupCon."""
+    inputs = keras.Input((2, *input_shape), name="views")
     return keras.Model(inputs, keras.layers.TimeDistributed(encoder_model, name="per_view")(inputs), name="two_view")

@@ -1,6 +1,6 @@
-"""A sweep is a TOML file in `sweeps/specs/`: dataset, model, loss, search space, objective, tuner and
-budget. `load` turns one into a validated `Spec`; every error names the file and the field, and is
-raised before any training.
+"""A sweep is a TOML file (the default suite is `sweeps/specs/`; any path works) or a dict: data, model,
+loss, search space, objective, tuner and budget. `load` turns one into a validated `Spec`; every error
+names the spec and the field, and is raised before any training.
 
     description = "Focal gamma x alpha against BCE on the 90/10 imbalanced set"
     dataset = "imbalanced_90_10"
@@ -12,23 +12,41 @@ raised before any training.
     [space.gamma]          # ...and its arguments, each a choice or a range, optionally conditional
     choice = [0.5, 1.0, 2.0, 5.0]
     when = { loss = "FocalLoss" }
+
+Your own data and model (paths are relative to the spec file; modules are looked for beside it):
+
+    dataset = "data/churn.csv"     # or "x.npz", or "my_module:load" returning arrays / tf.data.Datasets
+    task = "binary"                # binary | multiclass | regression | embedding
+    target = "churned"             # a CSV's label column; every other column is a feature
+    model = "my_module:build"      # build(input_shape=(30,), outputs=1) -> an uncompiled keras.Model
 """
 
+import math
+import os
 import pathlib
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import kerasloss
+from sweeps import data as sources
 from sweeps import datasets
-from sweeps.metrics import TASK_METRICS
+from sweeps.metrics import DEFAULT_MIN_PRECISION, TASK_METRICS
 
 SPEC_DIR = pathlib.Path(__file__).parent / "specs"
 TUNERS = ("random", "bayesian", "hyperband", "grid")
 TRAINING_PARAMETERS = ("learning_rate", "batch_size")  # searched like loss arguments, given to training
-MODEL_FIELDS = {"hidden": list, "embedding_dim": int, "normalize": bool}
+MODEL_FIELDS = {"hidden": list, "embedding_dim": int, "normalize": bool, "function": str}
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # one plain path component, never . or ..
 FIELDS = {
+    "name": str,
     "description": str,
     "dataset": str,
+    "task": str,
+    "target": str,
+    "test_fraction": float,
+    "validation_fraction": float,
+    "min_precision": float,
     "model": dict,
     "loss": str,
     "loss_args": dict,
@@ -43,6 +61,7 @@ FIELDS = {
     "batch_size": int,
     "learning_rate": float,
 }
+REPRESENTATION_MODULES = ("kerasloss.contrastive", "kerasloss.triplet")  # losses over embeddings
 PARAM_FIELDS = ("choice", "min", "max", "log", "when")
 
 
@@ -76,8 +95,9 @@ class Param:
 class Spec:
     name: str
     description: str
-    dataset: str
-    model: dict
+    dataset: str  # a built-in name, an absolute .npz / .csv path, "module:function", or None (data given)
+    task: str
+    model: dict  # the MLP's fields, or {"function": "module:function", "embedding_dim": n}
     loss: str  # None when the loss is searched ("loss" in the space)
     loss_args: dict
     space: tuple  # of Param
@@ -91,10 +111,20 @@ class Spec:
     seed: int = 0
     batch_size: int = 64
     learning_rate: float = 0.01
+    target: str = None
+    test_fraction: float = 0.2
+    validation_fraction: float = 0.2
+    min_precision: float = DEFAULT_MIN_PRECISION
+    source: str = None  # the spec file, or None for a dict
+    base: str = None  # the folder where relative paths and modules are looked for
+    table: dict = field(default=None, compare=False, repr=False)  # the validated table, paths resolved
 
     @property
-    def task(self):
-        return datasets.load(self.dataset).task
+    def data_source(self):
+        """What `sweeps.data.load` needs (hashable: one load per process)."""
+        return sources.Source(
+            self.dataset, self.task, self.target, self.test_fraction, self.validation_fraction, self.seed, self.base
+        )
 
     def param(self, name):
         return next(p for p in self.space if p.name == name)
@@ -151,24 +181,111 @@ def _param(spec, name, table):
     return Param(name, low=low, high=high, log=bool(log), when=when)
 
 
-def parse(table, name):
-    """A validated `Spec` from a parsed TOML table."""
+def check_name(name, what="sweep name"):
+    """A sweep name (or worker id) is one plain path component: letters, digits, `_`, `-`, `.`, not `.`
+    or `..`, at most 100 characters; nothing the harness derives from it can leave its folders."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or set(name) <= {"."}:
+        shown = repr(name)[:60]
+        raise SpecError(
+            f"invalid {what} {shown}: use letters, digits, '_', '-' and '.', starting with a letter or digit, "
+            "at most 100 characters"
+        )
+    return name
+
+
+def _number_in(spec, key, value, low, high, low_open=True, high_open=True):
+    inside = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
+    if not math.isfinite(value) or not inside:
+        bounds = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        _fail(spec, key, f"expected a number in {bounds}, got {value!r}")
+
+
+def _model(name, model):
+    if isinstance(model, str):
+        model = {"function": model}
+    if not isinstance(model, dict):
+        _fail(name, "model", "expected a table such as { hidden = [32, 32] } or a string 'module:function'")
+    for key, value in model.items():
+        if key not in MODEL_FIELDS:
+            _fail(name, f"model.{key}", f"unknown field. Known: {', '.join(MODEL_FIELDS)}")
+        _typed(name, f"model.{key}", value, MODEL_FIELDS[key])
+    if "function" in model:
+        if set(model) - {"function", "embedding_dim"}:
+            _fail(name, "model", "a model function takes only `embedding_dim` beside it (its widths are its own)")
+        if model["function"].count(":") != 1 or not all(model["function"].split(":")):
+            _fail(name, "model.function", f"expected 'module:function', got {model['function']!r}")
+    hidden = model.get("hidden", [])
+    if not all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in hidden):
+        _fail(name, "model.hidden", f"expected a list of positive integer widths, got {hidden!r}")
+    if model.get("embedding_dim", 1) < 1:
+        _fail(name, "model.embedding_dim", f"expected at least 1, got {model['embedding_dim']}")
+    return model
+
+
+def _data(name, table, base, data_given):
+    """(dataset, task): the data source resolved against the spec's folder, and the declared task."""
+    dataset, task = table.get("dataset"), table.get("task")
+    if task is not None and task not in datasets.TASKS:
+        _fail(name, "task", f"expected one of {', '.join(datasets.TASKS)}, got {task!r}")
+    if dataset is None:
+        if not data_given:
+            _fail(name, "dataset", "missing: a built-in dataset name, a .npz / .csv path, or 'module:function'")
+        if task is None:
+            _fail(name, "task", f"missing: with your own data declare one of {', '.join(datasets.TASKS)}")
+        return None, task
+    where = sources.kind(dataset)
+    if where == "builtin":
+        if dataset not in datasets.BUILDERS:
+            _fail(
+                name,
+                "dataset",
+                f"unknown dataset {dataset!r}. Known: {', '.join(sorted(datasets.BUILDERS))}; or a path ending "
+                "in .npz or .csv, or 'module:function'",
+            )
+        builtin = datasets.load(dataset).task
+        if task is not None and task != builtin:
+            _fail(name, "task", f"the built-in dataset {dataset!r} is a {builtin} task, not {task!r}")
+        return dataset, builtin
+    if task is None:
+        _fail(name, "task", f"missing: with your own data declare one of {', '.join(datasets.TASKS)}")
+    if where == "file":
+        path = pathlib.Path(dataset).expanduser()
+        if not path.is_absolute():
+            path = pathlib.Path(base or os.getcwd()) / path
+        if not path.is_file():
+            _fail(name, "dataset", f"no such file: {str(path)!r}")
+        if dataset.endswith(".csv") and "target" not in table:
+            _fail(name, "target", 'a CSV dataset needs `target = "column"`: the label or target column')
+        return str(path.resolve()), task
+    if dataset.count(":") != 1 or not all(dataset.split(":")):
+        _fail(name, "dataset", f"expected 'module:function', got {dataset!r}")
+    return dataset, task
+
+
+def parse(table, name, base=None, source=None, data_given=False, model_given=False):
+    """A validated `Spec` from a parsed TOML table (or a dict). `base`: the folder relative paths and
+    modules are resolved against; `data_given` / `model_given`: `sweeps.run` supplies them."""
+    table = dict(table)
+    check_name(name)
     for key, value in table.items():
         if key not in FIELDS:
             _fail(name, key, f"unknown field. Known: {', '.join(FIELDS)}")
         if key not in ("objective", "space", "model", "loss_args"):
             table[key] = _typed(name, key, value, FIELDS[key])
-    for key in ("dataset", "space", "objective"):
+    for key in ("space", "objective"):
         if key not in table:
             _fail(name, key, "missing")
-    if table["dataset"] not in datasets.BUILDERS:
-        _fail(name, "dataset", f"unknown dataset {table['dataset']!r}. Known: {', '.join(sorted(datasets.BUILDERS))}")
-    task = datasets.load(table["dataset"]).task
-    model = table.get("model", {})
-    for key, value in model.items():
-        if key not in MODEL_FIELDS:
-            _fail(name, f"model.{key}", f"unknown field. Known: {', '.join(MODEL_FIELDS)}")
-        _typed(name, f"model.{key}", value, MODEL_FIELDS[key])
+    dataset, task = _data(name, table, base, data_given)
+    for key in ("test_fraction", "validation_fraction"):
+        if key in table:
+            _number_in(name, key, table[key], 0.0, 1.0)
+    if "min_precision" in table:
+        _number_in(name, "min_precision", table["min_precision"], 0.0, 1.0, high_open=False)
+    if "learning_rate" in table:
+        _number_in(name, "learning_rate", table["learning_rate"], 0.0, math.inf)
+    model = _model(name, table.get("model", {})) if not model_given else {"function": "<given>"}
+    if task != "embedding" and "embedding_dim" in model:
+        _fail(name, "model.embedding_dim", f"only an embedding task has an embedding; this is a {task} task")
     if not isinstance(table["space"], dict) or not table["space"]:
         _fail(name, "space", "the search space is empty: give at least one hyperparameter")
     space = tuple(_param(name, key, value) for key, value in table["space"].items())
@@ -206,10 +323,14 @@ def parse(table, name):
 
     if ("loss" in table) == ("loss" in names):
         _fail(name, "loss", "give the loss either as `loss = NAME` or as a searched `space.loss`, exactly once")
+    resolved = {**table, "model": model}
+    if dataset is not None:
+        resolved["dataset"] = dataset
     spec = Spec(
         name=name,
         description=table.get("description", ""),
-        dataset=table["dataset"],
+        dataset=dataset,
+        task=task,
         model=model,
         loss=table.get("loss"),
         loss_args=table.get("loss_args", {}),
@@ -219,9 +340,24 @@ def parse(table, name):
         metrics=tuple(dict.fromkeys((objective["name"], *metrics))),
         **{
             k: table[k]
-            for k in ("tuner", "trials", "executions", "epochs", "seed", "batch_size", "learning_rate")
+            for k in (
+                "tuner",
+                "trials",
+                "executions",
+                "epochs",
+                "seed",
+                "batch_size",
+                "learning_rate",
+                "target",
+                "test_fraction",
+                "validation_fraction",
+                "min_precision",
+            )
             if k in table
         },
+        source=source,
+        base=base,
+        table=resolved,
     )
     _check_losses(spec)
     return spec
@@ -233,9 +369,13 @@ def _check_losses(spec):
     field = "loss" if spec.loss is not None else "space.loss.choice"
     for loss in spec.losses():
         try:
-            kerasloss.get(loss, **spec.loss_args)
+            built = kerasloss.get(loss, **spec.loss_args)
         except (ValueError, TypeError) as error:
             _fail(spec.name, field, str(error))
+        representation = type(built).__module__ in REPRESENTATION_MODULES
+        if representation != (spec.task == "embedding"):
+            wanted = "an embedding task" if representation else f"a {spec.task} task's outputs"
+            _fail(spec.name, field, f"{loss} needs {wanted}; this sweep's data is a {spec.task} task")
         for p in spec.space:
             if p.name == "loss" or p.name in TRAINING_PARAMETERS:
                 continue
@@ -251,17 +391,34 @@ def _check_losses(spec):
 
 
 def load(name):
-    """The spec named `name` (a file `sweeps/specs/NAME.toml`, or a path to a .toml file)."""
-    path = pathlib.Path(name)
-    if path.suffix != ".toml":
+    """The spec named `name`: a file `sweeps/specs/NAME.toml` of the default suite, or a path to a .toml
+    file (its name is the file's stem; relative paths and modules in it are resolved beside it)."""
+    if isinstance(name, os.PathLike) or str(name).endswith(".toml") or os.sep in str(name):
+        path = pathlib.Path(name).expanduser().resolve()
+        if not path.is_file():
+            raise SpecError(f"no spec file {str(name)!r}")
+    else:
         path = SPEC_DIR / f"{name}.toml"
-        if not path.exists():
-            raise SpecError(f"Unknown sweep {name!r}. Known: {', '.join(available())}")
+        if not NAME_PATTERN.fullmatch(str(name)) or not path.exists():
+            raise SpecError(
+                f"Unknown sweep {str(name)[:100]!r}. Known: {', '.join(available())}; or a path to a .toml file"
+            )
     try:
         table = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as error:
-        raise SpecError(f"sweep spec {path.stem!r}: not valid TOML: {error}") from None
-    return parse(table, path.stem)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise SpecError(f"sweep spec {str(path)!r}: not valid TOML: {error}") from None
+    if "name" in table:
+        raise SpecError(f"sweep spec {str(path)!r}: `name`: a spec file is named by its file name; remove `name`")
+    return parse(table, path.stem, base=str(path.parent), source=str(path))
+
+
+def from_dict(table, data_given=False, model_given=False):
+    """A spec from a dict (`sweeps.run`): named by its `name` field, paths relative to the working directory."""
+    if not isinstance(table, dict):
+        raise SpecError(f"a sweep spec is a name, a path or a dict; got {type(table).__name__}")
+    table = dict(table)
+    name = table.pop("name", "sweep")
+    return parse(table, name, base=os.getcwd(), data_given=data_given, model_given=model_given)
 
 
 def available():

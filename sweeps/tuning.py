@@ -5,12 +5,14 @@ the search runs in keras-tuner's distributed mode, made to survive dead workers 
 
 State (the oracle's trials) lives in `state_dir/NAME`; re-running a sweep with the same state continues
 it: keras-tuner's oracle reloads its finished trials and sends the ones that were running to be run
-again, once. TensorBoard output goes to `logdir/NAME`.
+again, once. The state records the spec it belongs to (`sweeps.state`): a changed spec is refused.
+TensorBoard output goes to `logdir/NAME`, with the log folder's one HParams config in `logdir/_config`.
 """
 
 import dataclasses
 import hashlib
 import os
+import resource
 import shutil
 import sys
 import time
@@ -18,9 +20,25 @@ import time
 import keras
 import keras_tuner
 import numpy as np
+from keras_tuner.src.engine import metrics_tracking
 
-from sweeps import cluster, hypermodel, pictures
+from sweeps import cluster, hypermodel, pictures, state
+from sweeps import data as sources
+from sweeps import spec as specs
 from sweeps import tensorboard as board
+from sweeps.metrics import TASK_METRICS
+
+
+def _metric_direction(name, infer=metrics_tracking.infer_metric_direction):
+    """keras-tuner guesses a metric's direction from Keras' metric of the same name, and fails outright on
+    one that needs arguments (`recall_at_precision` is Keras' RecallAtPrecision): ours are declared."""
+    for directions in TASK_METRICS.values():
+        if name in directions:
+            return directions[name]
+    return infer(name)
+
+
+metrics_tracking.infer_metric_direction = _metric_direction
 
 
 class GridOracle(keras_tuner.oracles.GridSearchOracle):
@@ -153,9 +171,10 @@ class SweepTuner(keras_tuner.Tuner):
     """A keras-tuner Tuner whose trials train the spec's model with its loss, seeded per execution,
     and write one TensorBoard session per execution."""
 
-    def __init__(self, spec, oracle, state_dir, logdir, progress, **kwargs):
+    def __init__(self, spec, oracle, state_dir, logdir, progress, data, model_function=None, **kwargs):
         super().__init__(oracle=oracle, directory=state_dir, project_name=spec.name, overwrite=False, **kwargs)
-        self.spec, self.progress = spec, progress
+        self.spec, self.progress, self.data, self.model_function = spec, progress, data, model_function
+        self.measured = {}  # trial id -> what this process measured running it (time, overhead, memory)
         self.sweep_dir = os.path.join(logdir, spec.name)
         self.staging = os.path.join(state_dir, spec.name, "staging", self.tuner_id)
         shutil.rmtree(self.staging, ignore_errors=True)  # leftovers of an interrupted run
@@ -196,16 +215,23 @@ class SweepTuner(keras_tuner.Tuner):
             results.append(metrics)
             overheads.append(overhead)
         averaged = {m: float(np.mean([r[m] for r in results])) for m in results[0]}
-        self.progress.trial(trial.trial_id, values, averaged, time.perf_counter() - started, sum(overheads))
+        seconds = time.perf_counter() - started
+        self.measured[trial.trial_id] = {
+            "seconds": seconds,
+            "overhead_seconds": sum(overheads),
+            "rss_mib": _rss_mib(),
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
+        self.progress.trial(trial.trial_id, values, averaged, seconds, sum(overheads))
         return averaged
 
     def _execute(self, trial_id, execution, values, epochs):
         seed = execution_seed(self.spec.seed, trial_id, execution)
-        run = f"trial_{trial_id}_execution_{execution}"
-        session = board.Session(self.sweep_dir, self.staging, run, values, f"trial_{trial_id}")
+        run = board.run_name(trial_id, values, execution)
+        session = board.Session(self.sweep_dir, self.staging, run, values, self.spec.name, trial_id)
         try:
             start = time.perf_counter()
-            built = hypermodel.build(self.spec, values, seed)
+            built = hypermodel.build(self.spec, values, seed, self.data, self.model_function)
             first = time.perf_counter()
             built.model.fit(built.train, epochs=1, verbose=0, shuffle=False, callbacks=[_EpochLogger(session, built)])
             overhead_and_epoch = time.perf_counter() - first
@@ -237,6 +263,15 @@ class SweepTuner(keras_tuner.Tuner):
         return metrics, overhead
 
 
+def _rss_mib():
+    """This process's resident memory now, in MiB (Linux; the peak elsewhere)."""
+    try:
+        with open("/proc/self/statm") as file:
+            return int(file.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _configure(spec, trials, tuner):
     tuner = tuner or spec.tuner
     trials = trials or spec.trials
@@ -245,16 +280,75 @@ def _configure(spec, trials, tuner):
     return spec, trials
 
 
-def run(spec, logdir, state_dir, trials=None, tuner=None, stream=sys.stdout, workers=0, bind=None, timeout=30.0):
-    """Run (or resume) one sweep; returns the tuner. With `workers` or `bind`, this process is the chief
-    of a distributed search on `bind` (default 127.0.0.1, a free port) and starts `workers` local
-    worker processes; others may join with `work`. A worker silent for `timeout` seconds is given up."""
+def _model_function(spec, given):
+    """The model function a fingerprint hashes: the one given, the spec's, or None for the built-in MLP."""
+    if given is not None or "function" not in spec.model:
+        return given
+    try:
+        return sources.import_function(spec.model["function"], spec.base)
+    except ValueError as error:
+        raise specs.SpecError(f"sweep spec {spec.name!r}: `model`: {error}") from None
+
+
+def _worker_table(spec, data, given_data, model_function, folder):
+    """The spec as workers in other processes load it: data given as arrays saved beside the state, a
+    model function given as a Python object named by its import path."""
+    table = {**spec.table, "tuner": spec.tuner}
+    if given_data:
+        path = os.path.join(folder, "data.npz")
+        arrays = {"x_train": data.x_train, "y_train": data.y_train, "x_test": data.x_test, "y_test": data.y_test}
+        if data.x_val is not None:
+            arrays.update(x_val=data.x_val, y_val=data.y_val)
+        np.savez(path, **arrays)
+        table["dataset"] = os.path.abspath(path)
+    if model_function is not None and spec.model.get("function") == "<given>":
+        reference = sources.reference_of(model_function)
+        if reference is None:
+            raise ValueError(
+                "workers run in other processes and must import the model function: define it at the top level "
+                "of a module (not in __main__ or a notebook), or run with workers=0"
+            )
+        table["model"] = {**spec.model, "function": reference}
+    return table
+
+
+def prepare(spec, logdir, state_dir, trials=None, tuner=None, data=None, model_function=None, overwrite=False):
+    """Everything before the first trial: the data loaded and checked, the state checked against the spec
+    (or removed, with `overwrite`) and recorded, the log folder's HParams config updated. Returns
+    (spec, trials, data, model function)."""
     spec, trials = _configure(spec, trials, tuner)
+    given_data = data is not None
+    if not given_data:
+        data = sources.load(spec.data_source)
+    model_function = _model_function(spec, model_function)
+    parts = state.fingerprint(spec, sources.fingerprint(data), model_function)
+    if overwrite:
+        state.remove(spec.name, state_dir, logdir)
+    state.check(spec, parts, state_dir)
+    folder = os.path.join(state_dir, spec.name)
+    os.makedirs(folder, exist_ok=True)
+    table = _worker_table(spec, data, given_data, model_function, folder)
+    state.write(dataclasses.replace(spec, table=table), parts, state_dir, trials)
     os.makedirs(os.path.join(logdir, spec.name), exist_ok=True)
-    board.write_config(spec, os.path.join(logdir, spec.name), os.path.join(state_dir, spec.name, "staging"))
+    board.write_config(spec, logdir, folder)
+    return spec, trials, data, model_function
+
+
+def run(
+    spec, logdir, state_dir, trials=None, tuner=None, stream=sys.stdout, workers=0, bind=None, timeout=30.0,
+    data=None, model_function=None, overwrite=False,
+):  # fmt: skip
+    """Run (or resume) one sweep; returns the tuner. `data`: a checked `datasets.Dataset` instead of the
+    spec's; `model_function`: instead of the spec's model. With `workers` or `bind`, this process is the
+    chief of a distributed search on `bind` (default 127.0.0.1, a free port) and starts `workers` local
+    worker processes; others may join with `work`. A worker silent for `timeout` seconds is given up."""
+    spec, trials, data, model_function = prepare(
+        spec, logdir, state_dir, trials, tuner, data, model_function, overwrite
+    )
     planned = planned_trials(spec, trials) if spec.tuner != "hyperband" else None  # hyperband decides as it goes
     progress = Progress(spec, planned, stream)
-    searcher = SweepTuner(spec, make_oracle(spec, spec.tuner, trials), state_dir, logdir, progress)
+    oracle = make_oracle(spec, spec.tuner, trials)
+    searcher = SweepTuner(spec, oracle, state_dir, logdir, progress, data, model_function)
     finished = sum(1 for t in searcher.oracle.trials.values() if t.status == "COMPLETED")
     progress.done = progress.resumed = finished
     if finished:
@@ -273,7 +367,7 @@ def run(spec, logdir, state_dir, trials=None, tuner=None, stream=sys.stdout, wor
     def command(tuner_id, port):
         return [
             sys.executable, "-m", "sweeps", "worker", spec.name, "--oracle", f"{connect}:{port}", "--id", tuner_id,
-            "--tuner", spec.tuner, "--trials", str(trials), "--logdir", logdir, "--state", state_dir,
+            "--logdir", logdir, "--state", state_dir,
         ]  # fmt: skip
 
     def start_workers(port):
@@ -283,16 +377,30 @@ def run(spec, logdir, state_dir, trials=None, tuner=None, stream=sys.stdout, wor
     return searcher
 
 
-def work(spec, logdir, state_dir, oracle, tuner_id, trials=None, tuner=None, stream=sys.stdout):
+def recorded_spec(name, state_dir):
+    """The spec a sweep's state was recorded with (what a worker runs), and its trial budget."""
+    record = state.read(state_dir, name)
+    if record is None:
+        raise state.StateError(
+            f"sweep '{name}': no recorded spec in {os.path.join(state_dir, name)}; start the chief first "
+            "(`python -m sweeps run ... --bind HOST:PORT`), with the same --state"
+        )
+    return specs.parse(record["table"], name, base=record["base"], source=record["source"]), record["trials"]
+
+
+def work(name, logdir, state_dir, oracle, tuner_id, stream=sys.stdout):
     """Be one worker of a distributed sweep: ask the chief at `oracle` ("host:port") for trials until it
-    says the search is over. The worker must see the chief's `state_dir` and `logdir` (the same folders,
-    or a shared file system)."""
+    says the search is over. The worker runs the spec the chief recorded in `state_dir`, so it must see the
+    chief's `state_dir` and `logdir` (the same folders, or a shared file system), and the data files and
+    modules the spec names at the same paths."""
     if "chief" in tuner_id:
         raise ValueError(f"a worker id must not contain 'chief' (keras-tuner reserves it); got {tuner_id!r}")
-    spec, trials = _configure(spec, trials, tuner)
+    specs.check_name(tuner_id, "worker id")
+    spec, trials = recorded_spec(name, state_dir)
+    data = sources.load(spec.data_source)
     host, _, port = oracle.rpartition(":")
     os.environ.update(KERASTUNER_TUNER_ID=tuner_id, KERASTUNER_ORACLE_IP=host, KERASTUNER_ORACLE_PORT=port)
     progress = Progress(spec, None, stream, label=f"{spec.name} {tuner_id}", counting=False)
-    searcher = SweepTuner(spec, make_oracle(spec, spec.tuner, trials), state_dir, logdir, progress)
+    searcher = SweepTuner(spec, make_oracle(spec, spec.tuner, trials), state_dir, logdir, progress, data)
     searcher.search(verbose=0)
     return searcher

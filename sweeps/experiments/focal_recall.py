@@ -29,7 +29,7 @@ def run(context):
     for seed in context.seeds():
         for name, loss in LOSSES.items():
             keras.utils.set_random_seed(seed)
-            model = models.head("binary", 2, 0, {"hidden": [16, 16]})
+            model = models.head("binary", (2,), 1, {"hidden": [16, 16]})
             model.compile(optimizer=keras.optimizers.Adam(0.01), loss=loss(), jit_compile=True)
 
             def measure(model=model):

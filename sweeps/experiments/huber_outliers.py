@@ -25,7 +25,7 @@ def run(context):
     for seed in context.seeds():
         for name, loss in LOSSES.items():
             keras.utils.set_random_seed(seed)
-            model = models.head("regression", 1, 0, {"hidden": [32, 32]})
+            model = models.head("regression", (1,), 1, {"hidden": [32, 32]})
             model.compile(optimizer=keras.optimizers.Adam(0.01), loss=loss(), jit_compile=True)
 
             def measure(model=model):

@@ -23,7 +23,7 @@ def run(context):
     for seed in context.seeds():
         for mining in MINING:
             keras.utils.set_random_seed(seed)
-            model = models.encoder(data.x_train.shape[1], {"hidden": [32, 32], "embedding_dim": 16})
+            model = models.encoder(data.x_train.shape[1:], {"hidden": [32, 32], "embedding_dim": 16})
             model.compile(
                 optimizer=keras.optimizers.Adam(0.0005),
                 loss=kerasloss.TripletLoss(margin=0.5, mining=mining),

@@ -1,0 +1,338 @@
+"""Where a sweep's data comes from: a built-in exercise dataset (`sweeps.datasets`), a file (`.npz` or
+`.csv`), a function (`module:function`), or arrays handed to `sweeps.run`. Whatever the source, the data
+is checked before any training (every error names the source and the problem), split into train and test
+(a seeded, stratified `test_fraction` when the source has no test part), and kept for the process: every
+trial of a sweep shares one copy.
+
+Binary tasks also carve a stratified validation split (`validation_fraction` of the training part) on
+which `f1` and `balanced_accuracy` choose their decision thresholds (`sweeps.metrics`).
+"""
+
+import dataclasses
+import functools
+import hashlib
+import importlib
+import os
+import sys
+
+import numpy as np
+
+from sweeps import datasets
+
+TASKS = datasets.TASKS
+FILE_SUFFIXES = (".npz", ".csv")
+
+
+class DataError(ValueError):
+    """Data that cannot be swept; the message names the source and what is wrong."""
+
+
+def kind(source):
+    """'file', 'function' or 'builtin' for a spec's `dataset` string."""
+    if source.endswith(FILE_SUFFIXES):
+        return "file"
+    if ":" in source:
+        return "function"
+    return "builtin"
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """What to load and how to split it; hashable, so that a process loads each source once."""
+
+    dataset: str  # a built-in name, an absolute file path, or "module:function"
+    task: str = None  # declared with your own data; a built-in dataset knows its own
+    target: str = None  # the label column of a CSV
+    test_fraction: float = 0.2
+    validation_fraction: float = 0.2
+    seed: int = 0
+    base: str = None  # the spec's folder: where `module` is looked for
+
+
+def import_function(reference, base=None):
+    """The callable named by "module:function" ("package.module:object.attribute"), with `base` (the
+    spec's folder) and the working directory on the import path."""
+    module_name, _, attribute = reference.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"expected 'module:function', got {reference!r}")
+    for folder in (base, os.getcwd()):
+        if folder and folder not in sys.path:
+            sys.path.insert(0, folder)
+    try:
+        target = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ValueError(f"cannot import module {module_name!r} for {reference!r}: {error}") from None
+    for part in attribute.split("."):
+        if not hasattr(target, part):
+            raise ValueError(f"module {module_name!r} has no {attribute!r} (for {reference!r})")
+        target = getattr(target, part)
+    if not callable(target):
+        raise ValueError(f"{reference!r} is not callable")
+    return target
+
+
+def reference_of(function):
+    """ "module:qualname" of an importable, module-level function (what a worker process can import), or
+    None for a lambda, a closure or a function defined in `__main__` or a notebook."""
+    module, name = getattr(function, "__module__", None), getattr(function, "__qualname__", "")
+    if not module or module == "__main__" or "<" in name:
+        return None
+    try:
+        found = import_function(f"{module}:{name}")
+    except ValueError:
+        return None
+    return f"{module}:{name}" if found is function else None
+
+
+# ---- reading ------------------------------------------------------------------------------------------
+
+
+def _read_npz(path):
+    with np.load(path, allow_pickle=False) as archive:
+        keys = set(archive.files)
+        if {"x_train", "y_train", "x_test", "y_test"} <= keys or {"x", "y"} <= keys:
+            return parts({k: archive[k] for k in keys}, f"dataset {path!r}")
+    raise DataError(
+        f"dataset {path!r}: expected arrays `x` and `y`, or `x_train`, `y_train`, `x_test` and `y_test`; "
+        f"it holds {', '.join(sorted(keys)) or 'none'}"
+    )
+
+
+def _read_csv(path, target):
+    import pandas as pd
+
+    if target is None:
+        raise DataError(f'dataset {path!r}: a CSV needs `target = "column"`: the label or target column')
+    try:
+        frame = pd.read_csv(path, low_memory=False)
+    except (ValueError, UnicodeDecodeError) as error:  # pandas' parser errors are ValueErrors
+        raise DataError(f"dataset {path!r}: not a readable CSV: {error}") from None
+    if target not in frame.columns:
+        shown = ", ".join(map(str, frame.columns[:20])) + (", ..." if len(frame.columns) > 20 else "")
+        raise DataError(f"dataset {path!r}: no column {target!r} (`target`). Columns: {shown}")
+    features = frame.drop(columns=[target])
+    if features.shape[1] == 0:
+        raise DataError(f"dataset {path!r}: no feature column besides the target {target!r}")
+    text = [str(c) for c, t in features.dtypes.items() if not (pd.api.types.is_numeric_dtype(t))]
+    if text:
+        raise DataError(
+            f"dataset {path!r}: feature columns must be numbers; not numeric: {', '.join(text[:10])}"
+            + (" ..." if len(text) > 10 else "")
+            + " (encode them, or drop them from the file)"
+        )
+    if not pd.api.types.is_numeric_dtype(frame[target].dtype):
+        raise DataError(f"dataset {path!r}: target column {target!r} must hold numbers (class ids or targets)")
+    return features.to_numpy(np.float32), frame[target].to_numpy(), None, None, None, None
+
+
+def _dataset_to_arrays(dataset, where):
+    """A tf.data.Dataset of (x, y) pairs, per example or batched (a batch axis of unknown size), as arrays."""
+    spec = dataset.element_spec
+    if not isinstance(spec, tuple) or len(spec) != 2:
+        raise DataError(f"{where}: a tf.data.Dataset must yield (x, y) pairs; it yields {spec}")
+    batched = spec[0].shape.rank and spec[0].shape[0] is None
+    xs, ys = [], []
+    for x, y in dataset.as_numpy_iterator():
+        xs.append(x)
+        ys.append(y)
+    if not xs:
+        raise DataError(f"{where}: the tf.data.Dataset is empty")
+    join = np.concatenate if batched else np.stack
+    return join(xs), join(ys)
+
+
+def _is_tf_dataset(value):
+    return hasattr(value, "element_spec") and type(value).__module__.startswith("tensorflow")
+
+
+def parts(value, where):
+    """(x_train, y_train, x_test, y_test, x_val, y_val) from what a function returned or `sweeps.run` was
+    given: (x, y), ((x_train, y_train), (x_test, y_test)), a tf.data.Dataset or a pair of them, or a dict
+    with the `.npz` keys (`x_val` and `y_val` too: a binary task's validation split, kept as given).
+    Parts not given are None."""
+    if isinstance(value, dict):
+        validation = (value.get("x_val"), value.get("y_val"))
+        if {"x_train", "y_train", "x_test", "y_test"} <= value.keys():
+            return (*(value[k] for k in ("x_train", "y_train", "x_test", "y_test")), *validation)
+        if {"x", "y"} <= value.keys():
+            return value["x"], value["y"], None, None, *validation
+        raise DataError(f"{where}: a dict needs keys x, y or x_train, y_train, x_test, y_test")
+    if _is_tf_dataset(value):
+        return (*_dataset_to_arrays(value, where), None, None, None, None)
+    if isinstance(value, tuple | list) and len(value) == 2:
+        first, second = value
+        if _is_tf_dataset(first) and _is_tf_dataset(second):
+            return (*_dataset_to_arrays(first, where), *_dataset_to_arrays(second, where), None, None)
+        if isinstance(first, tuple | list) and isinstance(second, tuple | list):
+            if len(first) == 2 and len(second) == 2:
+                return first[0], first[1], second[0], second[1], None, None
+        elif not isinstance(first, tuple | list):
+            return first, second, None, None, None, None
+    raise DataError(
+        f"{where}: expected (x, y), ((x_train, y_train), (x_test, y_test)), a tf.data.Dataset of (x, y) or a "
+        f"pair of them, or a dict of arrays; got {type(value).__name__}"
+    )
+
+
+# ---- checking and splitting ---------------------------------------------------------------------------
+
+
+def _features(x, where, part):
+    try:
+        x = np.asarray(x, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise DataError(f"{where}: {part} features are not numbers") from None
+    if x.ndim == 1:
+        x = x[:, None]
+    bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
+    if bad.any():
+        first = np.flatnonzero(bad)[:5].tolist()
+        raise DataError(f"{where}: {int(bad.sum())} {part} row(s) have NaN or inf features (rows {first}...)")
+    return x
+
+
+def _labels(y, task, where, part):
+    y = np.asarray(y)
+    if task != "regression" and y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if not np.issubdtype(y.dtype, np.number) and y.dtype != bool:
+        raise DataError(f"{where}: {part} labels are not numbers (dtype {y.dtype})")
+    values = y.astype(np.float64)
+    if not np.isfinite(values).all():
+        raise DataError(f"{where}: {int((~np.isfinite(values)).sum())} {part} label(s) are NaN or inf")
+    if task == "regression":
+        return values.astype(np.float32)
+    if y.ndim != 1:
+        raise DataError(f"{where}: {part} labels must be one class id per row, shape (n,); got {y.shape}")
+    if task == "binary":
+        wrong = np.setdiff1d(np.unique(values), [0.0, 1.0])
+        if wrong.size:
+            raise DataError(f"{where}: binary labels must be 0 or 1; found {_few(wrong)} in the {part} labels")
+    else:
+        if (values != np.round(values)).any():
+            raise DataError(
+                f"{where}: class ids must be whole numbers; found {_few(values[values != np.round(values)])}"
+            )
+        if (values < 0).any():
+            raise DataError(f"{where}: class ids must be >= 0; found {_few(values[values < 0])} in the {part} labels")
+    return values.astype(np.int32)
+
+
+def _few(values):
+    values = np.unique(values)
+    shown = ", ".join(f"{v:g}" for v in values[:5])
+    return shown + (f" and {values.size - 5} more" if values.size > 5 else "")
+
+
+def _split(x, y, fraction, stratify, seed, where, what):
+    """A seeded split: (x_kept, y_kept, x_held, y_held); stratified for class labels."""
+    from sklearn.model_selection import train_test_split
+
+    if stratify:
+        classes, counts = np.unique(y, return_counts=True)
+        if counts.min() < 2:
+            rare = classes[counts < 2]
+            raise DataError(
+                f"{where}: class {_few(rare)} has only {counts.min()} row(s); a stratified {what} split needs at "
+                "least 2 rows of every class (one on each side)"
+            )
+        held = round(len(y) * fraction)
+        if held < len(classes) or len(y) - held < len(classes):
+            raise DataError(
+                f"{where}: {len(y)} rows cannot be split {1 - fraction:g} / {fraction:g} ({what}) with every one "
+                f"of the {len(classes)} classes on both sides; give more rows or another fraction"
+            )
+    elif len(y) < 2:
+        raise DataError(f"{where}: {len(y)} row(s) cannot be split into train and {what}")
+    x_kept, x_held, y_kept, y_held = train_test_split(
+        x, y, test_size=fraction, random_state=seed, stratify=y if stratify else None
+    )
+    return x_kept, y_kept, x_held, y_held
+
+
+def check_and_split(arrays, task, where, test_fraction=0.2, validation_fraction=0.2, seed=0, name=None):
+    """A `datasets.Dataset` from raw (x_train, y_train, x_test, y_test, x_val, y_val), after every check."""
+    x_train, y_train, x_test, y_test, x_val, y_val = arrays
+    stratify = task != "regression"
+    x_train = _features(x_train, where, "training" if x_test is not None else "")
+    y_train = _labels(y_train, task, where, "training" if x_test is not None else "")
+    if len(x_train) != len(y_train):
+        raise DataError(f"{where}: {len(x_train)} rows of features but {len(y_train)} labels")
+    if x_test is None:
+        x_train, y_train, x_test, y_test = _split(x_train, y_train, test_fraction, stratify, seed, where, "test")
+    else:
+        x_test, y_test = _features(x_test, where, "test"), _labels(y_test, task, where, "test")
+        if len(x_test) != len(y_test):
+            raise DataError(f"{where}: {len(x_test)} test rows of features but {len(y_test)} test labels")
+        if x_test.shape[1:] != x_train.shape[1:]:
+            raise DataError(f"{where}: test features {x_test.shape[1:]} differ from training {x_train.shape[1:]}")
+    if task == "binary":
+        for part, labels in (("training", y_train), ("test", y_test)):
+            if np.unique(labels).size < 2:
+                raise DataError(f"{where}: the {part} labels hold one class only; binary metrics need both")
+    classes = int(max(y_train.max(), y_test.max())) + 1 if task in ("multiclass", "embedding") else 0
+    if task != "binary" or (x_val is not None and y_val is None):
+        x_val = y_val = None
+    elif x_val is not None:
+        x_val, y_val = _features(x_val, where, "validation"), _labels(y_val, task, where, "validation")
+    else:
+        x_train, y_train, x_val, y_val = _split(x_train, y_train, validation_fraction, True, seed, where, "validation")
+    sizes = f"{len(x_train)} train / {len(x_test)} test" + (f" / {len(x_val)} validation" if x_val is not None else "")
+    return datasets.Dataset(
+        name or where, task, x_train, y_train, x_test, y_test, f"{where}: {sizes}", classes, x_val=x_val, y_val=y_val
+    )
+
+
+def _builtin(source):
+    data = datasets.load(source.dataset)
+    if data.task != "binary":
+        return data
+    x_train, y_train, x_val, y_val = _split(
+        data.x_train, data.y_train, source.validation_fraction, True, source.seed, source.dataset, "validation"
+    )
+    return dataclasses.replace(data, x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val)
+
+
+@functools.cache
+def load(source):
+    """The checked, split data of a `Source`; loaded once per process."""
+    if kind(source.dataset) == "builtin":
+        return _builtin(source)
+    where = f"dataset {source.dataset!r}"
+    if kind(source.dataset) == "file":
+        if not os.path.isfile(source.dataset):
+            raise DataError(f"{where}: no such file")
+        reader = _read_npz if source.dataset.endswith(".npz") else functools.partial(_read_csv, target=source.target)
+        try:
+            arrays = reader(source.dataset)
+        except (OSError, ValueError) as error:
+            if isinstance(error, DataError):
+                raise
+            raise DataError(f"{where}: cannot be read: {error}") from None
+    else:
+        try:
+            function = import_function(source.dataset, source.base)
+        except ValueError as error:
+            raise DataError(f"{where}: {error}") from None
+        arrays = parts(function(), f"{where} (what it returned)")
+    return check_and_split(
+        arrays, source.task, where, source.test_fraction, source.validation_fraction, source.seed, source.dataset
+    )
+
+
+def from_arrays(value, source):
+    """The checked, split data of arrays given to `sweeps.run(data=...)`."""
+    return check_and_split(
+        parts(value, "data"), source.task, "data", source.test_fraction, source.validation_fraction, source.seed
+    )
+
+
+def fingerprint(data):
+    """A digest of every array of the split data: equal exactly when the data a sweep trains and tests on is."""
+    digest = hashlib.blake2b(digest_size=16)
+    for array in (data.x_train, data.y_train, data.x_val, data.y_val, data.x_test, data.y_test):
+        if array is not None:
+            array = np.ascontiguousarray(array)
+            digest.update(f"{array.dtype}{array.shape}".encode())
+            digest.update(array.data)
+    return digest.hexdigest()
