@@ -48,6 +48,7 @@ from kerasloss.regression import (
     mean_absolute_error,
     mean_squared_error,
 )
+from kerasloss.search import search_space
 from kerasloss.triplet import TripletLoss, triplet_loss
 
 __version__ = "0.1.0"
@@ -98,6 +99,7 @@ __all__ = [
     "multitask_terms",
     "nt_xent",
     "recommend",
+    "search_space",
     "sparse_categorical_crossentropy",
     "sparse_categorical_focal_loss",
     "supervised_contrastive",

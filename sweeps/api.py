@@ -79,7 +79,7 @@ def resolve(spec, data=None, model=None):
         return specs.from_dict(spec, data_given=data is not None, model_given=model is not None)
     loaded = specs.load(spec)
     if model is not None:
-        loaded = dataclasses.replace(loaded, model={"function": "<given>"})
+        loaded = dataclasses.replace(loaded, model={"function": specs.GIVEN})
     return loaded
 
 

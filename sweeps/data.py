@@ -187,7 +187,8 @@ def _features(x, where, part):
     bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
     if bad.any():
         first = np.flatnonzero(bad)[:5].tolist()
-        raise DataError(f"{where}: {int(bad.sum())} {part} row(s) have NaN or inf features (rows {first}...)")
+        rows = f"{part} row(s)" if part else "row(s)"
+        raise DataError(f"{where}: {int(bad.sum())} {rows} have NaN or inf features (rows {first}...)")
     return x
 
 
@@ -207,14 +208,18 @@ def _labels(y, task, where, part):
     if task == "binary":
         wrong = np.setdiff1d(np.unique(values), [0.0, 1.0])
         if wrong.size:
-            raise DataError(f"{where}: binary labels must be 0 or 1; found {_few(wrong)} in the {part} labels")
+            raise DataError(
+                f"{where}: binary labels must be 0 or 1; found {_few(wrong)} in the {part or 'data'} labels"
+            )
     else:
         if (values != np.round(values)).any():
             raise DataError(
                 f"{where}: class ids must be whole numbers; found {_few(values[values != np.round(values)])}"
             )
         if (values < 0).any():
-            raise DataError(f"{where}: class ids must be >= 0; found {_few(values[values < 0])} in the {part} labels")
+            raise DataError(
+                f"{where}: class ids must be >= 0; found {_few(values[values < 0])} in the {part or 'data'} labels"
+            )
     return values.astype(np.int32)
 
 
@@ -254,8 +259,8 @@ def check_and_split(arrays, task, where, test_fraction=0.2, validation_fraction=
     """A `datasets.Dataset` from raw (x_train, y_train, x_test, y_test, x_val, y_val), after every check."""
     x_train, y_train, x_test, y_test, x_val, y_val = arrays
     stratify = task != "regression"
-    x_train = _features(x_train, where, "training" if x_test is not None else "")
-    y_train = _labels(y_train, task, where, "training" if x_test is not None else "")
+    part = "training" if x_test is not None else ""
+    x_train, y_train = _features(x_train, where, part), _labels(y_train, task, where, part)
     if len(x_train) != len(y_train):
         raise DataError(f"{where}: {len(x_train)} rows of features but {len(y_train)} labels")
     if x_test is None:
@@ -293,9 +298,17 @@ def _builtin(source):
     return dataclasses.replace(data, x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val)
 
 
-@functools.cache
 def load(source):
-    """The checked, split data of a `Source`; loaded once per process."""
+    """The checked, split data of a `Source`; loaded once per process (a file again once it changes)."""
+    stamp = None
+    if kind(source.dataset) == "file" and os.path.isfile(source.dataset):
+        status = os.stat(source.dataset)
+        stamp = (status.st_mtime_ns, status.st_size)
+    return _load(source, stamp)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(source, stamp):
     if kind(source.dataset) == "builtin":
         return _builtin(source)
     where = f"dataset {source.dataset!r}"

@@ -78,18 +78,29 @@ def _augment(data):
 _TENSORS = {}  # the last dataset's training arrays as tensors: made once, shared by every trial
 
 
-def _tensors(data, targets):
-    key = (id(data), id(targets))
+def _tensors(data, teacher):
+    """The training features and targets as tensors: the labels (a column for binary and regression), or
+    the teacher's logits for distillation."""
+    key = (id(data), teacher)
     if key not in _TENSORS:
+        targets = data.y_train
+        if teacher:
+            if data.teacher is None:
+                raise ValueError(
+                    "DistillationLoss needs a teacher's logits; only the built-in 'multiclass' data has them"
+                )
+            targets = data.teacher
+        elif data.task in ("binary", "regression") and targets.ndim == 1:
+            targets = targets.reshape(-1, 1).astype("float32")
         _TENSORS.clear()
-        _TENSORS[key] = (data, targets, tf.constant(data.x_train), tf.constant(targets))
-    return _TENSORS[key][2:]
+        _TENSORS[key] = (data, tf.constant(data.x_train), tf.constant(targets))
+    return _TENSORS[key][1:]
 
 
-def pipeline(data, targets, batch_size, seed, views):
+def pipeline(data, batch_size, seed, views, teacher=False):
     """Shuffled batches, reshuffled every epoch. The shuffle runs over row indices and each batch is one
-    gather, so a million-row dataset is neither copied per element nor cached again per trial."""
-    x, y = _tensors(data, targets)
+    gather, so a million-row dataset is neither copied per element nor copied again per trial."""
+    x, y = _tensors(data, teacher)
     rows = tf.data.Dataset.range(len(data.x_train)).shuffle(len(data.x_train), seed=seed, reshuffle_each_iteration=True)
     if views:  # per-example augmentation (random crops differ per example)
         examples = rows.map(lambda i: (tf.gather(x, i), tf.gather(y, i)))
@@ -110,14 +121,8 @@ def build(spec, values, seed, data, model_function=None):
     predictor = network(spec, data, model_function)
     model = models.two_view(predictor, data.x_train.shape[1:]) if views else predictor
 
-    targets = data.y_train
-    if data.task in ("binary", "regression") and targets.ndim == 1:
-        targets = targets.reshape(-1, 1).astype("float32")
-    elif data.task == "multiclass" and "distillation" in type(loss).__name__.lower():
-        if data.teacher is None:
-            raise ValueError("DistillationLoss needs a teacher's logits; only the built-in 'multiclass' data has them")
-        targets = data.teacher  # the teacher's logits are the distillation target
-    train = pipeline(data, targets, batch_size, seed, views)
+    teacher = data.task == "multiclass" and "distillation" in type(loss).__name__.lower()  # teacher logits as targets
+    train = pipeline(data, batch_size, seed, views, teacher)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, jit_compile=False)
 
     def predict(x):

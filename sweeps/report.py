@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from sweeps import spec as specs
+from sweeps import state
 
 
 def completed_trials(state_dir, name):
@@ -57,11 +57,12 @@ def write(state_dir, logdir):
     out = pathlib.Path(logdir)
     out.mkdir(parents=True, exist_ok=True)
     lines = ["| sweep | trials | best configuration | objective | other metrics |", "|---|---:|---|---:|---|"]
-    for name in specs.available():
+    folders = sorted(p.parent.name for p in pathlib.Path(state_dir).glob(f"*/{state.RECORD}"))
+    for name in folders:
         trials = completed_trials(state_dir, name)
         if not trials:
             continue
-        spec = specs.load(name)
+        spec = state.recorded(state.read(state_dir, name))
         values, metrics = best(spec, trials)
         shown = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
         others = ", ".join(f"{m} {metrics[m]:.3g}" for m in spec.metrics[1:] if m in metrics)

@@ -39,7 +39,6 @@ TRAINING_PARAMETERS = ("learning_rate", "batch_size")  # searched like loss argu
 MODEL_FIELDS = {"hidden": list, "embedding_dim": int, "normalize": bool, "function": str}
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # one plain path component, never . or ..
 FIELDS = {
-    "name": str,
     "description": str,
     "dataset": str,
     "task": str,
@@ -61,6 +60,7 @@ FIELDS = {
     "batch_size": int,
     "learning_rate": float,
 }
+GIVEN = "<given>"  # model.function when `sweeps.run` was handed the model as a Python object
 REPRESENTATION_MODULES = ("kerasloss.contrastive", "kerasloss.triplet")  # losses over embeddings
 PARAM_FIELDS = ("choice", "min", "max", "log", "when")
 
@@ -209,6 +209,8 @@ def _model(name, model):
         if key not in MODEL_FIELDS:
             _fail(name, f"model.{key}", f"unknown field. Known: {', '.join(MODEL_FIELDS)}")
         _typed(name, f"model.{key}", value, MODEL_FIELDS[key])
+    if model.get("function") == GIVEN:
+        return model
     if "function" in model:
         if set(model) - {"function", "embedding_dim"}:
             _fail(name, "model", "a model function takes only `embedding_dim` beside it (its widths are its own)")
@@ -283,7 +285,7 @@ def parse(table, name, base=None, source=None, data_given=False, model_given=Fal
         _number_in(name, "min_precision", table["min_precision"], 0.0, 1.0, high_open=False)
     if "learning_rate" in table:
         _number_in(name, "learning_rate", table["learning_rate"], 0.0, math.inf)
-    model = _model(name, table.get("model", {})) if not model_given else {"function": "<given>"}
+    model = _model(name, table.get("model", {})) if not model_given else {"function": GIVEN}
     if task != "embedding" and "embedding_dim" in model:
         _fail(name, "model.embedding_dim", f"only an embedding task has an embedding; this is a {task} task")
     if not isinstance(table["space"], dict) or not table["space"]:

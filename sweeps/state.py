@@ -72,6 +72,17 @@ def read(state_dir, name):
         ) from None
 
 
+def recorded(record):
+    """The `Spec` a record holds (data given to `sweeps.run` as arrays, unless saved for workers, and a
+    model given as a Python object are marked so, not looked for)."""
+    from sweeps import spec as specs
+
+    table = record["table"]
+    return specs.parse(
+        table, record["name"], base=record["base"], source=record["source"], data_given=table.get("dataset") is None
+    )
+
+
 def check(spec, parts, state_dir):
     """Refuse to continue a state made by another spec, or by this spec before a change; returns the
     record (None for a new sweep)."""
@@ -82,13 +93,13 @@ def check(spec, parts, state_dir):
         if os.path.exists(os.path.join(folder, "oracle.json")):
             raise StateError(f"sweep '{spec.name}': {folder} holds trials with no record of their spec; {how}")
         return None
-    if record.get("source") != spec.source:
-        raise StateError(
-            f"sweep '{spec.name}': the state in {folder} belongs to {_describe(record.get('source'))}, not to "
-            f"{_describe(spec.source)}; two specs share the name '{spec.name}'. Rename one, or {how}"
-        )
     before = record.get("fingerprint", {})
     changed = [key for key in parts if before.get(key) != parts[key]]
+    if changed and record.get("source") != spec.source:  # the same spec moved (a new checkout) may resume
+        raise StateError(
+            f"sweep '{spec.name}': the state in {folder} belongs to {_describe(record.get('source'))}, not to "
+            f"{_describe(spec.source)}; two different specs share the name '{spec.name}'. Rename one, or {how}"
+        )
     if changed:
         shown = []
         for key in changed:
@@ -117,7 +128,7 @@ def write(spec, parts, state_dir, trials, extra=None):
     }
     temporary = os.path.join(folder, RECORD + ".partial")
     with open(temporary, "w") as file:
-        json.dump(record, file, indent=1, sort_keys=True, default=str)
+        json.dump(record, file, indent=1, default=str)  # key order kept: a condition follows its parent
     os.replace(temporary, os.path.join(folder, RECORD))
 
 

@@ -301,7 +301,7 @@ def _worker_table(spec, data, given_data, model_function, folder):
             arrays.update(x_val=data.x_val, y_val=data.y_val)
         np.savez(path, **arrays)
         table["dataset"] = os.path.abspath(path)
-    if model_function is not None and spec.model.get("function") == "<given>":
+    if model_function is not None and spec.model.get("function") == specs.GIVEN:
         reference = sources.reference_of(model_function)
         if reference is None:
             raise ValueError(
@@ -312,7 +312,10 @@ def _worker_table(spec, data, given_data, model_function, folder):
     return table
 
 
-def prepare(spec, logdir, state_dir, trials=None, tuner=None, data=None, model_function=None, overwrite=False):
+def prepare(
+    spec, logdir, state_dir, trials=None, tuner=None, data=None, model_function=None, overwrite=False,
+    distributed=False,
+):  # fmt: skip
     """Everything before the first trial: the data loaded and checked, the state checked against the spec
     (or removed, with `overwrite`) and recorded, the log folder's HParams config updated. Returns
     (spec, trials, data, model function)."""
@@ -327,7 +330,7 @@ def prepare(spec, logdir, state_dir, trials=None, tuner=None, data=None, model_f
     state.check(spec, parts, state_dir)
     folder = os.path.join(state_dir, spec.name)
     os.makedirs(folder, exist_ok=True)
-    table = _worker_table(spec, data, given_data, model_function, folder)
+    table = _worker_table(spec, data, given_data, model_function, folder) if distributed else spec.table
     state.write(dataclasses.replace(spec, table=table), parts, state_dir, trials)
     os.makedirs(os.path.join(logdir, spec.name), exist_ok=True)
     board.write_config(spec, logdir, folder)
@@ -343,7 +346,7 @@ def run(
     chief of a distributed search on `bind` (default 127.0.0.1, a free port) and starts `workers` local
     worker processes; others may join with `work`. A worker silent for `timeout` seconds is given up."""
     spec, trials, data, model_function = prepare(
-        spec, logdir, state_dir, trials, tuner, data, model_function, overwrite
+        spec, logdir, state_dir, trials, tuner, data, model_function, overwrite, bool(workers or bind is not None)
     )
     planned = planned_trials(spec, trials) if spec.tuner != "hyperband" else None  # hyperband decides as it goes
     progress = Progress(spec, planned, stream)
@@ -385,7 +388,7 @@ def recorded_spec(name, state_dir):
             f"sweep '{name}': no recorded spec in {os.path.join(state_dir, name)}; start the chief first "
             "(`python -m sweeps run ... --bind HOST:PORT`), with the same --state"
         )
-    return specs.parse(record["table"], name, base=record["base"], source=record["source"]), record["trials"]
+    return state.recorded(record), record["trials"]
 
 
 def work(name, logdir, state_dir, oracle, tuner_id, stream=sys.stdout):

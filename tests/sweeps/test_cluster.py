@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from sweeps import spec as specs
@@ -74,10 +75,16 @@ def _check_finished_once(tmp_path, output, trials):
     assert statuses == dict.fromkeys(ids, "COMPLETED")
     ended = re.findall(rf"^\[{SWEEP}\] trial (\d+) by ", output, re.MULTILINE)
     assert sorted(ended) == ids, output
-    sessions = sorted(os.listdir(tmp_path / "logs" / SWEEP))
-    assert sessions == ["_config", *(f"trial_{i}_execution_0" for i in ids)]
+    _check_sessions(tmp_path / "logs" / SWEEP, ids)
+
+
+def _check_sessions(folder, ids):
+    """One complete TensorBoard session per trial: `trial_N,values...,execution_0`."""
+    sessions = sorted(os.listdir(folder), key=lambda s: int(s.split(",")[0][len("trial_") :]))  # noqa
+    assert [s.split(",")[0] for s in sessions] == [f"trial_{i}" for i in ids], sessions
+    assert all(s.endswith(",execution_0") for s in sessions), sessions
     for session in sessions:
-        files = os.listdir(tmp_path / "logs" / SWEEP / session)
+        files = os.listdir(folder / session)
         assert len(files) == 1 and files[0].startswith("events.out.tfevents"), (session, files)
 
 
@@ -106,7 +113,7 @@ def test_a_silent_worker_is_given_up_and_its_late_result_refused(tmp_path):
         ["run", SWEEP, "--trials", "5", "--workers", "1", "--bind", "127.0.0.1:0", "--heartbeat-timeout", "5"], tmp_path
     )
     port = chief.wait_for(r"chief listening on 127\.0\.0\.1:(\d+)").group(1)
-    remote = _start(["worker", SWEEP, "--oracle", f"127.0.0.1:{port}", "--id", "remote1", "--trials", "5"], tmp_path)
+    remote = _start(["worker", SWEEP, "--oracle", f"127.0.0.1:{port}", "--id", "remote1"], tmp_path)
     try:
         stalled_trial = chief.wait_for(r"trial (\d+) -> remote1").group(1)
         os.kill(remote.process.pid, signal.SIGSTOP)
@@ -122,6 +129,34 @@ def test_a_silent_worker_is_given_up_and_its_late_result_refused(tmp_path):
         remote.finish(timeout=30)
     assert chief.process.returncode == 0, output
     _check_finished_once(tmp_path, output, 5)
+
+
+@pytest.mark.slow
+def test_a_spec_given_by_path_with_its_own_data_and_model_runs_on_a_worker(tmp_path):
+    """Workers run the spec the chief recorded in the state, so a spec outside the suite, its CSV and its
+    model module reach them (before: every worker died with "Unknown sweep")."""
+    rng = np.random.default_rng(0)
+    y = (rng.random(300) < 0.3).astype(int)
+    x = rng.normal(size=(300, 3)) + y[:, None]
+    rows = ["a,b,c,y"] + [f"{r[0]},{r[1]},{r[2]},{t}" for r, t in zip(x, y, strict=True)]
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "points.csv").write_text("\n".join(rows) + "\n")
+    (folder / "tiny_model.py").write_text(
+        "import keras\n\n\ndef build(input_shape, outputs):\n    inputs = keras.Input(input_shape)\n"
+        "    return keras.Model(inputs, keras.layers.Dense(outputs)(inputs))\n"
+    )
+    (folder / "mine.toml").write_text(
+        'dataset = "points.csv"\ntask = "binary"\ntarget = "y"\nmodel = "tiny_model:build"\nepochs = 2\n'
+        'tuner = "grid"\n[objective]\nname = "roc_auc"\n[space.loss]\nchoice = ["BinaryCrossentropy", "FocalLoss"]\n'
+        '[space.gamma]\nchoice = [2.0]\nwhen = { loss = "FocalLoss" }\n'
+    )
+    chief = _start(["run", str(folder / "mine.toml"), "--workers", "1"], tmp_path)
+    output = chief.finish(timeout=300)
+    assert chief.process.returncode == 0, output
+    assert len(re.findall(r"^\[mine worker1\] trial \d+ ", output, re.MULTILINE)) == 2, output
+    assert "best trial" in output
+    _check_sessions(tmp_path / "logs" / "mine", ["00", "01"])  # ids padded to the default budget of 10
 
 
 def test_grid_oracle_hands_out_distinct_combinations_to_concurrent_workers(tmp_path):

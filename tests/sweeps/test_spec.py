@@ -73,10 +73,14 @@ def test_unknown_sweep_lists_the_valid_ones():
         ),
         (
             {"objective": {"name": "recall_at_1"}},
-            r"`objective.name`: 'recall_at_1' is not logged for a binary task. Logged: minority_recall",
+            r"`objective.name`: 'recall_at_1' is not logged for a binary task. Logged: pr_auc, roc_auc",
         ),
         ({"objective": {"name": "pr_auc", "direction": "up"}}, r"`objective.direction`: expected 'max' or 'min'"),
         ({"dataset": "mnist"}, r"`dataset`: unknown dataset 'mnist'. Known: blobs5"),
+        ({"learning_rate": float("nan")}, r"`learning_rate`: expected a number in \(0, inf\), got nan"),
+        ({"learning_rate": -0.1}, r"`learning_rate`: expected a number in \(0, inf\)"),
+        ({"model": {"hidden": ["a"]}}, r"`model.hidden`: expected a list of positive integer widths"),
+        ({"model": {"hidden": [0]}}, r"`model.hidden`: expected a list of positive integer widths"),
         ({"tuner": "annealing"}, r"`tuner`: unknown tuner 'annealing'"),
         ({"trials": 0}, r"`trials`: expected at least 1"),
         ({"loss": "FocalLoss"}, r"`loss`: give the loss either"),
@@ -95,8 +99,21 @@ def test_invalid_specs_name_the_field(changes, message):
         specs.parse(_base(**changes), "bad")
 
 
+@pytest.mark.parametrize("name", ["..", ".", "a/b", "", "x" * 101, "-x", "a\nb"])
+def test_sweep_names_are_one_plain_path_component(name):
+    with pytest.raises(specs.SpecError, match=r"invalid sweep name"):
+        specs.parse(_base(), name)
+
+
+def test_a_spec_file_named_dots_cannot_escape_its_folders(tmp_path):
+    path = tmp_path / "...toml"
+    path.write_text("")
+    with pytest.raises(specs.SpecError, match=r"invalid sweep name '\.\.'"):
+        specs.load(str(path))
+
+
 def test_invalid_toml_is_reported(tmp_path):
     path = tmp_path / "broken.toml"
     path.write_text("dataset = \n")
-    with pytest.raises(specs.SpecError, match=r"sweep spec 'broken': not valid TOML"):
+    with pytest.raises(specs.SpecError, match=r"sweep spec '.*broken.toml': not valid TOML"):
         specs.load(str(path))

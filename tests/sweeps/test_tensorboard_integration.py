@@ -30,23 +30,42 @@ def _post(port, route, body):
         return json.load(response)
 
 
+def _serve(logdir):
+    port = _free_port()
+    command = [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--host", "127.0.0.1"]
+    board = subprocess.Popen([*command, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return board, port
+
+
+def _groups(port, count):
+    body = {
+        "experimentName": "",
+        "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS"],
+        "colParams": [],
+        "startIndex": 0,
+        "sliceSize": 100,
+    }
+    deadline, groups = time.time() + 120, []
+    while time.time() < deadline:
+        try:
+            groups = _post(port, "session_groups", body).get("sessionGroups", [])
+            if len(groups) == count:
+                break
+        except OSError:
+            pass
+        time.sleep(1)
+    return groups
+
+
 @pytest.mark.slow
-def test_two_trial_sweep_is_served_by_tensorboard(tmp_path):
+def test_two_sweeps_in_one_log_folder_are_one_hparams_table(tmp_path):
+    """`tensorboard --logdir logs` (what `make tensorboard` serves) after two sweeps: one HParams table with
+    every sweep's hyperparameters and declared domains, a `sweep` column, every metric; groups named by
+    sweep and trial, none carrying another sweep's values or metrics."""
     logdir, state = tmp_path / "logs", tmp_path / "state"
+    command = ["run", "focal_imbalance", "huber_sin", "--trials", "2", "--logdir", str(logdir), "--state", str(state)]
     run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sweeps",
-            "run",
-            "focal_imbalance",
-            "--trials",
-            "2",
-            "--logdir",
-            str(logdir),
-            "--state",
-            str(state),
-        ],
+        [sys.executable, "-m", "sweeps", *command],
         capture_output=True,
         text=True,
         timeout=600,
@@ -56,54 +75,41 @@ def test_two_trial_sweep_is_served_by_tensorboard(tmp_path):
     progress = [line for line in run.stdout.splitlines() if line.startswith("[focal_imbalance] trial")]
     assert len(progress) == 2 and "(2 of 2)" in progress[1] and "left" in progress[1], run.stdout
 
-    port = _free_port()
-    board = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tensorboard.main",
-            "--logdir",
-            str(logdir / "focal_imbalance"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    board, port = _serve(logdir)
     try:
-        deadline, groups = time.time() + 120, []
-        while time.time() < deadline:
-            try:
-                groups = _post(
-                    port,
-                    "session_groups",
-                    {
-                        "experimentName": "",
-                        "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS"],
-                        "colParams": [],
-                        "startIndex": 0,
-                        "sliceSize": 100,
-                    },
-                ).get("sessionGroups", [])
-                if len(groups) == 2:
-                    break
-            except OSError:
-                pass
-            time.sleep(1)
-        assert sorted(g["name"] for g in groups) == ["trial_0", "trial_1"]
-        for group in groups:
-            tags = {m["name"]["tag"]: m["value"] for m in group["metricValues"]}
-            assert 0.0 <= tags["minority_recall"] <= 1.0 and "pr_auc" in tags
+        groups = _groups(port, 4)
         experiment = _post(port, "experiment", {"experimentName": ""})
     finally:
         board.terminate()
         board.wait(timeout=30)
+    names = sorted(g["name"] for g in groups)
+    assert names == ["focal_imbalance/trial_0", "focal_imbalance/trial_1", "huber_sin/trial_0", "huber_sin/trial_1"]
+    for group in groups:
+        sweep = group["name"].split("/")[0]
+        values = group["hparams"]
+        tags = {m["name"]["tag"]: m["value"] for m in group["metricValues"]}
+        assert values["sweep"] == sweep
+        if sweep == "focal_imbalance":
+            assert 0.0 <= tags["pr_auc"] <= 1.0 and "minority_recall" in tags and "test_mse" not in tags
+            assert "delta" not in values
+        else:
+            assert tags["test_mse"] >= 0.0 and "pr_auc" not in tags
+            assert not {"gamma", "alpha"} & values.keys()
     domains = {h["name"]: h.get("domainDiscrete") for h in experiment["hparamInfos"]}
     assert domains == {
-        "loss": ["BinaryCrossentropy", "FocalLoss"],
+        "sweep": ["focal_imbalance", "huber_sin"],
+        "loss": ["BinaryCrossentropy", "FocalLoss", "Huber", "MeanAbsoluteError", "MeanSquaredError"],
         "gamma": [0.5, 1.0, 2.0, 5.0],
         "alpha": [0.25, 0.5, 0.75],
+        "delta": [0.1, 0.3, 1.0, 3.0],
     }
-    assert "minority_recall" in {m["name"]["tag"] for m in experiment["metricInfos"]}
+    metrics = {m["name"]["tag"] for m in experiment["metricInfos"]}
+    assert {"pr_auc", "minority_recall", "test_mse", "epoch_loss"} <= metrics
+
+    board, port = _serve(logdir / "huber_sin")  # `make tensorboard SWEEP=huber_sin`: one sweep alone
+    try:
+        groups = _groups(port, 2)
+    finally:
+        board.terminate()
+        board.wait(timeout=30)
+    assert sorted(g["name"] for g in groups) == ["huber_sin/trial_0", "huber_sin/trial_1"]

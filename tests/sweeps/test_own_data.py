@@ -1,0 +1,265 @@
+"""Your own data and model: .npz, .csv and module:function datasets, a model function, the Python API, the
+checks that refuse bad data before training, changed specs refused and raised budgets accepted."""
+
+import io
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import sweeps
+from sweeps import data as sources
+from sweeps import spec as specs
+from sweeps import state
+
+SPACE = """
+epochs = 2
+batch_size = 32
+tuner = "grid"
+[objective]
+name = "{objective}"
+[space.loss]
+choice = {losses}
+"""
+
+
+def _binary(n=240, seed=0):
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.25).astype("int64")
+    x = rng.normal(size=(n, 5)) + 1.5 * y[:, None]
+    return x.astype("float32"), y
+
+
+def _spec(folder, body, name="mine", objective="pr_auc", losses='["BinaryCrossentropy", "FocalLoss"]'):
+    path = folder / f"{name}.toml"
+    path.write_text(textwrap.dedent(body) + SPACE.format(objective=objective, losses=losses))
+    return path
+
+
+def _run(path, tmp_path, **options):
+    out = io.StringIO()
+    options.setdefault("logdir", str(tmp_path / "logs"))
+    options.setdefault("state", str(tmp_path / "state"))
+    return sweeps.run(str(path), stream=out, **options), out.getvalue()
+
+
+@pytest.mark.slow
+def test_a_sweep_from_an_npz_file(tmp_path):
+    x, y = _binary()
+    np.savez(tmp_path / "d.npz", x=x, y=y)
+    result, out = _run(_spec(tmp_path, 'dataset = "d.npz"\ntask = "binary"\n'), tmp_path)
+    assert [t.status for t in result.trials] == ["COMPLETED", "COMPLETED"]
+    assert result.best.values["loss"] in ("BinaryCrossentropy", "FocalLoss")
+    assert 0.0 <= result.best.objective <= 1.0 and result.best.objective == result.best.metrics["pr_auc"]
+    assert {"f1", "roc_auc", "recall_at_precision", "balanced_accuracy"} <= result.best.metrics.keys()
+    assert "[mine] trial 01 (2 of 2)" in out  # ids padded to the budget of 10
+
+
+@pytest.mark.slow
+def test_a_sweep_from_a_csv_with_a_model_function(tmp_path):
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, 300)
+    x = rng.normal(size=(300, 4)) + y[:, None]
+    lines = ["a,b,label,c,d"] + [f"{r[0]},{r[1]},{c},{r[2]},{r[3]}" for r, c in zip(x, y, strict=True)]
+    (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "my_models.py").write_text(
+        textwrap.dedent(
+            """
+            import keras
+            calls = []
+
+            def build(input_shape, outputs):
+                calls.append((input_shape, outputs))
+                inputs = keras.Input(input_shape)
+                hidden = keras.layers.Dense(8, activation="relu")(inputs)
+                return keras.Model(inputs, keras.layers.Dense(outputs)(hidden))
+            """
+        )
+    )
+    body = 'dataset = "d.csv"\ntask = "multiclass"\ntarget = "label"\nmodel = "my_models:build"\n'
+    path = _spec(tmp_path, body, objective="macro_recall", losses='["SparseCategoricalCrossentropy"]')
+    result, _ = _run(path, tmp_path)
+    assert result.best.status == "COMPLETED" and 0.0 <= result.best.metrics["macro_recall"] <= 1.0
+    assert sys.modules["my_models"].calls == [((4,), 3)]  # the CSV's 4 feature columns, 3 classes
+
+
+@pytest.mark.slow
+def test_a_module_function_returning_tf_data_is_loaded_once(tmp_path):
+    (tmp_path / "my_data.py").write_text(
+        textwrap.dedent(
+            """
+            import numpy as np
+            import tensorflow as tf
+            loads = []
+
+            def load():
+                loads.append(1)
+                rng = np.random.default_rng(2)
+                x = rng.normal(size=(200, 3)).astype("float32")
+                y = (x @ np.array([1.0, -2.0, 0.5])).astype("float32")
+                train = tf.data.Dataset.from_tensor_slices((x[:150], y[:150])).batch(32)
+                test = tf.data.Dataset.from_tensor_slices((x[150:], y[150:]))
+                return train, test
+            """
+        )
+    )
+    path = _spec(
+        tmp_path,
+        'dataset = "my_data:load"\ntask = "regression"\n',
+        objective="test_mse",
+        losses='["MeanSquaredError", "MeanAbsoluteError"]',
+    )
+    result, _ = _run(path, tmp_path)
+    assert len(result.trials) == 2 and result.direction == "min"
+    assert sys.modules["my_data"].loads == [1]  # once per process, for every trial
+
+
+@pytest.mark.slow
+def test_the_python_api_with_arrays_and_a_callable_model(tmp_path):
+    import keras
+
+    def model(input_shape, outputs):
+        inputs = keras.Input(input_shape)
+        return keras.Model(inputs, keras.layers.Dense(outputs)(inputs))
+
+    x, y = _binary(300)
+    spec = {
+        "name": "api",
+        "task": "binary",
+        "epochs": 2,
+        "tuner": "grid",
+        "objective": {"name": "f1"},
+        "loss": "FocalLoss",
+        "space": {"gamma": {"choice": [0.0, 2.0]}},
+    }
+    result = sweeps.run(
+        spec, data=(x, y), model=model, logdir=str(tmp_path / "logs"), state=str(tmp_path / "s"), stream=io.StringIO()
+    )
+    assert [t.values for t in result.trials] == [{"gamma": 0.0}, {"gamma": 2.0}]
+    assert result.best.objective == max(t.metrics["f1"] for t in result.trials)
+    assert all(t.measured["rss_mib"] > 0 for t in result.trials)
+    assert "best trial" in str(result)
+
+
+def _table(**fields):
+    table = {"task": "binary", "objective": {"name": "pr_auc"}, "space": {"loss": {"choice": ["FocalLoss"]}}}
+    return {**table, **fields}
+
+
+@pytest.mark.parametrize(
+    ("write", "fields", "message"),
+    [
+        ("csv_ok", {"target": "nope"}, r"d.csv': no column 'nope' \(`target`\). Columns: f0, f1, label"),
+        ("csv_nan", {"target": "label"}, r"2 row\(s\) have NaN or inf features \(rows \[1, 3\]"),
+        ("csv_text", {"target": "label"}, r"feature columns must be numbers; not numeric: f1"),
+        ("csv_label2", {"target": "label"}, r"binary labels must be 0 or 1; found 2"),
+        ("csv_negative", {"target": "label", "task": "multiclass"}, r"class ids must be >= 0; found -1"),
+        ("csv_fraction", {"target": "label", "task": "multiclass"}, r"class ids must be whole numbers; found 0.5"),
+        (
+            "csv_rare",
+            {"target": "label", "task": "multiclass"},
+            r"class 2 has only 1 row\(s\); a stratified test split",
+        ),
+        ("npz_keys", {}, r"expected arrays `x` and `y`, or .* it holds a, b"),
+        ("npz_lengths", {}, r"10 rows of features but 9 labels"),
+    ],
+)
+def test_bad_data_is_refused_before_training_naming_the_file(tmp_path, write, fields, message):
+    rows = ["f0,f1,label"] + [f"{i},{i % 3},{i % 2}" for i in range(10)]
+    if write == "csv_nan":
+        rows[2], rows[4] = "nan,1,0", "1,inf,1"
+    if write == "csv_text":
+        rows[3] = "1,abc,0"
+    if write == "csv_label2":
+        rows[5] = "1,1,2"
+    if write == "csv_negative":
+        rows[5] = "1,1,-1"
+    if write == "csv_fraction":
+        rows[5] = "1,1,0.5"
+    if write == "csv_rare":
+        rows[5] = "1,1,2"
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    if write == "npz_keys":
+        np.savez(tmp_path / "d.npz", a=np.zeros(3), b=np.zeros(3))
+    if write == "npz_lengths":
+        np.savez(tmp_path / "d.npz", x=np.zeros((10, 2)), y=np.zeros(9))
+    dataset = str(tmp_path / ("d.npz" if write.startswith("npz") else "d.csv"))
+    table = _table(dataset=dataset, **fields)
+    if table["task"] == "multiclass":
+        table.update(objective={"name": "accuracy"}, space={"loss": {"choice": ["SparseCategoricalCrossentropy"]}})
+    spec = specs.from_dict(table)
+    with pytest.raises(sources.DataError, match=message):
+        sources.load(spec.data_source)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"dataset": "missing.csv", "target": "y"}, r"`dataset`: no such file: '.*missing.csv'"),
+        ({"dataset": "x.csv"}, r"`target`: a CSV dataset needs"),
+        ({"dataset": "mod:fn", "task": None}, r"`task`: missing: with your own data declare one of binary"),
+        ({"dataset": "mod:fn", "task": "ranking"}, r"`task`: expected one of binary, regression"),
+        ({"dataset": "circle", "task": "regression"}, r"the built-in dataset 'circle' is a binary task"),
+        ({"dataset": "mod:fn", "model": "nocolon"}, r"`model.function`: expected 'module:function'"),
+        ({"dataset": "mod:fn", "test_fraction": 1.0}, r"`test_fraction`: expected a number in \(0, 1\)"),
+        ({"dataset": "mod:fn", "min_precision": 0.0}, r"`min_precision`: expected a number in \(0, 1\]"),
+        (
+            {"dataset": "mod:fn", "space": {"loss": {"choice": ["TripletLoss"]}}},
+            r"TripletLoss needs an embedding task; this sweep's data is a binary task",
+        ),
+    ],
+)
+def test_bad_data_fields_name_the_field(tmp_path, monkeypatch, fields, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.csv").write_text("a,b\n1,0\n")
+    table = {k: v for k, v in _table(**fields).items() if v is not None}
+    with pytest.raises(specs.SpecError, match=message):
+        specs.from_dict(table)
+
+
+def test_a_split_is_seeded_and_stratified():
+    x, y = _binary(400)
+    source = sources.Source("arrays", "binary", seed=3)
+    first, second = sources.from_arrays((x, y), source), sources.from_arrays((x, y), source)
+    assert np.array_equal(first.x_test, second.x_test) and len(first.x_test) == 80
+    for part in (first.y_train, first.y_val, first.y_test):  # the minority share kept on every side
+        assert abs(part.mean() - y.mean()) < 0.02
+    other = sources.from_arrays((x, y), sources.Source("arrays", "binary", seed=4))
+    assert not np.array_equal(first.x_test, other.x_test)
+
+
+@pytest.mark.slow
+def test_a_changed_spec_is_refused_and_a_raised_trial_count_extends(tmp_path):
+    x, y = _binary()
+    np.savez(tmp_path / "d.npz", x=x, y=y)
+    path = _spec(tmp_path, 'dataset = "d.npz"\ntask = "binary"\n')
+    result, _ = _run(path, tmp_path, trials=1)
+    assert len(result.trials) == 1
+
+    result, out = _run(path, tmp_path, trials=2)  # more trials: the search goes on
+    assert "resuming: 1 trial(s) already finished" in out and len(result.trials) == 2
+
+    path.write_text(path.read_text().replace("epochs = 2", "epochs = 3"))
+    with pytest.raises(state.StateError, match=r"the spec changed .*: epochs \(2 -> 3\).*--overwrite"):
+        _run(path, tmp_path, trials=2)
+    np.savez(tmp_path / "d.npz", x=x + 1, y=y)
+    path.write_text(path.read_text().replace("epochs = 3", "epochs = 2"))
+    with pytest.raises(state.StateError, match=r"the spec changed .*: data\. "):
+        _run(path, tmp_path, trials=2)
+    with pytest.raises(state.StateError, match=r"tuner \(grid -> random\)"):
+        np.savez(tmp_path / "d.npz", x=x, y=y)
+        _run(path, tmp_path, trials=2, tuner="random")
+
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    np.savez(other / "d.npz", x=x, y=y)
+    twin = _spec(other, 'dataset = "d.npz"\ntask = "binary"\n')  # the same spec in another folder resumes
+    result, out = _run(twin, tmp_path, trials=2)
+    assert "resuming: 2 trial(s) already finished" in out
+    path.write_text(path.read_text().replace('"pr_auc"', '"roc_auc"'))  # now another spec of the same name
+    with pytest.raises(state.StateError, match=rf"belongs to {twin}, not to {path}; two different specs share"):
+        _run(path, tmp_path)
+
+    result, out = _run(path, tmp_path, trials=1, overwrite=True)
+    assert "resuming" not in out and len(result.trials) == 1

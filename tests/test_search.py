@@ -1,0 +1,64 @@
+"""kerasloss.search_space: a loss's search space declared on a keras-tuner HyperParameters in one line,
+checked against what the loss accepts; kerasloss itself never imports keras-tuner."""
+
+import subprocess
+import sys
+
+import pytest
+
+import kerasloss
+
+keras_tuner = pytest.importorskip("keras_tuner")
+
+
+def test_choices_ranges_and_fixed_values_are_declared_and_built():
+    hp = keras_tuner.HyperParameters()
+    loss = kerasloss.search_space(hp, "focal", gamma=(0.5, 5.0), alpha=[0.25, 0.5, 0.75], from_logits=True)
+    assert isinstance(loss, kerasloss.FocalLoss)
+    spaces = {p.name: p for p in hp.space}
+    assert type(spaces["gamma"]).__name__ == "Float" and (spaces["gamma"].min_value, spaces["gamma"].max_value) == (
+        0.5,
+        5.0,
+    )
+    assert type(spaces["alpha"]).__name__ == "Choice" and list(spaces["alpha"].values) == [0.25, 0.5, 0.75]
+    assert type(spaces["from_logits"]).__name__ == "Fixed"
+    assert loss.get_config()["gamma"] == hp.values["gamma"] and loss.get_config()["from_logits"] is True
+
+
+def test_integer_and_log_ranges():
+    hp = keras_tuner.HyperParameters()
+    kerasloss.search_space(hp, "triplet", margin=(0.01, 1.0, "log"))
+    assert hp.space[0].sampling == "log"
+    hp = keras_tuner.HyperParameters()
+    kerasloss.search_space(hp, "focal", gamma=(0, 4))
+    assert type(hp.space[0]).__name__ == "Int"
+
+
+def test_the_values_a_tuner_picks_reach_the_loss():
+    hp = keras_tuner.HyperParameters()
+    kerasloss.search_space(hp, "huber", delta=[0.1, 1.0])
+    hp.values["delta"] = 0.1
+    assert kerasloss.search_space(hp, "huber", delta=[0.1, 1.0]).get_config()["delta"] == 0.1
+
+
+@pytest.mark.parametrize(
+    ("loss", "space", "message"),
+    [
+        ("focal", {"gamma": (-1.0, 2.0)}, r"`gamma`=-1.0 is outside what 'focal' accepts: .*gamma=-1.0"),
+        ("focal", {"alpha": [0.5, 1.5]}, r"`alpha`=1.5 is outside"),
+        ("focal", {"margin": [1.0]}, r"'focal' takes no argument `margin`"),
+        ("focal", {"gamma": (2.0, 1.0)}, r"a range needs low < high"),
+        ("focal", {"gamma": (0.0, 1.0, "log")}, r"a log range needs low > 0"),
+        ("focal", {"gamma": (0.0, 1.0, "cubic")}, r"a range is \(low, high\) or \(low, high, 'log'\)"),
+        ("focal", {"gamma": []}, r"a choice needs at least one value"),
+        ("nope", {}, r"Unknown kerasloss loss 'nope'"),
+    ],
+)
+def test_spaces_outside_what_the_loss_accepts_are_refused(loss, space, message):
+    with pytest.raises(ValueError, match=message):
+        kerasloss.search_space(keras_tuner.HyperParameters(), loss, **space)
+
+
+def test_kerasloss_does_not_import_keras_tuner():
+    code = "import sys, kerasloss; sys.exit('keras_tuner' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
