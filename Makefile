@@ -43,7 +43,7 @@ test-backends: $(BACKENDS_READY)
 	KERAS_BACKEND=torch $(BIN)/python -m pytest -q
 
 sweep: $(READY)
-	$(BIN)/python -m sweeps run $(SWEEPS) --workers $(WORKERS)
+	$(BIN)/python -m sweeps run $(SWEEPS) --workers $(WORKERS) --logdir $(LOGDIR)
 
 experiments: $(READY)
 	$(BIN)/python -m sweeps experiment $(EXPERIMENTS)
@@ -57,8 +57,7 @@ lint: $(READY)
 	$(BIN)/ruff format --check .
 
 tensorboard: $(READY)
-	@echo "HParams shows one sweep's config per TensorBoard: make tensorboard SWEEP=focal_imbalance"
-	$(BIN)/tensorboard --logdir logs/$(SWEEP) --host 127.0.0.1 --port 6006
+	$(BIN)/tensorboard --logdir $(LOGDIR)/$(SWEEP) --host 127.0.0.1 --port 6006
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache kerasloss.egg-info

@@ -132,7 +132,7 @@ def main():
         f"| load + check + split the CSV (once per process) | {load_seconds:.1f} s |",
         f"| whole sweep ({TRIALS} trials, data cached) | {sweep_seconds:.0f} s |",
         f"| per trial: build + first-epoch compile (median) | {np.median(overhead):.2f} s |",
-        f"| per trial: {EPOCHS - 1} more epoch(s) + test metrics every epoch (median) | {np.median(training):.2f} s |",
+        f"| per trial: training, {EPOCHS} epochs, test metrics after each (median) | {np.median(training):.2f} s |",
         f"| peak resident memory of the sweep process | {max(m['peak_rss_mib'] for m in measured):.0f} MiB |",
         f"| resident memory after trial 1 / 10 / 20 | {rss[0]:.0f} / {rss[9]:.0f} / {rss[-1]:.0f} MiB |",
         f"| growth per trial, trial 2 to 20: the sweep | {per_trial(rss):+.1f} MiB |",

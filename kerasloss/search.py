@@ -18,7 +18,7 @@ def _is_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def _declare(hp, name, space):
+def _declare(hp, name, space, default):
     """Declare one argument's space on `hp` and return the value the tuner chose; with the values a
     validity check must try (a choice's every value, a range's ends)."""
     if isinstance(space, list):
@@ -37,7 +37,7 @@ def _declare(hp, name, space):
         if log and low <= 0:
             raise ValueError(f"search_space: `{name}`: a log range needs low > 0, got {space!r}")
         sampling = "log" if log else "linear"
-        if isinstance(low, numbers.Integral) and isinstance(high, numbers.Integral):
+        if isinstance(default, numbers.Integral) and not isinstance(default, bool):  # an integer argument
             return hp.Int(name, int(low), int(high), sampling=sampling), (int(low), int(high))
         return hp.Float(name, float(low), float(high), sampling=sampling), (float(low), float(high))
     return hp.Fixed(name, space), (space,)
@@ -48,8 +48,11 @@ def search_space(hp, loss, **space):
     the tuner chose for this trial.
 
     Each keyword names an argument of the loss: a list is a choice (`hp.Choice`), a tuple `(low, high)` a
-    range (`hp.Int` when both ends are integers, else `hp.Float`), `(low, high, "log")` a log-scaled range,
-    and any other value is fixed (`hp.Fixed`). The hyperparameters are named after the arguments.
+    range (`hp.Float`; `hp.Int` for an argument whose default is an integer, so `alpha=(0, 1)` is the
+    interval, not {0, 1}), `(low, high, "log")` a log-scaled range, and any other value is fixed
+    (`hp.Fixed`). The hyperparameters are named after the arguments; as everywhere in keras-tuner, a
+    name already declared on `hp` (a tuner's trial declares the whole space before `build(hp)` runs) gives
+    the value set for it, so two losses in one model cannot both search an argument of the same name.
 
     Every value the space can produce is checked against what the loss accepts before the search starts:
     an argument the loss does not take, or a range that reaches outside the argument's valid values
@@ -63,10 +66,10 @@ def search_space(hp, loss, **space):
     Returns:
         The loss for this trial, a `keras.losses.Loss`.
     """
-    get(loss)  # an unknown name fails here, listing the valid ones
+    defaults = get(loss).get_config()  # an unknown name fails here, listing the valid ones
     declared = {}
     for name, values in space.items():
-        chosen, extremes = _declare(hp, name, values)
+        chosen, extremes = _declare(hp, name, values, defaults.get(name))
         for value in extremes:
             try:
                 get(loss, **{name: value})

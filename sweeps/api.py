@@ -74,13 +74,13 @@ def result_of(searcher, logdir):
 def resolve(spec, data=None, model=None):
     """A `Spec` from a name of the default suite, a path to a .toml file, a dict or a `Spec`."""
     if isinstance(spec, specs.Spec):
+        if model is not None:
+            dimension = {k: v for k, v in spec.model.items() if k == "embedding_dim"}
+            spec = dataclasses.replace(spec, model={"function": specs.GIVEN, **dimension})
         return spec
     if isinstance(spec, dict):
         return specs.from_dict(spec, data_given=data is not None, model_given=model is not None)
-    loaded = specs.load(spec)
-    if model is not None:
-        loaded = dataclasses.replace(loaded, model={"function": specs.GIVEN})
-    return loaded
+    return specs.load(spec, data_given=data is not None, model_given=model is not None)
 
 
 def run(

@@ -230,6 +230,8 @@ class LocalWorkers:
         self.restarts_left = count
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         self.env = dict(os.environ)
+        # what this process can import, workers can: a model function from a folder put on sys.path by hand
+        self.env["PYTHONPATH"] = os.pathsep.join(p for p in [os.getcwd(), *sys.path] if p and os.path.isdir(p))
         for variable in self.THREAD_VARIABLES:
             self.env.setdefault(variable, str(max(1, cores // count)))
         self.processes = {f"worker{i}": self._start(f"worker{i}") for i in range(1, count + 1)}

@@ -12,6 +12,8 @@ import dataclasses
 import functools
 import hashlib
 import importlib
+import importlib.util
+import math
 import os
 import sys
 
@@ -29,7 +31,7 @@ class DataError(ValueError):
 
 def kind(source):
     """'file', 'function' or 'builtin' for a spec's `dataset` string."""
-    if source.endswith(FILE_SUFFIXES):
+    if source.lower().endswith(FILE_SUFFIXES):
         return "file"
     if ":" in source:
         return "function"
@@ -49,9 +51,43 @@ class Source:
     base: str = None  # the spec's folder: where `module` is looked for
 
 
+_MODULES = {}  # (file, modification time) -> module loaded from it
+
+
+def _module_file(module_name, base):
+    """`base/module.py` or `base/module/__init__.py`, if the spec's folder holds the module."""
+    relative = os.path.join(*module_name.split("."))
+    for candidate in (relative + ".py", os.path.join(relative, "__init__.py")):
+        path = os.path.join(base, candidate)
+        if os.path.isfile(path):
+            return os.path.abspath(path)
+    return None
+
+
+def _load_module(module_name, base):
+    """A module beside the spec is loaded from its file under a name of its own, so that two specs whose
+    folders each hold a `net.py` get their own (a plain import would hand the second spec the first's
+    module from `sys.modules`), and an edited file is loaded again. Other modules are imported by name."""
+    path = _module_file(module_name, base) if base else None
+    if path is None:
+        return importlib.import_module(module_name)
+    key = (path, os.stat(path).st_mtime_ns)
+    if key not in _MODULES:
+        unique = (
+            f"_sweeps_user_{hashlib.blake2b(path.encode(), digest_size=6).hexdigest()}_{module_name.replace('.', '_')}"
+        )
+        found = importlib.util.spec_from_file_location(unique, path)
+        module = importlib.util.module_from_spec(found)
+        sys.modules[unique] = module
+        found.loader.exec_module(module)
+        _MODULES[key] = module
+    return _MODULES[key]
+
+
 def import_function(reference, base=None):
-    """The callable named by "module:function" ("package.module:object.attribute"), with `base` (the
-    spec's folder) and the working directory on the import path."""
+    """The callable named by "module:function" ("package.module:object.attribute"): a module file in
+    `base` (the spec's folder) first, else an importable module (the working directory and `base` are on
+    the import path, so a module beside the spec can import its neighbours)."""
     module_name, _, attribute = reference.partition(":")
     if not module_name or not attribute:
         raise ValueError(f"expected 'module:function', got {reference!r}")
@@ -59,7 +95,7 @@ def import_function(reference, base=None):
         if folder and folder not in sys.path:
             sys.path.insert(0, folder)
     try:
-        target = importlib.import_module(module_name)
+        target = _load_module(module_name, base)
     except ImportError as error:
         raise ValueError(f"cannot import module {module_name!r} for {reference!r}: {error}") from None
     for part in attribute.split("."):
@@ -110,6 +146,12 @@ def _read_csv(path, target):
     if target not in frame.columns:
         shown = ", ".join(map(str, frame.columns[:20])) + (", ..." if len(frame.columns) > 20 else "")
         raise DataError(f"dataset {path!r}: no column {target!r} (`target`). Columns: {shown}")
+    unnamed = [str(c) for c in frame.columns if str(c).startswith("Unnamed: ")]
+    if unnamed:
+        raise DataError(
+            f"dataset {path!r}: column(s) without a header: {', '.join(unnamed[:5])} (an index that "
+            "DataFrame.to_csv wrote? write with index=False, or name the column)"
+        )
     features = frame.drop(columns=[target])
     if features.shape[1] == 0:
         raise DataError(f"dataset {path!r}: no feature column besides the target {target!r}")
@@ -125,12 +167,16 @@ def _read_csv(path, target):
     return features.to_numpy(np.float32), frame[target].to_numpy(), None, None, None, None
 
 
-def _dataset_to_arrays(dataset, where):
-    """A tf.data.Dataset of (x, y) pairs, per example or batched (a batch axis of unknown size), as arrays."""
+def _dataset_to_arrays(dataset, where, task):
+    """A tf.data.Dataset of (x, y) pairs, per example or batched, as arrays. It is read as batched when its
+    batch axis has no fixed size (`batch()` without `drop_remainder`), or, for class labels, when the
+    labels have an axis. A regression dataset batched with `drop_remainder=True` cannot be told from
+    per-example vectors: `unbatch()` it first."""
     spec = dataset.element_spec
     if not isinstance(spec, tuple) or len(spec) != 2:
         raise DataError(f"{where}: a tf.data.Dataset must yield (x, y) pairs; it yields {spec}")
-    batched = spec[0].shape.rank and spec[0].shape[0] is None
+    unknown_axis = bool(spec[0].shape.rank) and spec[0].shape[0] is None
+    batched = unknown_axis or (task != "regression" and (spec[1].shape.rank or 0) >= 1)
     xs, ys = [], []
     for x, y in dataset.as_numpy_iterator():
         xs.append(x)
@@ -145,7 +191,7 @@ def _is_tf_dataset(value):
     return hasattr(value, "element_spec") and type(value).__module__.startswith("tensorflow")
 
 
-def parts(value, where):
+def parts(value, where, task=None):
     """(x_train, y_train, x_test, y_test, x_val, y_val) from what a function returned or `sweeps.run` was
     given: (x, y), ((x_train, y_train), (x_test, y_test)), a tf.data.Dataset or a pair of them, or a dict
     with the `.npz` keys (`x_val` and `y_val` too: a binary task's validation split, kept as given).
@@ -158,11 +204,12 @@ def parts(value, where):
             return value["x"], value["y"], None, None, *validation
         raise DataError(f"{where}: a dict needs keys x, y or x_train, y_train, x_test, y_test")
     if _is_tf_dataset(value):
-        return (*_dataset_to_arrays(value, where), None, None, None, None)
+        return (*_dataset_to_arrays(value, where, task), None, None, None, None)
     if isinstance(value, tuple | list) and len(value) == 2:
         first, second = value
         if _is_tf_dataset(first) and _is_tf_dataset(second):
-            return (*_dataset_to_arrays(first, where), *_dataset_to_arrays(second, where), None, None)
+            train, test = _dataset_to_arrays(first, where, task), _dataset_to_arrays(second, where, task)
+            return (*train, *test, None, None)
         if isinstance(first, tuple | list) and isinstance(second, tuple | list):
             if len(first) == 2 and len(second) == 2:
                 return first[0], first[1], second[0], second[1], None, None
@@ -241,7 +288,7 @@ def _split(x, y, fraction, stratify, seed, where, what):
                 f"{where}: class {_few(rare)} has only {counts.min()} row(s); a stratified {what} split needs at "
                 "least 2 rows of every class (one on each side)"
             )
-        held = round(len(y) * fraction)
+        held = math.ceil(len(y) * fraction)  # as scikit-learn rounds the held-out part
         if held < len(classes) or len(y) - held < len(classes):
             raise DataError(
                 f"{where}: {len(y)} rows cannot be split {1 - fraction:g} / {fraction:g} ({what}) with every one "
@@ -249,9 +296,14 @@ def _split(x, y, fraction, stratify, seed, where, what):
             )
     elif len(y) < 2:
         raise DataError(f"{where}: {len(y)} row(s) cannot be split into train and {what}")
-    x_kept, x_held, y_kept, y_held = train_test_split(
-        x, y, test_size=fraction, random_state=seed, stratify=y if stratify else None
-    )
+    try:
+        x_kept, x_held, y_kept, y_held = train_test_split(
+            x, y, test_size=fraction, random_state=seed, stratify=y if stratify else None
+        )
+    except ValueError as error:
+        raise DataError(
+            f"{where}: cannot split {len(y)} rows {1 - fraction:g} / {fraction:g} ({what}): {error}"
+        ) from None
     return x_kept, y_kept, x_held, y_held
 
 
@@ -271,17 +323,26 @@ def check_and_split(arrays, task, where, test_fraction=0.2, validation_fraction=
             raise DataError(f"{where}: {len(x_test)} test rows of features but {len(y_test)} test labels")
         if x_test.shape[1:] != x_train.shape[1:]:
             raise DataError(f"{where}: test features {x_test.shape[1:]} differ from training {x_train.shape[1:]}")
-    if task == "binary":
-        for part, labels in (("training", y_train), ("test", y_test)):
-            if np.unique(labels).size < 2:
-                raise DataError(f"{where}: the {part} labels hold one class only; binary metrics need both")
     classes = int(max(y_train.max(), y_test.max())) + 1 if task in ("multiclass", "embedding") else 0
-    if task != "binary" or (x_val is not None and y_val is None):
+    if (x_val is None) != (y_val is None):
+        raise DataError(f"{where}: give both x_val and y_val, or neither")
+    if task != "binary":
         x_val = y_val = None
     elif x_val is not None:
         x_val, y_val = _features(x_val, where, "validation"), _labels(y_val, task, where, "validation")
+        if len(x_val) != len(y_val):
+            raise DataError(f"{where}: {len(x_val)} validation rows of features but {len(y_val)} labels")
+        if x_val.shape[1:] != x_train.shape[1:]:
+            raise DataError(f"{where}: validation features {x_val.shape[1:]} differ from training {x_train.shape[1:]}")
     else:
         x_train, y_train, x_val, y_val = _split(x_train, y_train, validation_fraction, True, seed, where, "validation")
+    if task == "binary":  # both classes on every side: threshold-free metrics and thresholds need them
+        for part, labels in (("training", y_train), ("test", y_test), ("validation", y_val)):
+            if np.unique(labels).size < 2:
+                raise DataError(
+                    f"{where}: the {part} labels hold one class only; binary metrics need both (give more rows "
+                    "of the rarer class, or a larger test_fraction / validation_fraction)"
+                )
     sizes = f"{len(x_train)} train / {len(x_test)} test" + (f" / {len(x_val)} validation" if x_val is not None else "")
     return datasets.Dataset(
         name or where, task, x_train, y_train, x_test, y_test, f"{where}: {sizes}", classes, x_val=x_val, y_val=y_val
@@ -315,7 +376,8 @@ def _load(source, stamp):
     if kind(source.dataset) == "file":
         if not os.path.isfile(source.dataset):
             raise DataError(f"{where}: no such file")
-        reader = _read_npz if source.dataset.endswith(".npz") else functools.partial(_read_csv, target=source.target)
+        is_npz = source.dataset.lower().endswith(".npz")
+        reader = _read_npz if is_npz else functools.partial(_read_csv, target=source.target)
         try:
             arrays = reader(source.dataset)
         except (OSError, ValueError) as error:
@@ -327,7 +389,7 @@ def _load(source, stamp):
             function = import_function(source.dataset, source.base)
         except ValueError as error:
             raise DataError(f"{where}: {error}") from None
-        arrays = parts(function(), f"{where} (what it returned)")
+        arrays = parts(function(), f"{where} (what it returned)", source.task)
     return check_and_split(
         arrays, source.task, where, source.test_fraction, source.validation_fraction, source.seed, source.dataset
     )
@@ -336,7 +398,12 @@ def _load(source, stamp):
 def from_arrays(value, source):
     """The checked, split data of arrays given to `sweeps.run(data=...)`."""
     return check_and_split(
-        parts(value, "data"), source.task, "data", source.test_fraction, source.validation_fraction, source.seed
+        parts(value, "data", source.task),
+        source.task,
+        "data",
+        source.test_fraction,
+        source.validation_fraction,
+        source.seed,
     )
 
 

@@ -167,6 +167,9 @@ def _param(spec, name, table):
             any(isinstance(v, str) for v in choice) and not all(isinstance(v, str) for v in choice)
         ):
             _fail(spec, f"{field}.choice", f"values must share one type, got {choice!r}")
+        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in choice)
+        if numbers and not all(isinstance(v, int) for v in choice):
+            choice = [float(v) for v in choice]  # keras-tuner's Choice holds one type: 1 and 2.5 as floats
         return Param(name, choice=tuple(choice), when=when)
     if "min" not in table or "max" not in table:
         _fail(spec, field, "expected `choice`, or both `min` and `max`")
@@ -285,7 +288,9 @@ def parse(table, name, base=None, source=None, data_given=False, model_given=Fal
         _number_in(name, "min_precision", table["min_precision"], 0.0, 1.0, high_open=False)
     if "learning_rate" in table:
         _number_in(name, "learning_rate", table["learning_rate"], 0.0, math.inf)
-    model = _model(name, table.get("model", {})) if not model_given else {"function": GIVEN}
+    model = _model(name, table.get("model", {}))
+    if model_given:  # the function is given; an embedding's dimension still comes from the spec
+        model = {"function": GIVEN, **{k: v for k, v in model.items() if k == "embedding_dim"}}
     if task != "embedding" and "embedding_dim" in model:
         _fail(name, "model.embedding_dim", f"only an embedding task has an embedding; this is a {task} task")
     if not isinstance(table["space"], dict) or not table["space"]:
@@ -392,7 +397,7 @@ def _check_losses(spec):
                     _fail(spec.name, f"space.{p.name}", f"{loss}: {error}")
 
 
-def load(name):
+def load(name, data_given=False, model_given=False):
     """The spec named `name`: a file `sweeps/specs/NAME.toml` of the default suite, or a path to a .toml
     file (its name is the file's stem; relative paths and modules in it are resolved beside it)."""
     if isinstance(name, os.PathLike) or str(name).endswith(".toml") or os.sep in str(name):
@@ -411,7 +416,9 @@ def load(name):
         raise SpecError(f"sweep spec {str(path)!r}: not valid TOML: {error}") from None
     if "name" in table:
         raise SpecError(f"sweep spec {str(path)!r}: `name`: a spec file is named by its file name; remove `name`")
-    return parse(table, path.stem, base=str(path.parent), source=str(path))
+    return parse(
+        table, path.stem, base=str(path.parent), source=str(path), data_given=data_given, model_given=model_given
+    )
 
 
 def from_dict(table, data_given=False, model_given=False):

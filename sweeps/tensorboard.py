@@ -40,16 +40,23 @@ def domain(param):
 
 
 def _move_into_place(staging, final):
-    """Replace `final` by the finished `staging` folder (a rename; a copy across file systems)."""
-    if os.path.exists(final):
-        shutil.rmtree(final)
+    """Replace `final` by the finished `staging` folder: the old one is renamed aside first and deleted
+    only once the new one is in place (a copy when staging is on another file system)."""
     os.makedirs(os.path.dirname(final), exist_ok=True)
-    try:
-        os.replace(staging, final)
-    except OSError:
-        shutil.copytree(staging, final + ".partial")
-        os.replace(final + ".partial", final)
-        shutil.rmtree(staging)
+    if os.path.dirname(os.path.abspath(staging)) != os.path.dirname(os.path.abspath(final)):
+        try:
+            os.rename(staging, final + ".partial")
+        except OSError:
+            shutil.rmtree(final + ".partial", ignore_errors=True)
+            shutil.copytree(staging, final + ".partial")
+            shutil.rmtree(staging)
+        staging = final + ".partial"
+    old = final + ".old"
+    if os.path.exists(final):
+        shutil.rmtree(old, ignore_errors=True)
+        os.rename(final, old)
+    os.rename(staging, final)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _declared(param):
@@ -68,7 +75,9 @@ def _union_domain(declared):
     if len(declared) == len(choices):
         if len(kinds) != 1:
             return None
-        return hparams_api.Discrete(sorted(set(values), key=lambda v: (str(type(v)), v)))
+        if kinds == {"number"} and not all(isinstance(v, int) for v in values):
+            values = [float(v) for v in values]  # one HParams domain holds one type: 1 and 2.5 as floats
+        return hparams_api.Discrete(sorted(set(values)))
     if kinds - {"number"}:
         return None
     bounds = [b for d in declared if "low" in d for b in (d["low"], d["high"])] + values

@@ -273,6 +273,8 @@ def _rss_mib():
 
 
 def _configure(spec, trials, tuner):
+    if tuner is not None and tuner not in ORACLES:
+        raise specs.SpecError(f"unknown tuner {tuner!r}. Known: {', '.join(ORACLES)}")
     tuner = tuner or spec.tuner
     trials = trials or spec.trials
     if tuner != spec.tuner:
@@ -290,10 +292,9 @@ def _model_function(spec, given):
         raise specs.SpecError(f"sweep spec {spec.name!r}: `model`: {error}") from None
 
 
-def _worker_table(spec, data, given_data, model_function, folder):
-    """The spec as workers in other processes load it: data given as arrays saved beside the state, a
-    model function given as a Python object named by its import path."""
-    table = {**spec.table, "tuner": spec.tuner}
+def _worker_table(table, data, given_data, model_function, model, folder):
+    """The spec's table as workers in other processes load it: data given as arrays saved beside the state,
+    a model function given as a Python object named by its import path."""
     if given_data:
         path = os.path.join(folder, "data.npz")
         arrays = {"x_train": data.x_train, "y_train": data.y_train, "x_test": data.x_test, "y_test": data.y_test}
@@ -301,14 +302,14 @@ def _worker_table(spec, data, given_data, model_function, folder):
             arrays.update(x_val=data.x_val, y_val=data.y_val)
         np.savez(path, **arrays)
         table["dataset"] = os.path.abspath(path)
-    if model_function is not None and spec.model.get("function") == specs.GIVEN:
+    if model_function is not None and model.get("function") == specs.GIVEN:
         reference = sources.reference_of(model_function)
         if reference is None:
-            raise ValueError(
+            raise specs.SpecError(
                 "workers run in other processes and must import the model function: define it at the top level "
                 "of a module (not in __main__ or a notebook), or run with workers=0"
             )
-        table["model"] = {**spec.model, "function": reference}
+        table["model"] = {**model, "function": reference}
     return table
 
 
@@ -330,7 +331,9 @@ def prepare(
     state.check(spec, parts, state_dir)
     folder = os.path.join(state_dir, spec.name)
     os.makedirs(folder, exist_ok=True)
-    table = _worker_table(spec, data, given_data, model_function, folder) if distributed else spec.table
+    table = {**spec.table, "tuner": spec.tuner}
+    if distributed:
+        table = _worker_table(table, data, given_data, model_function, spec.model, folder)
     state.write(dataclasses.replace(spec, table=table), parts, state_dir, trials)
     os.makedirs(os.path.join(logdir, spec.name), exist_ok=True)
     board.write_config(spec, logdir, folder)
@@ -399,6 +402,7 @@ def work(name, logdir, state_dir, oracle, tuner_id, stream=sys.stdout):
     if "chief" in tuner_id:
         raise ValueError(f"a worker id must not contain 'chief' (keras-tuner reserves it); got {tuner_id!r}")
     specs.check_name(tuner_id, "worker id")
+    specs.check_name(name)
     spec, trials = recorded_spec(name, state_dir)
     data = sources.load(spec.data_source)
     host, _, port = oracle.rpartition(":")

@@ -30,15 +30,16 @@ def test_integer_and_log_ranges():
     kerasloss.search_space(hp, "triplet", margin=(0.01, 1.0, "log"))
     assert hp.space[0].sampling == "log"
     hp = keras_tuner.HyperParameters()
-    kerasloss.search_space(hp, "focal", gamma=(0, 4))
-    assert type(hp.space[0]).__name__ == "Int"
+    kerasloss.search_space(hp, "focal", alpha=(0, 1))  # a float argument: the interval, not {0, 1}
+    assert type(hp.space[0]).__name__ == "Float" and (hp.space[0].min_value, hp.space[0].max_value) == (0.0, 1.0)
 
 
 def test_the_values_a_tuner_picks_reach_the_loss():
+    """A tuner's trial holds the whole space with its values set, then calls build(hp) with it."""
     hp = keras_tuner.HyperParameters()
-    kerasloss.search_space(hp, "huber", delta=[0.1, 1.0])
+    kerasloss.search_space(hp, "huber", delta=[1.0, 0.1])
     hp.values["delta"] = 0.1
-    assert kerasloss.search_space(hp, "huber", delta=[0.1, 1.0]).get_config()["delta"] == 0.1
+    assert kerasloss.search_space(hp, "huber", delta=[1.0, 0.1]).get_config()["delta"] == 0.1
 
 
 @pytest.mark.parametrize(
@@ -62,3 +63,27 @@ def test_spaces_outside_what_the_loss_accepts_are_refused(loss, space, message):
 def test_kerasloss_does_not_import_keras_tuner():
     code = "import sys, kerasloss; sys.exit('keras_tuner' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+@pytest.mark.slow
+def test_a_keras_tuner_search_with_a_loss_space(tmp_path):
+    import keras
+    import numpy as np
+
+    def build(hp):
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        loss = kerasloss.search_space(hp, "focal", gamma=(0.0, 3.0), alpha=[0.25, 0.75], from_logits=True)
+        model.compile(optimizer="adam", loss=loss)
+        return model
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)).astype("float32")
+    y = (x[:, :1] > 0).astype("float32")
+    tuner = keras_tuner.RandomSearch(
+        build, objective="loss", max_trials=3, directory=str(tmp_path), project_name="t", seed=1, overwrite=True
+    )
+    tuner.search(x, y, epochs=1, verbose=0)
+    trials = tuner.oracle.get_best_trials(3)
+    assert len(trials) == 3 and len({t.hyperparameters.values["gamma"] for t in trials}) == 3
+    best = tuner.get_best_hyperparameters()[0].values
+    assert 0.0 <= best["gamma"] <= 3.0 and best["alpha"] in (0.25, 0.75) and best["from_logits"] is True

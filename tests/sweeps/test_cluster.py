@@ -80,7 +80,7 @@ def _check_finished_once(tmp_path, output, trials):
 
 def _check_sessions(folder, ids):
     """One complete TensorBoard session per trial: `trial_N,values...,execution_0`."""
-    sessions = sorted(os.listdir(folder), key=lambda s: int(s.split(",")[0][len("trial_") :]))  # noqa
+    sessions = sorted(os.listdir(folder), key=lambda s: int(s.split(",")[0][len("trial_") :]))
     assert [s.split(",")[0] for s in sessions] == [f"trial_{i}" for i in ids], sessions
     assert all(s.endswith(",execution_0") for s in sessions), sessions
     for session in sessions:

@@ -2,7 +2,6 @@
 checks that refuse bad data before training, changed specs refused and raised budgets accepted."""
 
 import io
-import sys
 import textwrap
 
 import numpy as np
@@ -81,7 +80,8 @@ def test_a_sweep_from_a_csv_with_a_model_function(tmp_path):
     path = _spec(tmp_path, body, objective="macro_recall", losses='["SparseCategoricalCrossentropy"]')
     result, _ = _run(path, tmp_path)
     assert result.best.status == "COMPLETED" and 0.0 <= result.best.metrics["macro_recall"] <= 1.0
-    assert sys.modules["my_models"].calls == [((4,), 3)]  # the CSV's 4 feature columns, 3 classes
+    build = sources.import_function("my_models:build", str(tmp_path))  # the module the sweep loaded
+    assert build.__globals__["calls"] == [((4,), 3)]  # the CSV's 4 feature columns, 3 classes
 
 
 @pytest.mark.slow
@@ -112,7 +112,8 @@ def test_a_module_function_returning_tf_data_is_loaded_once(tmp_path):
     )
     result, _ = _run(path, tmp_path)
     assert len(result.trials) == 2 and result.direction == "min"
-    assert sys.modules["my_data"].loads == [1]  # once per process, for every trial
+    load = sources.import_function("my_data:load", str(tmp_path))
+    assert load.__globals__["loads"] == [1]  # once per process, for every trial
 
 
 @pytest.mark.slow
@@ -263,3 +264,132 @@ def test_a_changed_spec_is_refused_and_a_raised_trial_count_extends(tmp_path):
 
     result, out = _run(path, tmp_path, trials=1, overwrite=True)
     assert "resuming" not in out and len(result.trials) == 1
+
+
+def linear_model(input_shape, outputs):
+    """A module-level model function: worker processes import it by name."""
+    import keras
+
+    inputs = keras.Input(input_shape)
+    return keras.Model(inputs, keras.layers.Dense(outputs)(inputs))
+
+
+def _api_spec(name):
+    return {
+        "name": name,
+        "task": "binary",
+        "epochs": 2,
+        "tuner": "grid",
+        "objective": {"name": "pr_auc"},
+        "loss": "FocalLoss",
+        "space": {"gamma": {"choice": [0.0, 2.0]}},
+    }
+
+
+@pytest.mark.slow
+def test_the_python_api_with_arrays_on_a_worker(tmp_path, monkeypatch):
+    """Arrays given to `sweeps.run` reach a worker process (saved beside the state), and so does a model
+    function that can be imported."""
+    import os
+
+    monkeypatch.chdir(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    x, y = _binary(300)
+    out = io.StringIO()
+    result = sweeps.run(
+        _api_spec("api_workers"), data=(x, y), model=linear_model, workers=1,
+        logdir=str(tmp_path / "logs"), state=str(tmp_path / "s"), stream=out,
+    )  # fmt: skip
+    assert [t.status for t in result.trials] == ["COMPLETED", "COMPLETED"], out.getvalue()
+    assert result.best is not None and "trial 01 by worker1" in out.getvalue()
+    assert (tmp_path / "s" / "api_workers" / "data.npz").exists()
+
+
+def test_workers_need_a_model_function_they_can_import(tmp_path):
+    import keras
+
+    def local(input_shape, outputs):
+        return keras.Sequential([keras.Input(input_shape), keras.layers.Dense(outputs)])
+
+    x, y = _binary(100)
+    with pytest.raises(specs.SpecError, match=r"workers run in other processes and must import the model"):
+        sweeps.run(_api_spec("w"), data=(x, y), model=local, workers=1, logdir=str(tmp_path), state=str(tmp_path))
+
+
+def test_modules_beside_two_specs_do_not_mix(tmp_path):
+    for folder, value in (("a", "A"), ("b", "B")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "net.py").write_text(f"def build():\n    return {value!r}\n")
+    assert sources.import_function("net:build", str(tmp_path / "a"))() == "A"
+    assert sources.import_function("net:build", str(tmp_path / "b"))() == "B"  # not a's, from sys.modules
+    (tmp_path / "a" / "net.py").write_text("def build():\n    return 'edited'\n")
+    import os
+
+    os.utime(tmp_path / "a" / "net.py", ns=(1, 10**18))  # a new modification time: loaded again
+    assert sources.import_function("net:build", str(tmp_path / "a"))() == "edited"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"x": np.zeros((40, 2)), "y": np.r_[np.ones(2), np.zeros(38)], "x_val": np.zeros((5, 2))}, "give both x_val"),
+        (
+            {"x_train": np.zeros((8, 2)), "y_train": [0, 1] * 4, "x_test": np.zeros((4, 2)), "y_test": [0, 1] * 2}
+            | {"x_val": np.zeros((4, 3)), "y_val": [0, 1] * 2},
+            r"validation features \(3,\) differ from training \(2,\)",
+        ),
+        ((np.zeros((100, 2)), np.r_[np.ones(3), np.zeros(97)]), r"the validation labels hold one class only"),
+    ],
+)
+def test_validation_parts_are_checked(value, message):
+    with pytest.raises(sources.DataError, match=message):
+        sources.from_arrays(value, sources.Source("arrays", "binary"))
+
+
+def test_an_unnamed_csv_column_is_refused(tmp_path):
+    import pandas as pd
+
+    pd.DataFrame({"a": range(20), "label": [0, 1] * 10}).to_csv(tmp_path / "d.csv")  # the index, unnamed
+    spec = specs.from_dict(_table(dataset=str(tmp_path / "d.csv"), target="label"))
+    with pytest.raises(sources.DataError, match=r"column\(s\) without a header: Unnamed: 0 .*index=False"):
+        sources.load(spec.data_source)
+
+
+def test_a_tf_data_batched_with_drop_remainder_is_read_as_batches():
+    import tensorflow as tf
+
+    x, y = np.arange(200, dtype="float32").reshape(100, 2), np.arange(100) % 2
+    batched = tf.data.Dataset.from_tensor_slices((x, y)).batch(10, drop_remainder=True)
+    arrays = sources.parts(batched, "data", "binary")
+    assert arrays[0].shape == (100, 2) and arrays[1].shape == (100,)
+
+
+def test_mixed_integer_and_float_choices_become_floats_in_the_spec_and_in_tensorboard(tmp_path):
+    spec = specs.parse(
+        {"dataset": "imbalanced_90_10", "loss": "FocalLoss", "objective": {"name": "pr_auc"}}
+        | {"space": {"gamma": {"choice": [1, 2.5]}}},
+        "mixed",
+    )
+    assert spec.param("gamma").choice == (1.0, 2.5)
+    from sweeps import tensorboard as board
+
+    other = specs.parse(
+        {"dataset": "imbalanced_90_10", "loss": "FocalLoss", "objective": {"name": "pr_auc"}}
+        | {"space": {"gamma": {"choice": [1, 3]}}},
+        "ints",
+    )
+    board.write_config(spec, str(tmp_path / "logs"), str(tmp_path / "staging"))
+    board.write_config(other, str(tmp_path / "logs"), str(tmp_path / "staging"))  # [1, 3] and [1.0, 2.5]: one domain
+    import json
+
+    registry = json.loads((tmp_path / "logs" / "_config" / "sweeps.json").read_text())
+    assert sorted(registry) == ["ints", "mixed"]
+    assert board._union_domain([{"choice": [1.0, 2.5]}, {"choice": [1, 3]}]).values == [1.0, 2.5, 3.0]
+
+
+def test_an_unknown_tuner_is_refused_before_anything_is_written(tmp_path):
+    x, y = _binary(100)
+    with pytest.raises(specs.SpecError, match=r"unknown tuner 'annealing'"):
+        sweeps.run(
+            _api_spec("t"), data=(x, y), tuner="annealing", logdir=str(tmp_path / "l"), state=str(tmp_path / "s")
+        )
+    assert not (tmp_path / "s").exists()
