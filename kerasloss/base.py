@@ -10,6 +10,7 @@ import math
 import re
 
 import keras
+from keras import ops
 
 PACKAGE = "kerasloss"
 
@@ -79,6 +80,7 @@ class Loss(keras.losses.Loss):
     """
 
     function = None
+    labels_are_ids = False  # y_true holds integer class ids: never cast to the (float) loss dtype
 
     def __init__(self, *, name, reduction="sum_over_batch_size", dtype=None, **hyperparameters):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
@@ -88,6 +90,27 @@ class Loss(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         return type(self).function(y_true, y_pred, **self._hyperparameters)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        """Keras' `Loss.__call__`, except that class ids keep their own dtype. Keras converts `y_true` to
+        the loss dtype: in bfloat16 (8 significant bits) class 257 becomes 256, in float16 every id past
+        2048 rounds. Masks, reduction and `sample_weight` are Keras' own (its `reduce_weighted_values`)."""
+        if not self.labels_are_ids:
+            return super().__call__(y_true, y_pred, sample_weight)
+        from keras.src.backend import get_keras_mask  # Keras 3's own helpers for exactly these two steps
+        from keras.src.losses.loss import reduce_weighted_values
+
+        in_mask = get_keras_mask(y_pred)
+        with keras.name_scope(self.name):
+            y_pred = ops.convert_to_tensor(y_pred, dtype=self.dtype)
+            y_true = ops.convert_to_tensor(y_true)
+            losses = self.call(y_true, y_pred)
+            out_mask = get_keras_mask(losses)
+            masks = [m for m in (in_mask, out_mask) if m is not None]
+            mask = (masks[0] & masks[1]) if len(masks) == 2 else (masks[0] if masks else None)
+            return reduce_weighted_values(
+                losses, sample_weight=sample_weight, mask=mask, reduction=self.reduction, dtype=self.dtype
+            )
 
     def get_config(self):
         config = super().get_config()

@@ -256,6 +256,7 @@ class SparseCategoricalCrossentropy(Loss):
     """Sparse categorical cross-entropy; see `kerasloss.classification.sparse_categorical_crossentropy`."""
 
     function = staticmethod(sparse_categorical_crossentropy)
+    labels_are_ids = True
 
     def __init__(
         self,

@@ -260,6 +260,7 @@ class SupervisedContrastive(_ContrastiveLoss):
     """Supervised contrastive loss; see `kerasloss.contrastive.supervised_contrastive`."""
 
     function = staticmethod(supervised_contrastive)
+    labels_are_ids = True
 
     def __init__(
         self,

@@ -245,6 +245,7 @@ class SparseCategoricalFocalLoss(Loss):
     """Softmax focal loss on integer targets; see `kerasloss.focal.sparse_categorical_focal_loss`."""
 
     function = staticmethod(sparse_categorical_focal_loss)
+    labels_are_ids = True
 
     def __init__(
         self,

@@ -56,7 +56,20 @@ def sparse_ids(y_true, y_pred, loss_name):
             f"{loss_name}: y_true must hold one integer class id per row of y_pred, of shape "
             f"y_pred.shape[:-1]. Received: y_true.shape={_shape(y_true)}, y_pred.shape={_shape(y_pred)}"
         )
-    return ops.cast(y_true, "int32")
+    if not _is_floating(y_true):
+        return ops.cast(y_true, "int32")
+    # Float labels: exact in their own dtype (the loss never casts them), but a fractional or non-finite
+    # one is no class id. Eagerly and in TensorFlow graphs it raises; under XLA it becomes -1, which the
+    # losses' range check turns into a NaN loss for that sample.
+    whole = ops.logical_and(ops.isfinite(y_true), ops.equal(ops.floor(y_true), y_true))
+    _raise_where_false(
+        y_true, whole, f"{loss_name}: class ids must be whole numbers; received labels with a fractional part"
+    )
+    return ops.where(whole, ops.cast(ops.where(whole, y_true, 0), "int32"), -1)
+
+
+def _is_floating(x):
+    return "float" in str(x.dtype)
 
 
 def check_last_axis(values, y_pred, argument, loss_name):
@@ -78,6 +91,12 @@ def valid_class_ids(ids, num_classes, loss_name):
 
 def _raise_if_out_of_range(ids, in_range, num_classes, loss_name):
     message = f"{loss_name}: class ids must lie in [0, {num_classes - 1}] (y_pred has {num_classes} classes)"
+    _raise_where_false(ids, in_range, message)
+
+
+def _raise_where_false(ids, in_range, message):
+    """Raise `message` (with the offending values) where values can be seen: eagerly, or through a
+    TensorFlow graph assertion; a traced JAX value cannot raise."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf  # the graph-mode assertion is TensorFlow's own
@@ -99,4 +118,4 @@ def _raise_if_out_of_range(ids, in_range, num_classes, loss_name):
 def _raise_concrete(ids, in_range, message):
     if not bool(ops.convert_to_numpy(ops.all(in_range))):
         bad = ops.convert_to_numpy(ids)[~ops.convert_to_numpy(in_range)]
-        raise ValueError(f"{message}. Received out-of-range ids: {bad[:8].tolist()}")
+        raise ValueError(f"{message}. Received: {bad[:8].tolist()}")

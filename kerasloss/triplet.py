@@ -241,6 +241,7 @@ class TripletLoss(Loss):
     """
 
     function = staticmethod(triplet_loss)
+    labels_are_ids = True
 
     def __init__(
         self,

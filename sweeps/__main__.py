@@ -26,6 +26,7 @@ spec fields (TOML; paths relative to the spec file):
   model               { hidden = [32, 32], embedding_dim = 16, normalize = true } (the built-in MLP), or
                       "module:function": function(input_shape=(...), outputs=n) -> an uncompiled keras.Model
                       whose outputs are logits, estimates or embeddings
+  description         one line shown by `python -m sweeps list`
   loss / loss_args    a fixed loss (kerasloss.get name) and fixed arguments; or search `space.loss`
   [space.NAME]        { choice = [...] } or { min = a, max = b, log = true }, optionally when = { loss = "..." }
   [objective]         name = a metric of the task, direction = "max" | "min"
@@ -33,7 +34,12 @@ spec fields (TOML; paths relative to the spec file):
                       precision, accuracy; multiclass: accuracy, macro_recall, calibration_error, nll;
                       regression: test_mse, test_mae; embedding: recall_at_1, embedding_spread
   metrics             the metrics logged (default: all of the task's)
-  tuner, trials, executions, epochs, seed, batch_size, learning_rate
+  tuner               random | bayesian | hyperband | grid (default random)
+  trials              the trial budget (default 10; a grid runs at most its combinations)
+  executions          seeded trainings per trial, their metrics averaged (default 1)
+  epochs              per execution (default 10); seed: the sweep's seed (default 0)
+  batch_size          default 64; learning_rate: Adam's, default 0.01 (both may be searched in [space])
+  (sweeps.run also takes a dict spec; its `name` field names the sweep)
 """
 
 
@@ -110,6 +116,13 @@ def _parser():
     worker.add_argument("name", metavar="NAME", help="the sweep the chief is running (a spec path: its file name)")
     worker.add_argument("--oracle", required=True, metavar="HOST:PORT", help="the chief's address")
     worker.add_argument("--id", required=True, help="this worker's id, unique in the sweep (e.g. host-1)")
+    worker.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="give up when no chief answers at --oracle within this long (default: 60)",
+    )
     worker.add_argument("--logdir", default="logs", help="the chief's TensorBoard folder (default: logs)")
     worker.add_argument("--state", default=".sweeps", help="the chief's state folder (default: .sweeps)")
 
@@ -171,12 +184,12 @@ def main(argv=None):
         return 0
 
     if args.command == "worker":
-        from sweeps import state, tuning
+        from sweeps import cluster, state, tuning
 
         name = pathlib.Path(args.name).stem if args.name.endswith(".toml") else args.name
         try:
-            tuning.work(name, args.logdir, args.state, args.oracle, args.id)
-        except (specs.SpecError, state.StateError, ValueError) as error:
+            tuning.work(name, args.logdir, args.state, args.oracle, args.id, connect_timeout=args.connect_timeout)
+        except (specs.SpecError, state.StateError, ValueError, cluster.ChiefUnreachableError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
         return 0
@@ -215,7 +228,6 @@ def main(argv=None):
         except (cluster.WorkersLostError, RuntimeError) as error:  # keras-tuner gives up after repeated failures
             print(f"error: {error}", file=sys.stderr)
             return 1
-        print(result, flush=True)
         failed += result.failed
     summary = f"{len(chosen)} sweep(s) in {time.perf_counter() - started:.0f} s"
     if failed:

@@ -118,4 +118,6 @@ def run(
     )  # fmt: skip
     if workers or bind is not None:
         searcher.oracle.reload()  # the workers' results, as the chief saved them
-    return result_of(searcher, logdir)
+    result = result_of(searcher, logdir)
+    print(result, file=stream, flush=True)
+    return result

@@ -201,7 +201,15 @@ class Chief(oracle_chief.OracleServicer):
             self.give_up(tuner_id, f"sent no heartbeat for {self.timeout:g} s")
 
     def done(self):
-        return self.stop_triggered and oracle_chief.exit_chief(self.oracle)
+        """Every worker that asked was told to stop and no trial runs; or the oracle's trial budget is spent
+        and every trial has ended (its remote workers may have died after the last one: none will ask)."""
+        if self.stop_triggered and oracle_chief.exit_chief(self.oracle):
+            return True
+        oracle = self.oracle
+        spent = bool(oracle.max_trials) and len(oracle.trials) >= oracle.max_trials
+        return (
+            spent and not oracle.ongoing_trials and not oracle._retry_queue and self._finished() == len(oracle.trials)
+        )
 
 
 def serve(chief, bind):
@@ -342,6 +350,25 @@ class Heartbeat:
                 elif answered is not None and time.monotonic() - answered > self.chief_timeout:
                     print(f"the chief has not answered for {self.chief_timeout:g} s; stopping", flush=True)
                     os._exit(3)
+
+
+class ChiefUnreachableError(RuntimeError):
+    """A worker found no chief at its address within the timeout."""
+
+
+def wait_for_chief(address, timeout):
+    """Return once the chief at `address` ("host:port") accepts connections; raise after `timeout` seconds
+    (keras-tuner's client would otherwise wait for it forever, silently)."""
+    channel = grpc.insecure_channel(address)
+    try:
+        grpc.channel_ready_future(channel).result(timeout=timeout)
+    except grpc.FutureTimeoutError:
+        raise ChiefUnreachableError(
+            f"no chief answers at {address} after {timeout:g} s: start it first (`python -m sweeps run SPEC --bind "
+            "HOST:PORT`), and check the address and that the port is reachable from here"
+        ) from None
+    finally:
+        channel.close()
 
 
 def refused(error):

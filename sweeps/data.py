@@ -233,9 +233,11 @@ def _features(x, where, part):
         x = x[:, None]
     bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
     if bad.any():
-        first = np.flatnonzero(bad)[:5].tolist()
+        first = ", ".join(map(str, np.flatnonzero(bad)[:5].tolist())) + (", ..." if bad.sum() > 5 else "")
         rows = f"{part} row(s)" if part else "row(s)"
-        raise DataError(f"{where}: {int(bad.sum())} {rows} have NaN or inf features (rows {first}...)")
+        raise DataError(
+            f"{where}: {int(bad.sum())} {rows} have NaN or inf features (data rows {first}, counting from 0)"
+        )
     return x
 
 

@@ -179,6 +179,10 @@ def _param(spec, name, table):
     if isinstance(low, int) != isinstance(high, int):
         low, high = float(low), float(high)
     log = table.get("log", False)
+    if not isinstance(log, bool):
+        _fail(spec, f"{field}.log", f"expected true or false, got {log!r}")
+    if not all(math.isfinite(v) for v in (low, high)):
+        _fail(spec, field, f"expected finite numbers, got min={low!r}, max={high!r}")
     if log and low <= 0:
         _fail(spec, f"{field}.log", f"a log range needs min > 0, got {low!r}")
     return Param(name, low=low, high=high, log=bool(log), when=when)
@@ -288,6 +292,8 @@ def parse(table, name, base=None, source=None, data_given=False, model_given=Fal
         _number_in(name, "min_precision", table["min_precision"], 0.0, 1.0, high_open=False)
     if "learning_rate" in table:
         _number_in(name, "learning_rate", table["learning_rate"], 0.0, math.inf)
+    if "seed" in table and not 0 <= table["seed"] < 2**32:
+        _fail(name, "seed", f"expected an integer in [0, 2**32), got {table['seed']}")
     model = _model(name, table.get("model", {}))
     if model_given:  # the function is given; an embedding's dimension still comes from the spec
         model = {"function": GIVEN, **{k: v for k, v in model.items() if k == "embedding_dim"}}
@@ -298,9 +304,20 @@ def parse(table, name, base=None, source=None, data_given=False, model_given=Fal
     space = tuple(_param(name, key, value) for key, value in table["space"].items())
     names = {p.name for p in space}
     for p in space:
-        for parent, _ in p.when:
+        for parent, values in p.when:
             if parent not in names:
                 _fail(name, f"space.{p.name}.when", f"refers to {parent!r}, which is not in the space")
+            parent_choices = next(q for q in space if q.name == parent).choice
+            if not parent_choices:
+                _fail(name, f"space.{p.name}.when", f"{parent!r} is a range; a condition needs a choice to match")
+            if not set(values) & set(parent_choices):
+                _fail(
+                    name,
+                    f"space.{p.name}.when",
+                    f"{parent} never takes {list(values)!r} (its choices: {list(parent_choices)!r}): "
+                    f"{p.name} would never be searched",
+                )
+    _check_training_space(name, space)
 
     objective = table["objective"]
     if not isinstance(objective, dict) or "name" not in objective:
@@ -368,6 +385,18 @@ def parse(table, name, base=None, source=None, data_given=False, model_given=Fal
     )
     _check_losses(spec)
     return spec
+
+
+def _check_training_space(name, space):
+    """Searched training parameters: batch sizes positive integers, learning rates finite and > 0."""
+    for p in space:
+        values = p.extremes()
+        if p.name == "batch_size" and not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
+            _fail(name, "space.batch_size", f"expected positive integers, got {list(values)!r}")
+        if p.name == "learning_rate" and not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v > 0 for v in values
+        ):
+            _fail(name, "space.learning_rate", f"expected finite numbers > 0, got {list(values)!r}")
 
 
 def _check_losses(spec):

@@ -8,11 +8,17 @@ Resuming with a changed spec, or with another spec of the same name, is refused 
 naming what changed; only a raised `trials` extends the search. `--overwrite` starts over.
 """
 
+import contextlib
+import fcntl
+import glob
 import hashlib
 import inspect
 import json
 import os
 import shutil
+import socket
+import sys
+import time
 
 RECORD = "sweep.json"
 
@@ -54,6 +60,36 @@ def fingerprint(spec, data_digest, model_function=None):
     }
 
 
+@contextlib.contextmanager
+def locked(state_dir, name):
+    """Hold the sweep's lock (`STATE/.NAME.lock`, an OS file lock: a killed holder releases it) for a run;
+    a second run of the same sweep on the same state stops at once with a message naming the holder."""
+    os.makedirs(state_dir, exist_ok=True)
+    path = os.path.join(state_dir, f".{name}.lock")
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise StateError(
+                f"sweep '{name}' is already running on the state {state_dir} ({holder}); wait for it to end, "
+                "stop it, or use another --state"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        command = " ".join(sys.argv)[:200]
+        started = time.strftime("%Y-%m-%d %H:%M:%S")
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}, since {started}: {command}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _describe(source):
     return source or "a spec given as a dict"
 
@@ -82,6 +118,23 @@ def recorded(record):
     return specs.parse(
         table, record["name"], base=record["base"], source=record["source"], data_given=table.get("dataset") is None
     )
+
+
+def check_files(state_dir, name):
+    """Every JSON file keras-tuner will read back (oracle.json, the tuners' files, each trial.json) parses;
+    a damaged one is named, with how to recover, instead of a JSON traceback from inside keras-tuner."""
+    folder = os.path.join(state_dir, name)
+    paths = sorted(glob.glob(os.path.join(folder, "*.json")) + glob.glob(os.path.join(folder, "trial_*", "trial.json")))
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as file:
+                json.load(file)
+        except (OSError, ValueError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            if os.path.basename(path) == "trial.json":
+                fix = f"delete {os.path.dirname(path)} to run that trial again"
+            else:
+                fix = f"start over with --overwrite, or delete {folder}"
+            raise StateError(f"sweep '{name}': {path} is damaged ({type(error).__name__}: {error}); {fix}") from None
 
 
 def check(spec, parts, state_dir):

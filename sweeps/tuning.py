@@ -167,12 +167,24 @@ class Progress:
         print(line, file=self.stream, flush=True)
 
 
+def _forget_ended_retries(oracle):
+    """keras-tuner saves oracle.json (the trial still running) before it forgets an ended trial, and on
+    reload sends every running trial to be run again: a sweep whose last trial ended was re-running it.
+    A trial whose own file says it ended is not run again."""
+    ended = (keras_tuner.engine.trial.TrialStatus.COMPLETED, keras_tuner.engine.trial.TrialStatus.FAILED)
+    oracle._retry_queue = [
+        t for t in oracle._retry_queue if t not in oracle.trials or oracle.trials[t].status not in ended
+    ]
+
+
 class SweepTuner(keras_tuner.Tuner):
     """A keras-tuner Tuner whose trials train the spec's model with its loss, seeded per execution,
     and write one TensorBoard session per execution."""
 
     def __init__(self, spec, oracle, state_dir, logdir, progress, data, model_function=None, **kwargs):
         super().__init__(oracle=oracle, directory=state_dir, project_name=spec.name, overwrite=False, **kwargs)
+        if hasattr(self.oracle, "_retry_queue"):  # this process holds the oracle (not a worker's client)
+            _forget_ended_retries(self.oracle)
         self.spec, self.progress, self.data, self.model_function = spec, progress, data, model_function
         self.measured = {}  # trial id -> what this process measured running it (time, overhead, memory)
         self.sweep_dir = os.path.join(logdir, spec.name)
@@ -190,6 +202,7 @@ class SweepTuner(keras_tuner.Tuner):
 
     def on_trial_begin(self, trial):
         if self.heartbeat:
+            self.heartbeat.lost.discard(trial.trial_id)  # given back to this worker after it was given up on
             self.heartbeat.trial_id = trial.trial_id
 
     def on_trial_end(self, trial):
@@ -329,6 +342,7 @@ def prepare(
     if overwrite:
         state.remove(spec.name, state_dir, logdir)
     state.check(spec, parts, state_dir)
+    state.check_files(state_dir, spec.name)
     folder = os.path.join(state_dir, spec.name)
     os.makedirs(folder, exist_ok=True)
     table = {**spec.table, "tuner": spec.tuner}
@@ -347,7 +361,16 @@ def run(
     """Run (or resume) one sweep; returns the tuner. `data`: a checked `datasets.Dataset` instead of the
     spec's; `model_function`: instead of the spec's model. With `workers` or `bind`, this process is the
     chief of a distributed search on `bind` (default 127.0.0.1, a free port) and starts `workers` local
-    worker processes; others may join with `work`. A worker silent for `timeout` seconds is given up."""
+    worker processes; others may join with `work`. A worker silent for `timeout` seconds is given up.
+    One run per sweep state at a time: a second one stops at once, naming the holder (`state.locked`)."""
+    _configure(spec, trials, tuner)  # an unknown tuner is refused before the state folder is touched
+    with state.locked(state_dir, spec.name):
+        return _run(
+            spec, logdir, state_dir, trials, tuner, stream, workers, bind, timeout, data, model_function, overwrite
+        )
+
+
+def _run(spec, logdir, state_dir, trials, tuner, stream, workers, bind, timeout, data, model_function, overwrite):
     spec, trials, data, model_function = prepare(
         spec, logdir, state_dir, trials, tuner, data, model_function, overwrite, bool(workers or bind is not None)
     )
@@ -355,6 +378,8 @@ def run(
     progress = Progress(spec, planned, stream)
     oracle = make_oracle(spec, spec.tuner, trials)
     searcher = SweepTuner(spec, oracle, state_dir, logdir, progress, data, model_function)
+    if spec.tuner == "grid" and planned is not None and planned < trials:
+        print(f"[{spec.name}] the grid has {planned} combinations: {planned} trial(s), not {trials}", file=stream)
     finished = sum(1 for t in searcher.oracle.trials.values() if t.status == "COMPLETED")
     progress.done = progress.resumed = finished
     if finished:
@@ -394,7 +419,7 @@ def recorded_spec(name, state_dir):
     return state.recorded(record), record["trials"]
 
 
-def work(name, logdir, state_dir, oracle, tuner_id, stream=sys.stdout):
+def work(name, logdir, state_dir, oracle, tuner_id, stream=sys.stdout, connect_timeout=60.0):
     """Be one worker of a distributed sweep: ask the chief at `oracle` ("host:port") for trials until it
     says the search is over. The worker runs the spec the chief recorded in `state_dir`, so it must see the
     chief's `state_dir` and `logdir` (the same folders, or a shared file system), and the data files and
@@ -403,6 +428,7 @@ def work(name, logdir, state_dir, oracle, tuner_id, stream=sys.stdout):
         raise ValueError(f"a worker id must not contain 'chief' (keras-tuner reserves it); got {tuner_id!r}")
     specs.check_name(tuner_id, "worker id")
     specs.check_name(name)
+    cluster.wait_for_chief(oracle, connect_timeout)
     spec, trials = recorded_spec(name, state_dir)
     data = sources.load(spec.data_source)
     host, _, port = oracle.rpartition(":")

@@ -152,7 +152,7 @@ def _table(**fields):
     ("write", "fields", "message"),
     [
         ("csv_ok", {"target": "nope"}, r"d.csv': no column 'nope' \(`target`\). Columns: f0, f1, label"),
-        ("csv_nan", {"target": "label"}, r"2 row\(s\) have NaN or inf features \(rows \[1, 3\]"),
+        ("csv_nan", {"target": "label"}, r"2 row\(s\) have NaN or inf features \(data rows 1, 3, counting from 0\)"),
         ("csv_text", {"target": "label"}, r"feature columns must be numbers; not numeric: f1"),
         ("csv_label2", {"target": "label"}, r"binary labels must be 0 or 1; found 2"),
         ("csv_negative", {"target": "label", "task": "multiclass"}, r"class ids must be >= 0; found -1"),
