@@ -6,6 +6,7 @@ A loss here is two things: a pure function returning one loss per sample, and a 
 `sample_weight`, masking and dtype conversion stay with Keras' own `Loss.__call__`.
 """
 
+import inspect
 import math
 import re
 
@@ -18,8 +19,9 @@ _REGISTRY = {}
 
 
 def _normalize_name(name):
-    """'FocalLoss', 'focal_loss' and 'focal-loss' all become 'focalloss'."""
-    return re.sub(r"[^a-z0-9]", "", name.lower())
+    """'FocalLoss', 'focal_loss' and 'focal-loss' all become 'focalloss': case, `_` and `-` are ignored,
+    nothing else ('../focal' and 'focal!!' are no names)."""
+    return re.sub(r"[_-]", "", name.lower())
 
 
 def register(*aliases):
@@ -62,14 +64,31 @@ def get(identifier, **hyperparameters):
             )
         return identifier
     if isinstance(identifier, dict):
-        return keras.saving.deserialize_keras_object(identifier)
+        return _from_config(identifier, hyperparameters)
     if not isinstance(identifier, str):
-        raise ValueError(f"kerasloss.get expects a loss name, config dict or Loss; received {identifier!r}")
-    cls = _REGISTRY.get(_normalize_name(identifier))
+        shown = repr(identifier)[:80]
+        raise ValueError(f"kerasloss.get expects a loss name, config dict or Loss; received {shown}")
+    cls = _REGISTRY.get(_normalize_name(identifier)) if len(identifier) <= 100 else None
     if cls is None:
         valid = ", ".join(sorted(k for k in _REGISTRY))
-        raise ValueError(f"Unknown kerasloss loss {identifier!r}. Valid names: {valid}")
+        shown = repr(identifier[:60]) + ("..." if len(identifier) > 60 else "")
+        raise ValueError(f"Unknown kerasloss loss {shown}. Valid names (case, '_' and '-' ignored): {valid}")
     return cls(**hyperparameters)
+
+
+def _from_config(config, hyperparameters):
+    """A loss from a serialized kerasloss config ({"class_name": ..., "config": {...}}, as `keras.saving.
+    serialize_keras_object` writes it); anything else, or an argument the class does not take, is refused
+    naming the key."""
+    class_name = config.get("class_name")
+    registered = {cls.__name__: cls for cls in _REGISTRY.values()}
+    name = class_name.split(">")[-1] if isinstance(class_name, str) else None
+    if hyperparameters or name not in registered or not isinstance(config.get("config", {}), dict):
+        raise ValueError(
+            "kerasloss.get: a dict must be a serialized kerasloss loss, {'class_name': 'FocalLoss', 'config': "
+            f"{{...}}}}, with no other arguments; received class_name={str(class_name)[:60]!r}"
+        )
+    return registered[name].from_config(dict(config.get("config", {})))
 
 
 class Loss(keras.losses.Loss):
@@ -111,6 +130,19 @@ class Loss(keras.losses.Loss):
             return reduce_weighted_values(
                 losses, sample_weight=sample_weight, mask=mask, reduction=self.reduction, dtype=self.dtype
             )
+
+    @classmethod
+    def from_config(cls, config):
+        """The constructor's arguments back; a key the class does not take is named (a `.keras` file edited
+        by hand, or written by another version), not a bare TypeError."""
+        accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+        unknown = sorted(set(config) - accepted)
+        if unknown:
+            raise ValueError(
+                f"{cls.__name__} config has the key(s) {unknown}, which it does not take. Its arguments: "
+                f"{', '.join(sorted(accepted))}"
+            )
+        return cls(**config)
 
     def get_config(self):
         config = super().get_config()

@@ -182,7 +182,16 @@ def contrastive_loss(y_true, y_pred, *, margin=1.0):
     margin = check_non_negative("margin", margin)
     _check_views(y_pred, "contrastive_loss", "(batch, 2, dim): the two members of each pair")
     squared = ops.sum(ops.square(y_pred[:, 0] - y_pred[:, 1]), axis=-1)
-    similar = ops.cast(ops.reshape(y_true, (-1,)), y_pred.dtype)
+    if len(y_true.shape) == 2 and y_true.shape[-1] == 1:
+        y_true = ops.squeeze(y_true, axis=-1)
+    if len(y_true.shape) != 1 or (
+        None not in (y_true.shape[0], y_pred.shape[0]) and y_true.shape[0] != y_pred.shape[0]
+    ):
+        raise ValueError(
+            "contrastive_loss: y_true must hold one 0/1 label per pair, of shape (batch,) for y_pred of shape "
+            f"(batch, 2, dim). Received: y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}"
+        )
+    similar = ops.cast(y_true, y_pred.dtype)
     gap = ops.relu(margin - safe_sqrt(squared))  # zero-safe: identical pairs have d = 0
     # where, not 0 * d^2: a dissimilar pair far apart must not turn an overflowed d^2 into NaN.
     pull = ops.where(similar > 0, similar * squared, 0.0)

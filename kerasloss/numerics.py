@@ -93,5 +93,9 @@ def focal_modulation(u, gamma):
 
 
 def normalize_probabilities(p):
-    """Rescale probabilities to sum to 1 over the last axis (Keras' convention for probability input)."""
-    return p / ops.sum(p, axis=-1, keepdims=True)
+    """Rescale probabilities to sum to 1 over the last axis (Keras' convention for probability input).
+
+    A row of all zeros would be 0 / 0 = NaN; dividing by at least the smallest normal number leaves it all
+    zeros, which the probability clip then turns into a finite (large) loss with a zero gradient."""
+    total = ops.sum(p, axis=-1, keepdims=True)
+    return p / ops.maximum(total, _SMALLEST_NORMAL.get(_dtype_name(p), 0.0))

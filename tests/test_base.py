@@ -34,7 +34,9 @@ def test_get_passes_hyperparameters():
 
 
 def test_get_unknown_name_lists_the_valid_ones():
-    with pytest.raises(ValueError, match=r"Unknown kerasloss loss 'focall'. Valid names: .*focal.*huber"):
+    with pytest.raises(
+        ValueError, match=r"Unknown kerasloss loss 'focall'. Valid names \(case, '_' and '-' ignored\): .*focal.*huber"
+    ):
         kerasloss.get("focall")
 
 

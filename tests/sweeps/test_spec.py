@@ -65,7 +65,7 @@ def test_unknown_sweep_lists_the_valid_ones():
         ),
         (
             {"space": {"loss": {"choice": ["NotALoss"]}}},
-            r"`space.loss.choice`: Unknown kerasloss loss 'NotALoss'. Valid names: ",
+            r"`space.loss.choice`: Unknown kerasloss loss 'NotALoss'. Valid names \(case",
         ),
         (
             {"space": {"loss": {"choice": ["BinaryCrossentropy"]}, "margin": {"choice": [1.0]}}},

@@ -1,0 +1,87 @@
+"""Inputs an attack tried on the losses: names that are not names, dicts that are not configs, configs with
+keys no loss takes, pair labels that do not match the pairs, rows of all-zero probabilities."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+import kerasloss
+from tests.backend import numpy
+
+
+@pytest.mark.parametrize("name", ["../../focal", "FOCAL!!!", "focal loss", "focal\n", "fo.cal"])
+def test_names_match_by_case_underscore_and_dash_only(name):
+    with pytest.raises(ValueError, match=r"Unknown kerasloss loss .*case, '_' and '-' ignored"):
+        kerasloss.get(name)
+
+
+def test_documented_spellings_resolve():
+    for name in ("focal", "FOCAL", "Focal_Loss", "focal-loss", "FocalLoss"):
+        assert isinstance(kerasloss.get(name), kerasloss.FocalLoss)
+
+
+def test_a_huge_name_is_not_echoed_whole():
+    with pytest.raises(ValueError) as raised:
+        kerasloss.get("x" * 10_000_000)
+    assert len(str(raised.value)) < 2_000
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"class_name": "Dense", "config": {}},
+        {"class_name": ["FocalLoss"]},
+        {"anything": 1},
+        {"class_name": "FocalLoss", "config": 3},
+    ],
+)
+def test_dicts_that_are_not_kerasloss_configs_are_refused(config):
+    with pytest.raises(ValueError, match=r"a dict must be a serialized kerasloss loss"):
+        kerasloss.get(config)
+
+
+def test_a_config_with_a_key_the_loss_does_not_take_names_it():
+    config = keras.saving.serialize_keras_object(kerasloss.FocalLoss(gamma=3.0))
+    assert kerasloss.get(config).get_config()["gamma"] == 3.0
+    config["config"]["gama"] = 2.0
+    with pytest.raises(ValueError, match=r"FocalLoss config has the key\(s\) \['gama'\]"):
+        kerasloss.get(config)
+
+
+def test_a_keras_file_with_an_extra_loss_key_names_it(tmp_path):
+    import zipfile
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(loss=kerasloss.FocalLoss(from_logits=True))
+    model.save(tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "m.keras") as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(files["config.json"])
+    config["compile_config"]["loss"]["config"]["injected"] = 1
+    files["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(tmp_path / "edited.keras", "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    with pytest.raises(Exception, match=r"injected"):
+        keras.models.load_model(tmp_path / "edited.keras")
+
+
+@pytest.mark.parametrize(("labels", "pairs"), [(2, 1), (1, 4), (3, 4)])
+def test_pair_labels_must_match_the_pairs(labels, pairs):
+    y_pred = np.random.default_rng(0).normal(size=(pairs, 2, 5)).astype("float32")
+    with pytest.raises(ValueError, match=r"one 0/1 label per pair, of shape \(batch,\)"):
+        kerasloss.ContrastiveLoss()(np.ones(labels, "float32"), y_pred)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [kerasloss.CategoricalCrossentropy, kerasloss.KLDivergence, kerasloss.CategoricalFocalLoss],
+    ids=["cce", "kld", "categorical_focal"],
+)
+def test_a_row_of_all_zero_probabilities_is_finite(make):
+    y_pred = np.array([[0.0, 0.0, 0.0], [0.2, 0.3, 0.5]], "float32")
+    y_true = np.eye(3, dtype="float32")[[0, 2]]
+    value = float(numpy(make()(y_true, y_pred)))
+    assert np.isfinite(value) and value > 5.0  # the clipped floor: a large, finite loss
