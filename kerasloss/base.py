@@ -102,7 +102,9 @@ class Loss(keras.losses.Loss):
     labels_are_ids = False  # y_true holds integer class ids: never cast to the (float) loss dtype
 
     def __init__(self, *, name, reduction="sum_over_batch_size", dtype=None, **hyperparameters):
+        _check_dtype(dtype)
         super().__init__(name=name, reduction=reduction, dtype=dtype)
+        _check_range(hyperparameters, self._dtype_policy.compute_dtype)
         self._hyperparameters = hyperparameters
         for key, value in hyperparameters.items():
             setattr(self, key, value)
@@ -156,6 +158,45 @@ class Loss(keras.losses.Loss):
         return f"{type(self).__name__}({args})"
 
 
+# Divisors: the loss divides by them, so a tiny one overflows as surely as a huge multiplier.
+_DIVISORS = ("temperature", "delta")
+
+
+def _check_dtype(dtype):
+    """A loss computes in floating point: `dtype="int32"` is refused here, not when the loss is called."""
+    if dtype is None:
+        return
+    name = dtype if isinstance(dtype, str) else getattr(dtype, "name", str(dtype))
+    try:
+        compute = keras.dtype_policies.get(name).compute_dtype
+    except (ValueError, TypeError):
+        compute = None
+    if compute not in ("float16", "bfloat16", "float32", "float64"):
+        raise _invalid("dtype", "a floating dtype or policy (float32, float16, bfloat16, mixed_float16, ...)", dtype)
+
+
+def _check_range(hyperparameters, compute_dtype):
+    """Each number must keep the loss's arithmetic inside the compute dtype: |value| at most the square
+    root of the dtype's largest finite number (a value times itself, as in T^2 or delta^2, still fits),
+    and a divisor at least the reciprocal of that number (an O(1) value divided by it still fits).
+    float32: 1.8e19 and 2.9e-39; float16: 255.9 and 1.5e-5."""
+    import numpy as np
+
+    largest = float(np.finfo(np.float32 if compute_dtype == "bfloat16" else compute_dtype).max)
+    limit = largest**0.5
+    for argument, value in hyperparameters.items():
+        values = value if isinstance(value, tuple) else (value,)
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, float):
+                continue
+            if abs(v) > limit:
+                raise _invalid(
+                    argument, f"a value of magnitude at most {limit:.3g} ({compute_dtype} arithmetic)", value
+                )
+            if argument in _DIVISORS and 0 < v < 1 / largest:
+                raise _invalid(argument, f"a value of at least {1 / largest:.3g} ({compute_dtype} arithmetic)", value)
+
+
 def _to_json(value):
     return list(value) if isinstance(value, tuple) else value
 
@@ -169,9 +210,15 @@ def _invalid(argument, expected, value):
 
 
 def _real(argument, value, expected):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _invalid(argument, expected, value)
-    return float(value)
+    try:
+        value_ = float(value)  # 10**400 is an int no float can hold
+    except OverflowError:
+        raise _invalid(argument, expected, f"{str(value)[:20]}... ({len(str(value))} digits)") from None
+    if not math.isfinite(value_):
+        raise _invalid(argument, expected, value)
+    return value_
 
 
 def check_non_negative(argument, value):

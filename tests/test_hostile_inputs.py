@@ -85,3 +85,32 @@ def test_a_row_of_all_zero_probabilities_is_finite(make):
     y_true = np.eye(3, dtype="float32")[[0, 2]]
     value = float(numpy(make()(y_true, y_pred)))
     assert np.isfinite(value) and value > 5.0  # the clipped floor: a large, finite loss
+
+
+@pytest.mark.parametrize(
+    ("make", "argument"),
+    [
+        (lambda: kerasloss.Huber(delta=1e39), "delta"),
+        (lambda: kerasloss.FocalLoss(gamma=1e39), "gamma"),
+        (lambda: kerasloss.NTXent(temperature=1e-40), "temperature"),
+        (lambda: kerasloss.DistillationLoss(temperature=1e308), "temperature"),
+        (lambda: kerasloss.TripletLoss(margin=1e39), "margin"),
+        (lambda: kerasloss.CostSensitiveBinaryCrossentropy(positive_weight=1e39), "positive_weight"),
+        (lambda: kerasloss.Huber(delta=1000.0, dtype="float16"), "delta"),
+        (lambda: kerasloss.ContrastiveLoss(margin=10**400), "margin"),
+    ],
+)
+def test_hyperparameters_that_overflow_the_compute_dtype_are_refused_naming_them(make, argument):
+    with pytest.raises(ValueError, match=rf"Invalid value for argument `{argument}`"):
+        make()
+
+
+@pytest.mark.parametrize("dtype", ["int32", "bool", "string"])
+def test_a_loss_must_compute_in_floating_point(dtype):
+    with pytest.raises(ValueError, match=r"Invalid value for argument `dtype`. Expected a floating dtype"):
+        kerasloss.FocalLoss(dtype=dtype)
+
+
+def test_values_inside_the_range_are_kept():
+    assert kerasloss.Huber(delta=100.0, dtype="float16").delta == 100.0
+    assert kerasloss.NTXent(temperature=1e-3, dtype="mixed_float16").temperature == 1e-3
