@@ -18,6 +18,7 @@ from keras import ops
 from kerasloss.base import Loss, check_bool, check_choice, check_non_negative, check_positive, register
 from kerasloss.distributed import global_batch, sum_across_replicas
 from kerasloss.inputs import sparse_ids
+from kerasloss.numerics import computed_in_float32
 from kerasloss.pairwise import (
     inner_products,
     l2_normalize,
@@ -43,6 +44,7 @@ def _check_views(y_pred, loss_name, expected, minimum=2, exact=True):
         )
 
 
+@computed_in_float32
 def nt_xent(y_true, y_pred, *, temperature=0.07, similarity="cosine", global_negatives=False):
     """NT-Xent, the normalized temperature-scaled cross-entropy of SimCLR (Chen et al. 2020).
 
@@ -84,6 +86,7 @@ def nt_xent(y_true, y_pred, *, temperature=0.07, similarity="cosine", global_neg
     return per_example
 
 
+@computed_in_float32
 def info_nce(y_true, y_pred, *, temperature=0.07, symmetric=False, similarity="cosine"):
     """InfoNCE (van den Oord et al. 2018): pick the positive out of a set of candidates.
 
@@ -115,6 +118,7 @@ def info_nce(y_true, y_pred, *, temperature=0.07, symmetric=False, similarity="c
     return loss
 
 
+@computed_in_float32
 def supervised_contrastive(y_true, y_pred, *, temperature=0.07, similarity="cosine", global_negatives=False):
     """Supervised contrastive loss, L_out of Khosla et al. 2020 (eq. 2).
 
@@ -167,6 +171,7 @@ def supervised_contrastive(y_true, y_pred, *, temperature=0.07, similarity="cosi
     return per_example * ops.cast(pool.replicas * batch, z.dtype) / ops.maximum(anchors_used, 1.0)
 
 
+@computed_in_float32
 def contrastive_loss(y_true, y_pred, *, margin=1.0):
     """The margin contrastive loss on pairs (Hadsell, Chopra & LeCun 2006).
 

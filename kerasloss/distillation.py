@@ -10,6 +10,7 @@ from keras import ops
 from kerasloss.base import Loss, check_bool, check_positive, register
 from kerasloss.classification import log_probabilities
 from kerasloss.inputs import same_shape
+from kerasloss.numerics import computed_in_float32
 
 
 def _kl_from_logs(p, log_p, log_q):
@@ -34,6 +35,7 @@ def kl_divergence(y_true, y_pred, *, from_logits=False):
     return _kl_from_logs(y_true, log_p, log_probabilities(y_pred, from_logits))
 
 
+@computed_in_float32
 def distillation_loss(y_true, y_pred, *, temperature=4.0):
     """Knowledge distillation: match the student's softened distribution to the teacher's.
 

@@ -1,6 +1,7 @@
 """Numerically careful building blocks shared by the losses, each exact in the tails where the naive
 formula is not. Every line that exists for stability says so."""
 
+import functools
 import math
 
 import keras
@@ -99,3 +100,22 @@ def normalize_probabilities(p):
     zeros, which the probability clip then turns into a finite (large) loss with a zero gradient."""
     total = ops.sum(p, axis=-1, keepdims=True)
     return p / ops.maximum(total, _SMALLEST_NORMAL.get(_dtype_name(p), 0.0))
+
+
+def computed_in_float32(function):
+    """Run `function(y_true, y_pred, **hyperparameters)` in float32 when `y_pred` is float16 or bfloat16,
+    and return its result in that dtype. For the pairwise losses, squared distances of embeddings of scale
+    25 in 128 dimensions (about 25^2 * 128 * 4 = 3e5) overflow float16's 65504; for distillation at a high
+    temperature, the KL of two nearly uniform distributions is a difference of nearly equal logs, lost in
+    float16's 11 bits and then multiplied by T^2. The B x B intermediates stay O(B^2) either way."""
+
+    @functools.wraps(function)
+    def wrapper(y_true, y_pred, **hyperparameters):
+        dtype = keras.backend.standardize_dtype(y_pred.dtype)
+        if dtype not in ("float16", "bfloat16"):
+            return function(y_true, y_pred, **hyperparameters)
+        if "float" in keras.backend.standardize_dtype(y_true.dtype):
+            y_true = ops.cast(y_true, "float32")
+        return ops.cast(function(y_true, ops.cast(y_pred, "float32"), **hyperparameters), dtype)
+
+    return wrapper

@@ -15,6 +15,7 @@ from keras import ops
 
 from kerasloss.base import Loss, check_bool, check_choice, check_non_negative, register
 from kerasloss.inputs import sparse_ids
+from kerasloss.numerics import computed_in_float32
 from kerasloss.pairwise import cosine_similarity_matrix, distance_matrix, eye_mask, positive_and_negative_masks
 
 MININGS = ("semi-hard", "hard", "all", "random")
@@ -169,6 +170,7 @@ def _random_negative(d, negatives):
     return ops.take_along_axis(d, ops.expand_dims(pick, 1), axis=1)
 
 
+@computed_in_float32
 def triplet_loss(y_true, y_pred, *, margin=1.0, mining="semi-hard", distance="euclidean", soft=False):
     """Triplet loss: an anchor closer to its positives than to its negatives by a margin.
 

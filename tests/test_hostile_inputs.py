@@ -114,3 +114,40 @@ def test_a_loss_must_compute_in_floating_point(dtype):
 def test_values_inside_the_range_are_kept():
     assert kerasloss.Huber(delta=100.0, dtype="float16").delta == 100.0
     assert kerasloss.NTXent(temperature=1e-3, dtype="mixed_float16").temperature == 1e-3
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda dtype: kerasloss.TripletLoss(dtype=dtype),
+        lambda dtype: kerasloss.TripletLoss(mining="all", dtype=dtype),
+        lambda dtype: kerasloss.SupervisedContrastive(similarity="dot", temperature=100.0, dtype=dtype),
+    ],
+    ids=["triplet", "triplet_all", "supcon_dot"],
+)
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_pairwise_losses_in_half_precision_survive_large_embeddings(make, dtype):
+    """Embeddings of scale 25 in 128 dimensions: squared distances near 3e5 overflow float16 (65504)."""
+    rng = np.random.default_rng(0)
+    labels = np.arange(16) % 4
+    embeddings = (25.0 * rng.normal(size=(16, 128))).astype("float32")
+    exact = float(numpy(make("float32")(labels, embeddings)))
+    low = float(numpy(make(dtype)(labels, embeddings)))
+    assert np.isfinite(low) and abs(low - exact) <= 0.02 * abs(exact) + 0.05, (low, exact)
+
+
+def test_distillation_at_a_high_temperature_in_float16_matches_float64():
+    from tests.backend import BACKEND, graph
+
+    rng = np.random.default_rng(1)
+    teacher, student = (
+        (3.0 * rng.normal(size=(8, 10))).astype("float32"),
+        (3.0 * rng.normal(size=(8, 10))).astype("float32"),
+    )
+    reference = float(numpy(kerasloss.DistillationLoss(temperature=100.0, dtype="float64")(teacher, student)))
+    loss = kerasloss.DistillationLoss(temperature=100.0, dtype="float16")
+    eager = float(numpy(loss(teacher, student)))
+    assert abs(eager - reference) <= 0.02 * reference, (eager, reference)
+    if BACKEND == "tensorflow":
+        traced = float(numpy(graph(lambda t, s: loss(t, s))(teacher, student)))
+        assert abs(traced - eager) <= 0.01 * reference, (traced, eager)
