@@ -118,7 +118,9 @@ class Loss(keras.losses.Loss):
         2048 rounds. Masks, reduction and `sample_weight` are Keras' own (its `reduce_weighted_values`)."""
         if not self.labels_are_ids:
             return super().__call__(y_true, y_pred, sample_weight)
-        from keras.src.backend import get_keras_mask  # Keras 3's own helpers for exactly these two steps
+        # keras.src: Keras 3 exposes no public form of the two steps this copy of its __call__ must keep
+        # identical (mask propagation, weighted reduction); using its own helpers keeps them identical.
+        from keras.src.backend import get_keras_mask
         from keras.src.losses.loss import reduce_weighted_values
 
         in_mask = get_keras_mask(y_pred)
@@ -158,6 +160,12 @@ class Loss(keras.losses.Loss):
         return f"{type(self).__name__}({args})"
 
 
+_LARGEST_FINITE = {
+    "float16": 65504.0,
+    "bfloat16": 3.3895313892515355e38,
+    "float32": 3.4028234663852886e38,
+    "float64": 1.7976931348623157e308,
+}
 # Divisors: the loss divides by them, so a tiny one overflows as surely as a huge multiplier.
 _DIVISORS = ("temperature", "delta")
 
@@ -180,9 +188,7 @@ def _check_range(hyperparameters, compute_dtype):
     root of the dtype's largest finite number (a value times itself, as in T^2 or delta^2, still fits),
     and a divisor at least the reciprocal of that number (an O(1) value divided by it still fits).
     float32: 1.8e19 and 2.9e-39; float16: 255.9 and 1.5e-5."""
-    import numpy as np
-
-    largest = float(np.finfo(np.float32 if compute_dtype == "bfloat16" else compute_dtype).max)
+    largest = _LARGEST_FINITE[compute_dtype]
     limit = largest**0.5
     for argument, value in hyperparameters.items():
         values = value if isinstance(value, tuple) else (value,)

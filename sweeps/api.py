@@ -75,8 +75,7 @@ def resolve(spec, data=None, model=None):
     """A `Spec` from a name of the default suite, a path to a .toml file, a dict or a `Spec`."""
     if isinstance(spec, specs.Spec):
         if model is not None:
-            dimension = {k: v for k, v in spec.model.items() if k == "embedding_dim"}
-            spec = dataclasses.replace(spec, model={"function": specs.GIVEN, **dimension})
+            spec = dataclasses.replace(spec, model=specs.given_model(spec.model))
         return spec
     if isinstance(spec, dict):
         return specs.from_dict(spec, data_given=data is not None, model_given=model is not None)

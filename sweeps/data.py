@@ -309,6 +309,16 @@ def _split(x, y, fraction, stratify, seed, where, what):
     return x_kept, y_kept, x_held, y_held
 
 
+def _given_part(x, y, task, where, part, x_train):
+    """A test or validation part given with the data: checked like training, and shaped like it."""
+    x, y = _features(x, where, part), _labels(y, task, where, part)
+    if len(x) != len(y):
+        raise DataError(f"{where}: {len(x)} {part} rows of features but {len(y)} {part} labels")
+    if x.shape[1:] != x_train.shape[1:]:
+        raise DataError(f"{where}: {part} features {x.shape[1:]} differ from training {x_train.shape[1:]}")
+    return x, y
+
+
 def check_and_split(arrays, task, where, test_fraction=0.2, validation_fraction=0.2, seed=0, name=None):
     """A `datasets.Dataset` from raw (x_train, y_train, x_test, y_test, x_val, y_val), after every check."""
     x_train, y_train, x_test, y_test, x_val, y_val = arrays
@@ -320,22 +330,14 @@ def check_and_split(arrays, task, where, test_fraction=0.2, validation_fraction=
     if x_test is None:
         x_train, y_train, x_test, y_test = _split(x_train, y_train, test_fraction, stratify, seed, where, "test")
     else:
-        x_test, y_test = _features(x_test, where, "test"), _labels(y_test, task, where, "test")
-        if len(x_test) != len(y_test):
-            raise DataError(f"{where}: {len(x_test)} test rows of features but {len(y_test)} test labels")
-        if x_test.shape[1:] != x_train.shape[1:]:
-            raise DataError(f"{where}: test features {x_test.shape[1:]} differ from training {x_train.shape[1:]}")
+        x_test, y_test = _given_part(x_test, y_test, task, where, "test", x_train)
     classes = int(max(y_train.max(), y_test.max())) + 1 if task in ("multiclass", "embedding") else 0
     if (x_val is None) != (y_val is None):
         raise DataError(f"{where}: give both x_val and y_val, or neither")
     if task != "binary":
         x_val = y_val = None
     elif x_val is not None:
-        x_val, y_val = _features(x_val, where, "validation"), _labels(y_val, task, where, "validation")
-        if len(x_val) != len(y_val):
-            raise DataError(f"{where}: {len(x_val)} validation rows of features but {len(y_val)} labels")
-        if x_val.shape[1:] != x_train.shape[1:]:
-            raise DataError(f"{where}: validation features {x_val.shape[1:]} differ from training {x_train.shape[1:]}")
+        x_val, y_val = _given_part(x_val, y_val, task, where, "validation", x_train)
     else:
         x_train, y_train, x_val, y_val = _split(x_train, y_train, validation_fraction, True, seed, where, "validation")
     if task == "binary":  # both classes on every side: threshold-free metrics and thresholds need them

@@ -231,6 +231,12 @@ def _model(name, model):
     return model
 
 
+def given_model(model):
+    """The model field when `sweeps.run` is handed the model function: an embedding's dimension still
+    comes from the spec."""
+    return {"function": GIVEN, **{k: v for k, v in model.items() if k == "embedding_dim"}}
+
+
 def _data(name, table, base, data_given):
     """(dataset, task): the data source resolved against the spec's folder, and the declared task."""
     dataset, task = table.get("dataset"), table.get("task")
@@ -295,8 +301,8 @@ def parse(table, name, base=None, source=None, data_given=False, model_given=Fal
     if "seed" in table and not 0 <= table["seed"] < 2**32:
         _fail(name, "seed", f"expected an integer in [0, 2**32), got {table['seed']}")
     model = _model(name, table.get("model", {}))
-    if model_given:  # the function is given; an embedding's dimension still comes from the spec
-        model = {"function": GIVEN, **{k: v for k, v in model.items() if k == "embedding_dim"}}
+    if model_given:
+        model = given_model(model)
     if task != "embedding" and "embedding_dim" in model:
         _fail(name, "model.embedding_dim", f"only an embedding task has an embedding; this is a {task} task")
     if not isinstance(table["space"], dict) or not table["space"]:
