@@ -17,7 +17,7 @@ from keras import ops
 
 from kerasloss.base import Loss, check_bool, check_choice, check_non_negative, check_positive, register
 from kerasloss.distributed import global_batch, sum_across_replicas
-from kerasloss.inputs import sparse_ids
+from kerasloss.inputs import empty_batch_loss, is_empty_batch, sparse_ids
 from kerasloss.numerics import computed_in_float32
 from kerasloss.pairwise import (
     inner_products,
@@ -69,6 +69,8 @@ def nt_xent(y_true, y_pred, *, temperature=0.07, similarity="cosine", global_neg
     first, second = z[:, 0], z[:, 1]
     pool = global_batch(z, across_replicas=global_negatives)
     (pooled,) = pool.values
+    if is_empty_batch(pooled):
+        return empty_batch_loss(y_pred)
     total = ops.shape(pooled)[0]
     anchors = ops.concatenate([first, second], axis=0)
     candidates = ops.concatenate([pooled[:, 0], pooled[:, 1]], axis=0)
@@ -103,11 +105,13 @@ def info_nce(y_true, y_pred, *, temperature=0.07, symmetric=False, similarity="c
     """
     temperature = check_positive("temperature", temperature)
     _check_views(y_pred, "info_nce", "(batch, 2 + K, dim): anchor, positive, K negatives", exact=False)
+    if symmetric and y_pred.shape[1] > 2:
+        raise ValueError("info_nce: symmetric=True needs in-batch negatives (K = 0), not explicit ones.")
+    if is_empty_batch(y_pred):
+        return empty_batch_loss(y_pred)
     z = _embeddings(y_pred, similarity)
     anchor = z[:, 0]
     if y_pred.shape[1] > 2:
-        if symmetric:
-            raise ValueError("info_nce: symmetric=True needs in-batch negatives (K = 0), not explicit ones.")
         logits = ops.sum(ops.expand_dims(anchor, 1) * z[:, 1:], axis=-1) / temperature  # (batch, 1 + K)
         return ops.logsumexp(logits, axis=-1) - logits[:, 0]
     logits = inner_products(anchor, z[:, 1]) / temperature  # (batch, batch), positives on the diagonal
@@ -146,10 +150,12 @@ def supervised_contrastive(y_true, y_pred, *, temperature=0.07, similarity="cosi
     if len(y_pred.shape) == 2:
         y_pred = ops.expand_dims(y_pred, 1)
     labels = sparse_ids(y_true, y_pred[:, :, 0], "supervised_contrastive")  # one label per example
-    batch, views, dim = ops.shape(y_pred)[0], y_pred.shape[1], y_pred.shape[-1]
+    batch, views, dim = ops.shape(y_pred)  # static where known; tensors in a graph traced for any shape
     z = _embeddings(y_pred, similarity)
     pool = global_batch(z, labels, across_replicas=global_negatives)
     pooled, pool_labels = pool.values
+    if is_empty_batch(pooled):
+        return empty_batch_loss(y_pred)
 
     def rows(per_example):  # example-major rows: example e's views are rows e * views + v
         return ops.reshape(ops.repeat(ops.expand_dims(per_example, 1), views, axis=1), (-1,))

@@ -47,6 +47,23 @@ def same_shape(y_true, y_pred, loss_name):
     return ops.cast(y_true, y_pred.dtype), y_pred
 
 
+def is_empty_batch(y_pred):
+    """Whether y_pred's batch axis is known to be 0 (always known eagerly and under `jax.jit`)."""
+    return y_pred.shape[0] == 0
+
+
+def empty_batch_loss(y_pred):
+    """The per-example loss of an empty batch: shape (0,), y_pred's dtype, a zero gradient.
+
+    The losses that compare examples with each other (NT-Xent, InfoNCE, SupCon, triplet) return this
+    when the batch is empty, rather than reducing over an axis of length 0 (which NumPy, JAX, PyTorch
+    and TensorFlow's eager checks refuse, while a TensorFlow graph yields an empty result). Keras'
+    reduction passes a (0,) loss through unchanged, as it does for its own losses, so an empty batch
+    gives an empty result eagerly, in `tf.function` and under XLA alike.
+    """
+    return ops.sum(y_pred, axis=tuple(range(1, len(y_pred.shape)))) * 0
+
+
 def sparse_ids(y_true, y_pred, loss_name):
     """Integer class ids of shape y_pred.shape[:-1] (a trailing axis of 1 is dropped), as int32."""
     if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:

@@ -52,7 +52,8 @@ def multitask_terms(y_true, y_pred, *, positive_weight=1.0, false_negative_weigh
     positive = ops.cast(ops.equal(labels, 1.0), y_pred.dtype)
     count = ops.cast(ops.size(positive), y_pred.dtype)
     per_positive = count / ops.maximum(ops.sum(positive), 1.0)
-    regression = positive * ops.square(y_pred[..., 1] - targets) * per_positive
+    # where, not positive * error^2: a negative's overflowed error (inf in float16) must not become 0 * inf = NaN.
+    regression = ops.where(positive > 0, ops.square(y_pred[..., 1] - targets) * per_positive, 0.0)
     return ops.stack([classification, regression], axis=-1)
 
 

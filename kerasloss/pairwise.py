@@ -14,7 +14,8 @@ def l2_normalize(x, axis=-1):
     Normalization ignores that scale, so holding it constant leaves the gradient exact. (Flooring the
     squared norm instead gives rsqrt an infinite slope at the floor: NaN on JAX, 0 * inf.)
     """
-    largest = ops.stop_gradient(ops.max(ops.abs(x), axis=axis, keepdims=True))
+    # initial=0 changes nothing (magnitudes are >= 0) but lets an empty x through TensorFlow's eager check.
+    largest = ops.stop_gradient(ops.max(ops.abs(x), axis=axis, keepdims=True, initial=0.0))
     scaled = x / ops.where(largest > 0, largest, 1.0)
     squared = ops.sum(ops.square(scaled), axis=axis, keepdims=True)
     return scaled * ops.rsqrt(ops.where(squared > 0, squared, 1.0))

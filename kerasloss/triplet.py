@@ -14,7 +14,7 @@ import math
 from keras import ops
 
 from kerasloss.base import Loss, check_bool, check_choice, check_non_negative, register
-from kerasloss.inputs import sparse_ids
+from kerasloss.inputs import empty_batch_loss, is_empty_batch, sparse_ids
 from kerasloss.numerics import computed_in_float32
 from kerasloss.pairwise import cosine_similarity_matrix, distance_matrix, eye_mask, positive_and_negative_masks
 
@@ -204,6 +204,8 @@ def triplet_loss(y_true, y_pred, *, margin=1.0, mining="semi-hard", distance="eu
             f"triplet_loss expects y_pred of shape (batch, dim). Received: y_pred.shape={tuple(y_pred.shape)}"
         )
     labels = sparse_ids(y_true, y_pred, "triplet_loss")
+    if is_empty_batch(y_pred):
+        return empty_batch_loss(y_pred)
     d = _distances(y_pred, distance)
     positives, negatives = positive_and_negative_masks(labels)
     batch = ops.cast(ops.shape(d)[0], d.dtype)

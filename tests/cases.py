@@ -20,7 +20,7 @@ class Case:
     id: str
     cls: type
     kwargs: dict
-    data: callable  # rng -> (y_true, y_pred), NumPy
+    data: callable  # (rng, batch=BATCH, width=<the generator's default>) -> (y_true, y_pred), NumPy
     reference: callable  # (y_true, y_pred) -> per-sample NumPy float64
     builtin: callable = None  # () -> callable(y_true, y_pred, sample_weight=None) that must agree
     activation: str = None  # output activation for a model trained with this loss
@@ -34,57 +34,65 @@ class Case:
         return self.id
 
 
-def regression_data(rng):
-    return rng.normal(size=(BATCH, WIDTH)).astype("float32"), rng.normal(size=(BATCH, WIDTH)).astype("float32")
+# Every generator takes the batch size and a width (outputs, classes or embedding size; ignored where
+# the layout fixes it) so that the property test (test_properties.py) can draw other shapes.
 
 
-def binary_logits(rng):
-    return (rng.random((BATCH, WIDTH)) < 0.3).astype("float32"), (3 * rng.normal(size=(BATCH, WIDTH))).astype("float32")
+def regression_data(rng, batch=BATCH, width=WIDTH):
+    return rng.normal(size=(batch, width)).astype("float32"), rng.normal(size=(batch, width)).astype("float32")
 
 
-def binary_probs(rng):
-    y, x = binary_logits(rng)
+def binary_logits(rng, batch=BATCH, width=WIDTH):
+    return (rng.random((batch, width)) < 0.3).astype("float32"), (3 * rng.normal(size=(batch, width))).astype("float32")
+
+
+def binary_probs(rng, batch=BATCH, width=WIDTH):
+    y, x = binary_logits(rng, batch, width)
     return y, (1 / (1 + np.exp(-x))).astype("float32")
 
 
-def class_logits(rng):
-    return rng.integers(0, CLASSES, BATCH), (3 * rng.normal(size=(BATCH, CLASSES))).astype("float32")
+def class_logits(rng, batch=BATCH, width=CLASSES):
+    return rng.integers(0, width, batch), (3 * rng.normal(size=(batch, width))).astype("float32")
 
 
-def class_probs(rng):
-    ids, x = class_logits(rng)
+def class_probs(rng, batch=BATCH, width=CLASSES):
+    ids, x = class_logits(rng, batch, width)
     e = np.exp(x - x.max(-1, keepdims=True))
     return ids, (e / e.sum(-1, keepdims=True)).astype("float32")
 
 
 def onehot(make):
-    def data(rng):
-        ids, pred = make(rng)
-        return np.eye(CLASSES, dtype="float32")[ids], pred
+    def data(rng, batch=BATCH, width=CLASSES):
+        ids, pred = make(rng, batch, width)
+        return np.eye(width, dtype="float32")[ids], pred
 
     return data
 
 
-def soft_targets(rng):
-    _, x = class_logits(rng)
-    _, p = class_probs(rng)
+def two_distributions(rng, batch=BATCH, width=CLASSES):
+    return class_probs(rng, batch, width)[1], class_probs(rng, batch, width)[1]
+
+
+def soft_targets(rng, batch=BATCH, width=CLASSES):
+    _, x = class_logits(rng, batch, width)
+    _, p = class_probs(rng, batch, width)
     return p, x
 
 
-def teacher_student(rng):
-    return (3 * rng.normal(size=(BATCH, CLASSES))).astype("float32"), (3 * rng.normal(size=(BATCH, CLASSES))).astype(
+def teacher_student(rng, batch=BATCH, width=CLASSES):
+    return (3 * rng.normal(size=(batch, width))).astype("float32"), (3 * rng.normal(size=(batch, width))).astype(
         "float32"
     )
 
 
-def signed_labels(rng):
-    y, x = binary_logits(rng)
+def signed_labels(rng, batch=BATCH, width=WIDTH):
+    y, x = binary_logits(rng, batch, width)
     return 2 * y - 1, x
 
 
-def multitask_data(rng):
-    labels = (rng.random(BATCH) < 0.4).astype("float32")
-    return np.stack([labels, rng.normal(size=BATCH)], -1).astype("float32"), rng.normal(size=(BATCH, 2)).astype(
+def multitask_data(rng, batch=BATCH, width=None):  # the layout fixes the width: [label, target]
+    labels = (rng.random(batch) < 0.4).astype("float32")
+    return np.stack([labels, rng.normal(size=batch)], -1).astype("float32"), rng.normal(size=(batch, 2)).astype(
         "float32"
     )
 
@@ -109,28 +117,28 @@ def _keras_onehot(loss):
 DIM = 6
 
 
-def two_views(rng):
-    base = rng.normal(size=(BATCH, 1, DIM))
-    return np.zeros(BATCH, "float32"), (base + 0.3 * rng.normal(size=(BATCH, 2, DIM))).astype("float32")
+def two_views(rng, batch=BATCH, width=DIM):
+    base = rng.normal(size=(batch, 1, width))
+    return np.zeros(batch, "float32"), (base + 0.3 * rng.normal(size=(batch, 2, width))).astype("float32")
 
 
-def with_negatives(rng):
-    return np.zeros(BATCH, "float32"), rng.normal(size=(BATCH, 5, DIM)).astype("float32")
+def with_negatives(rng, batch=BATCH, width=DIM):
+    return np.zeros(batch, "float32"), rng.normal(size=(batch, 5, width)).astype("float32")
 
 
-def labelled_views(rng):
-    labels = rng.integers(0, 4, BATCH)
-    centres = rng.normal(size=(4, 1, DIM))
-    return labels, (centres[labels] + 0.5 * rng.normal(size=(BATCH, 2, DIM))).astype("float32")
+def labelled_views(rng, batch=BATCH, width=DIM):
+    labels = rng.integers(0, 4, batch)
+    centres = rng.normal(size=(4, 1, width))
+    return labels, (centres[labels] + 0.5 * rng.normal(size=(batch, 2, width))).astype("float32")
 
 
-def labelled_embeddings(rng):
-    labels, views = labelled_views(rng)
+def labelled_embeddings(rng, batch=BATCH, width=DIM):
+    labels, views = labelled_views(rng, batch, width)
     return labels, views[:, 0]
 
 
-def pairs(rng):
-    return (rng.random(BATCH) < 0.5).astype("float32"), rng.normal(size=(BATCH, 2, DIM)).astype("float32")
+def pairs(rng, batch=BATCH, width=DIM):
+    return (rng.random(batch) < 0.5).astype("float32"), rng.normal(size=(batch, 2, width)).astype("float32")
 
 
 ALPHA_LABELS = [0.25, 0.5, 0.75]
@@ -274,7 +282,7 @@ CASES = [
         "kld-probs",
         kerasloss.KLDivergence,
         {},
-        lambda rng: (class_probs(rng)[1], class_probs(rng)[1]),
+        two_distributions,
         lambda y, p: ref.kl(y, p),
         lambda: K.KLDivergence(),
         activation="softmax",

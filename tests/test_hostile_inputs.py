@@ -151,3 +151,33 @@ def test_distillation_at_a_high_temperature_in_float16_matches_float64():
     if BACKEND == "tensorflow":
         traced = float(numpy(graph(lambda t, s: loss(t, s))(teacher, student)))
         assert abs(traced - eager) <= 0.01 * reference, (traced, eager)
+
+
+EMPTY_BATCH = [
+    (kerasloss.NTXent, {}, (0, 2, 4)),
+    (kerasloss.NTXent, {"global_negatives": True}, (0, 2, 4)),
+    (kerasloss.InfoNCE, {}, (0, 2, 4)),
+    (kerasloss.InfoNCE, {"symmetric": True}, (0, 2, 4)),
+    (kerasloss.InfoNCE, {}, (0, 5, 4)),
+    (kerasloss.SupervisedContrastive, {}, (0, 4)),
+    (kerasloss.SupervisedContrastive, {}, (0, 2, 4)),
+    (kerasloss.ContrastiveLoss, {}, (0, 2, 4)),
+    *[(kerasloss.TripletLoss, {"mining": mining}, (0, 4)) for mining in ("semi-hard", "hard", "all", "random")],
+]
+
+
+@pytest.mark.parametrize("cls, kwargs, shape", EMPTY_BATCH, ids=lambda value: str(value))
+@pytest.mark.parametrize("mode", ["eager", "graph", "compiled"])
+def test_an_empty_batch_gives_an_empty_loss_in_every_mode(cls, kwargs, shape, mode):
+    """Keras' own losses return a (0,) result for an empty batch (its reduction passes it through); the
+    pairwise losses do the same eagerly, in a tf.function graph and under XLA, with a zero gradient."""
+    from tests.backend import compiled, graph, value_and_grad
+
+    loss = cls(**kwargs)
+    labels, embeddings = np.zeros((0,), "int32"), np.zeros(shape, "float32")
+    run = {"eager": lambda f: f, "graph": graph, "compiled": compiled}[mode](lambda y, p: loss(y, p))
+    result = numpy(run(labels, embeddings))
+    assert result.shape == (0,) and result.dtype == np.float32
+    if mode == "eager":
+        value, gradient = value_and_grad(lambda p: keras.ops.sum(loss(labels, p)), embeddings)
+        assert value == 0 and gradient.shape == shape

@@ -41,6 +41,17 @@ def test_regression_counts_only_positives_and_vanishes_without_any():
     assert numpy(loss(y, moved)) == pytest.approx(numpy(loss(y, pred)), rel=1e-6)
 
 
+def test_a_negative_with_an_overflowing_estimate_stays_finite_in_float16():
+    """A negative's regression error is left out, so its square overflowing float16 (1e4^2 > 65504) must
+    not turn into 0 * inf = NaN (found by the property test)."""
+    y_true = np.array([[0.0, 0.5], [1.0, 0.2]], "float32")
+    y_pred = np.array([[2.0, 1e4], [1.0, 0.3]], "float32")
+    half = numpy(kerasloss.MultiTaskLoss(dtype="float16", reduction=None)(y_true, y_pred)).astype("float64")
+    full = numpy(kerasloss.MultiTaskLoss(reduction=None)(y_true, y_pred))
+    assert np.all(np.isfinite(half))
+    np.testing.assert_allclose(half, full, rtol=1e-2)
+
+
 def test_rejects_layouts_other_than_two_columns():
     with pytest.raises(ValueError, match=r"2 entries on their last axis"):
         kerasloss.MultiTaskLoss()(np.zeros((4, 3)), np.zeros((4, 3)))
