@@ -5,12 +5,12 @@ Shapes: `y_true`, `y_pred` of shape `(batch, ..., classes)`; the loss sums over 
 returns `(batch, ...)`.
 """
 
+import keras
 from keras import ops
 
 from kerasloss.base import Loss, check_bool, check_positive, register
-from kerasloss.classification import log_probabilities
 from kerasloss.inputs import same_shape
-from kerasloss.numerics import computed_in_float32
+from kerasloss.numerics import computed_in_float32, smallest_probability
 
 
 def _kl_from_logs(p, log_p, log_q):
@@ -20,19 +20,28 @@ def _kl_from_logs(p, log_p, log_q):
 
 
 def kl_divergence(y_true, y_pred, *, from_logits=False):
-    """KL(y_true || y_pred) over the last axis.
+    """KL(y_true || y_pred) over the last axis: Keras' `kl_divergence`, plus a logits path.
 
-    Formula: `loss = sum(p log(p / q), axis=-1)`, p = y_true (a distribution), q = y_pred
-    (probabilities, or logits with `from_logits=True`). Zero entries of p contribute 0 exactly.
-    For one-hot p this is the cross-entropy -log q_y, with the same gradient.
+    Formula, with p = y_true and q = y_pred:
+        probabilities (default): p and q clipped to [eps, 1] (eps = 1e-7), loss = sum(p log(p / q), axis=-1)
+        from_logits=True:        loss = sum(p (log p - log_softmax(y_pred)), axis=-1), with 0 log 0 = 0
+    The probability path is Keras' `KLDivergence` exactly: neither input is renormalized (q need not sum
+    to 1, and a last axis of size 1 is a sum of one term), and a zero entry of p contributes
+    eps log(eps / q) as Keras' clip makes it. The logits path is the exact divergence from softmax(y_pred);
+    for one-hot p it is the cross-entropy -log q_y, with the same gradient.
 
     Args:
-        from_logits: `y_pred` holds logits. Defaults to False (probabilities, clipped to [1e-7, 1]).
+        from_logits: `y_pred` holds logits. Defaults to False (probabilities).
     """
     y_true, y_pred = same_shape(y_true, y_pred, "kl_divergence")
+    if not from_logits:
+        smallest = smallest_probability(keras.backend.standardize_dtype(y_pred.dtype))
+        p, q = ops.clip(y_true, smallest, 1.0), ops.clip(y_pred, smallest, 1.0)
+        # log p - log q, not log(p / q): the quotient's gradient p / q^2 overflows float16 where q is tiny.
+        return ops.sum(p * (ops.log(p) - ops.log(q)), axis=-1)
     # log(p) only where p > 0: the other branch must stay finite, or its NaN gradient leaks through where.
     log_p = ops.log(ops.where(y_true > 0, y_true, 1.0))
-    return _kl_from_logs(y_true, log_p, log_probabilities(y_pred, from_logits))
+    return _kl_from_logs(y_true, log_p, ops.log_softmax(y_pred, axis=-1))
 
 
 @computed_in_float32
@@ -58,7 +67,7 @@ def distillation_loss(y_true, y_pred, *, temperature=4.0):
 
 @register("kld", "kl", "kullback_leibler_divergence")
 class KLDivergence(Loss):
-    """KL divergence; see `kerasloss.distillation.kl_divergence`."""
+    """KL divergence, Keras' `KLDivergence` (no renormalization); see `kerasloss.distillation.kl_divergence`."""
 
     function = staticmethod(kl_divergence)
 

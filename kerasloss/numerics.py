@@ -16,6 +16,11 @@ def _dtype_name(x):
     return keras.backend.standardize_dtype(x.dtype)
 
 
+def smallest_probability(dtype):
+    """Keras' `epsilon()` (1e-7), or in float16 the smallest normal number (2^-14), below which 1/p overflows."""
+    return max(keras.config.epsilon(), _SMALLEST_NORMAL.get(dtype, 0.0))
+
+
 def clip_probability(p):
     """Clip probabilities to [eps, 1 - eps'] so log(p), log(1 - p) and their gradients stay finite.
 
@@ -24,7 +29,7 @@ def clip_probability(p):
     (float16: 2^-11, bfloat16: 2^-8), or 1 - eps' would round to 1 and log(1 - p) would be -inf.
     """
     dtype = _dtype_name(p)
-    lower = max(keras.config.epsilon(), _SMALLEST_NORMAL.get(dtype, 0.0))
+    lower = smallest_probability(dtype)
     upper = 1.0 - max(keras.config.epsilon(), _SPACING_BELOW_ONE.get(dtype, 0.0))
     return ops.clip(p, lower, upper)
 

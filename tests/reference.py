@@ -132,10 +132,14 @@ def sparse_focal(ids, pred, gamma, alpha, from_logits):
 
 
 def kl(p, q, from_logits=False):
+    """KL(p || q). Probabilities: as Keras defines it, both clipped to [1e-7, 1], no renormalization.
+    Logits: the exact divergence from softmax(q), 0 log 0 = 0."""
     p = np.asarray(p, np.float64)
-    log_q = log_probs(q, True) if from_logits else np.log(np.clip(np.asarray(q, np.float64), EPS, 1))
+    if not from_logits:
+        p, q = np.clip(p, EPS, 1), np.clip(np.asarray(q, np.float64), EPS, 1)
+        return (p * np.log(p / q)).sum(-1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, p * (np.log(p) - log_q), 0.0)
+        terms = np.where(p > 0, p * (np.log(p) - log_probs(q, True)), 0.0)
     return terms.sum(-1)
 
 
