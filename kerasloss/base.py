@@ -215,7 +215,21 @@ def _invalid(argument, expected, value):
     return ValueError(f"Invalid value for argument `{argument}`. Expected {expected}. Received: {argument}={value!r}")
 
 
+def _plain(value):
+    """NumPy scalars and arrays (and 0-d backend tensors) as the Python number, bool, str or list they
+    hold: `np.float32(2.0)` is 2.0 and `np.array([0.3, 0.7])` is [0.3, 0.7], checked like those, and
+    `get_config()` stays plain JSON. Anything else is returned as is."""
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        return value.item()
+    if getattr(value, "ndim", 0) >= 1 and hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, str):
+        return str(value)  # np.str_ -> str
+    return value
+
+
 def _real(argument, value, expected):
+    value = _plain(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _invalid(argument, expected, value)
     try:
@@ -265,6 +279,7 @@ def check_label_smoothing(value):
 
 
 def check_bool(argument, value):
+    value = _plain(value)
     if not isinstance(value, bool):
         raise _invalid(argument, "True or False", value)
     return value
@@ -273,6 +288,7 @@ def check_bool(argument, value):
 def check_alpha(value):
     """alpha: None (no weighting), a float in [0, 1], or a non-empty sequence of them (per class/label)."""
     expected = "None, a float in [0, 1], or a non-empty list of floats in [0, 1]"
+    value = _plain(value)
     if value is None:
         return None
     if isinstance(value, (list, tuple)):
@@ -289,6 +305,7 @@ def check_alpha(value):
 
 
 def check_choice(argument, value, choices):
-    if value not in choices:
+    value = _plain(value)
+    if not isinstance(value, str) or value not in choices:
         raise _invalid(argument, f"one of {list(choices)}", value)
     return value

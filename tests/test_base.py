@@ -92,3 +92,70 @@ def test_checks_normalise_values():
     assert base.check_alpha([0, 1]) == (0.0, 1.0)
     assert base.check_alpha(None) is None
     assert base.check_label_smoothing(0) == 0.0
+
+
+def _as_numpy(value):
+    """The NumPy form a user might pass: float64/int64/bool_ scalars, str_, and arrays for lists."""
+    import numpy as np
+
+    if isinstance(value, bool):
+        return np.bool_(value)
+    if isinstance(value, int):
+        return np.int64(value)
+    if isinstance(value, float):
+        return np.float64(value)
+    if isinstance(value, str):
+        return np.str_(value)
+    if isinstance(value, (list, tuple)):
+        return np.asarray(value)
+    return value
+
+
+def _all_cases():
+    from tests.cases import CASES
+
+    return CASES
+
+
+@pytest.mark.parametrize("case", _all_cases(), ids=str)
+def test_numpy_hyperparameters_are_taken_like_python_ones(case):
+    import json
+
+    numpy_kwargs = {key: _as_numpy(value) for key, value in case.kwargs.items()}
+    loss = case.cls(**numpy_kwargs)
+    config = loss.get_config()
+    assert config == case.make().get_config()
+    json.dumps(config)  # plain JSON: no NumPy scalar or array inside
+    assert all(type(v) in (bool, int, float, str, list, type(None)) for v in config.values())
+
+
+def test_numpy_scalars_and_arrays_the_issue_names():
+    import numpy as np
+
+    assert kerasloss.FocalLoss(gamma=np.float32(2.0)).gamma == 2.0
+    assert kerasloss.FocalLoss(gamma=np.int64(2)).get_config()["gamma"] == 2.0
+    assert kerasloss.FocalLoss(from_logits=np.bool_(True)).from_logits is True
+    frequencies = np.array([0.9, 0.1])
+    loss = kerasloss.SparseCategoricalFocalLoss(alpha=1 - frequencies)
+    assert loss.get_config()["alpha"] == [0.09999999999999998, 0.9]
+    assert kerasloss.FocalLoss(alpha=np.float32(0.75)).get_config()["alpha"] == pytest.approx(0.75)
+    assert kerasloss.TripletLoss(mining=np.str_("hard")).get_config()["mining"] == "hard"
+
+
+@pytest.mark.parametrize(
+    ("make", "argument"),
+    [
+        (lambda np: kerasloss.FocalLoss(gamma=np.float32(-1.0)), "gamma"),
+        (lambda np: kerasloss.FocalLoss(gamma=np.float64("nan")), "gamma"),
+        (lambda np: kerasloss.FocalLoss(gamma=np.bool_(True)), "gamma"),
+        (lambda np: kerasloss.FocalLoss(alpha=np.array([0.5, 1.5])), "alpha"),
+        (lambda np: kerasloss.FocalLoss(alpha=np.array([[0.5]])), "alpha"),
+        (lambda np: kerasloss.FocalLoss(from_logits=np.int64(1)), "from_logits"),
+        (lambda np: kerasloss.NTXent(temperature=np.float32(0.0)), "temperature"),
+    ],
+)
+def test_numpy_values_are_validated_the_same_way(make, argument):
+    import numpy as np
+
+    with pytest.raises(ValueError, match=f"Invalid value for argument `{argument}`"):
+        make(np)
