@@ -304,6 +304,24 @@ def check_alpha(value):
         raise _invalid("alpha", expected, value) from None
 
 
+def check_integer(argument, value, *, optional=False):
+    """axis, ignore_class: an integer (None allowed where `optional`)."""
+    value = _plain(value)
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _invalid(argument, "an integer" + (" or None" if optional else ""), value)
+    return value
+
+
+def check_axis(value):
+    return check_integer("axis", value)
+
+
+def check_ignore_class(value):
+    return check_integer("ignore_class", value, optional=True)
+
+
 def check_choice(argument, value, choices):
     value = _plain(value)
     if not isinstance(value, str) or value not in choices:

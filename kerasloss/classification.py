@@ -8,18 +8,29 @@ With `from_logits=False` inputs are probabilities, clipped to [1e-7, 1 - 1e-7] a
 """
 
 import math
+from typing import NamedTuple
 
 from keras import ops
 
 from kerasloss.base import (
     Loss,
+    check_axis,
     check_bool,
+    check_ignore_class,
     check_label_smoothing,
     check_open_unit_interval,
     check_positive,
     register,
 )
-from kerasloss.inputs import same_shape, sparse_ids, valid_class_ids
+from kerasloss.inputs import (
+    class_axis_last,
+    drop_ignored,
+    ignored_entries,
+    same_shape,
+    sparse_class_axis_last,
+    sparse_ids,
+    valid_class_ids,
+)
 from kerasloss.numerics import clip_probability, logit_crossentropy, normalize_probabilities
 
 
@@ -38,7 +49,7 @@ def log_probabilities(y_pred, from_logits):
     return ops.log(clip_probability(normalize_probabilities(y_pred)))
 
 
-def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0):
+def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0, axis=-1):
     """Binary cross-entropy, averaged over the last axis.
 
     Formula, with smoothed targets `t = y (1 - s) + s / 2`:
@@ -48,14 +59,16 @@ def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.
         from_logits: `y_pred` holds logits (exact for any finite logit) rather than probabilities.
             Defaults to False.
         label_smoothing: s in [0, 1), pulls targets toward 1/2 (Szegedy et al. 2016). Defaults to 0.
+        axis: the axis the mean runs over. Defaults to -1.
     """
     label_smoothing = check_label_smoothing(label_smoothing)
     y_true, y_pred = same_shape(y_true, y_pred, "binary_crossentropy")
+    y_true, y_pred = class_axis_last(y_pred, check_axis(axis), "binary_crossentropy", y_true)
     targets = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     return ops.mean(elementwise_binary_crossentropy(targets, y_pred, from_logits), axis=-1)
 
 
-def categorical_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0):
+def categorical_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0, axis=-1):
     """Categorical cross-entropy against one-hot (or soft) targets, summed over the last axis.
 
     Formula, with K classes and smoothed targets `t = y (1 - s) + s / K`:
@@ -64,15 +77,19 @@ def categorical_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothi
     Args:
         from_logits: `y_pred` holds logits. Defaults to False.
         label_smoothing: s in [0, 1) (Szegedy et al. 2016). Defaults to 0.
+        axis: the class axis. Defaults to -1.
     """
     label_smoothing = check_label_smoothing(label_smoothing)
     y_true, y_pred = same_shape(y_true, y_pred, "categorical_crossentropy")
+    y_true, y_pred = class_axis_last(y_pred, check_axis(axis), "categorical_crossentropy", y_true)
     num_classes = ops.cast(ops.shape(y_pred)[-1], y_pred.dtype)
     targets = y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
     return -ops.sum(targets * log_probabilities(y_pred, from_logits), axis=-1)
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0):
+def sparse_categorical_crossentropy(
+    y_true, y_pred, *, from_logits=False, label_smoothing=0.0, ignore_class=None, axis=-1
+):
     """Categorical cross-entropy against integer class ids, label smoothing in closed form.
 
     Formula, with K classes, logits x (log-probabilities when from_logits=False) and id y:
@@ -85,14 +102,19 @@ def sparse_categorical_crossentropy(y_true, y_pred, *, from_logits=False, label_
     Args:
         from_logits: `y_pred` holds logits. Defaults to False.
         label_smoothing: s in [0, 1). Defaults to 0.
+        ignore_class: a class id whose entries contribute nothing ("void" pixels in segmentation):
+            their loss is 0 and masked, so Keras' mean runs over the other entries only, exactly as
+            Keras' `SparseCategoricalCrossentropy(ignore_class=...)`. Defaults to None.
+        axis: the class axis of `y_pred`. Defaults to -1.
     """
     label_smoothing = check_label_smoothing(label_smoothing)
     name = "sparse_categorical_crossentropy"
+    parts = sparse_scores(y_true, y_pred, from_logits, name, ignore_class=ignore_class, axis=axis)
     if not label_smoothing:
-        ce, _, _, in_range = sparse_crossentropy_parts(y_true, y_pred, from_logits, name)
-        return ops.where(in_range, ce, math.nan)
-    scores, ids, in_range = sparse_scores(y_true, y_pred, from_logits, name)
-    return ops.where(in_range, _smoothed_sparse_crossentropy(scores, ids, label_smoothing), math.nan)
+        loss = ops.sparse_categorical_crossentropy(parts.ids, parts.scores, from_logits=True)
+    else:
+        loss = _smoothed_sparse_crossentropy(parts.scores, parts.ids, label_smoothing)
+    return drop_ignored(ops.where(parts.in_range, loss, math.nan), parts.kept)
 
 
 def _smoothed_sparse_crossentropy(scores, ids, label_smoothing):
@@ -125,27 +147,27 @@ def _smoothed_sparse_crossentropy(scores, ids, label_smoothing):
     return ops.reshape(smoothed(scores), leading_shape)
 
 
-def sparse_scores(y_true, y_pred, from_logits, loss_name):
-    """Validated inputs of a sparse loss: (scores, safe ids, in_range).
+class SparseScores(NamedTuple):
+    scores: object  # logits, or clipped log-probabilities, classes on the last axis
+    ids: object  # int32 class ids, 0 where out of range or ignored: safe for any gather
+    in_range: object  # bool: the id was a valid class (or ignored)
+    kept: object  # bool: the entry is not ignore_class; None without one
+
+
+def sparse_scores(y_true, y_pred, from_logits, loss_name, *, ignore_class=None, axis=-1):
+    """Validated inputs of a sparse loss, classes moved to the last axis.
 
     `scores` are the logits, or the clipped log-probabilities (softmax(log p) renormalizes them, Keras'
     rule). Ids out of range are replaced by 0 so no kernel can fail or clamp; `in_range` marks them.
+    Entries labelled `ignore_class` are not checked against the class range; `kept` marks the others.
+    The losses compute on the safe ids, NaN where out of range, then `drop_ignored(loss, kept)`.
     """
-    ids = sparse_ids(y_true, y_pred, loss_name)
+    ignore_class = check_ignore_class(ignore_class)
+    y_true, y_pred = sparse_class_axis_last(y_true, y_pred, check_axis(axis), loss_name)
+    ids, kept = ignored_entries(sparse_ids(y_true, y_pred, loss_name), ignore_class)
     scores = y_pred if from_logits else ops.log(clip_probability(y_pred))
     in_range = valid_class_ids(ids, ops.shape(scores)[-1], loss_name)
-    return scores, ops.where(in_range, ids, 0), in_range
-
-
-def sparse_crossentropy_parts(y_true, y_pred, from_logits, loss_name):
-    """The unsmoothed sparse cross-entropy and what its variants need: (ce, scores, safe ids, in_range).
-
-    ce comes from the backend's fused kernel (`keras.ops.sparse_categorical_crossentropy`; TensorFlow's
-    and PyTorch's never build a one-hot tensor).
-    """
-    scores, ids, in_range = sparse_scores(y_true, y_pred, from_logits, loss_name)
-    ce = ops.sparse_categorical_crossentropy(ids, scores, from_logits=True)
-    return ce, scores, ids, in_range
+    return SparseScores(scores, ops.where(in_range, ids, 0), in_range, kept)
 
 
 def gather_class(values, ids):
@@ -213,6 +235,7 @@ class BinaryCrossentropy(Loss):
         self,
         from_logits=False,
         label_smoothing=0.0,
+        axis=-1,
         *,
         reduction="sum_over_batch_size",
         name="binary_crossentropy",
@@ -224,6 +247,7 @@ class BinaryCrossentropy(Loss):
             dtype=dtype,
             from_logits=check_bool("from_logits", from_logits),
             label_smoothing=check_label_smoothing(label_smoothing),
+            axis=check_axis(axis),
         )
 
 
@@ -237,6 +261,7 @@ class CategoricalCrossentropy(Loss):
         self,
         from_logits=False,
         label_smoothing=0.0,
+        axis=-1,
         *,
         reduction="sum_over_batch_size",
         name="categorical_crossentropy",
@@ -248,6 +273,7 @@ class CategoricalCrossentropy(Loss):
             dtype=dtype,
             from_logits=check_bool("from_logits", from_logits),
             label_smoothing=check_label_smoothing(label_smoothing),
+            axis=check_axis(axis),
         )
 
 
@@ -262,6 +288,8 @@ class SparseCategoricalCrossentropy(Loss):
         self,
         from_logits=False,
         label_smoothing=0.0,
+        ignore_class=None,
+        axis=-1,
         *,
         reduction="sum_over_batch_size",
         name="sparse_categorical_crossentropy",
@@ -273,6 +301,8 @@ class SparseCategoricalCrossentropy(Loss):
             dtype=dtype,
             from_logits=check_bool("from_logits", from_logits),
             label_smoothing=check_label_smoothing(label_smoothing),
+            ignore_class=check_ignore_class(ignore_class),
+            axis=check_axis(axis),
         )
 
 

@@ -17,13 +17,15 @@ from keras import ops
 from kerasloss.base import (
     Loss,
     check_alpha,
+    check_axis,
     check_bool,
+    check_ignore_class,
     check_label_smoothing,
     check_non_negative,
     register,
 )
-from kerasloss.classification import log_probabilities, sparse_crossentropy_parts
-from kerasloss.inputs import check_last_axis, same_shape
+from kerasloss.classification import log_probabilities, sparse_scores
+from kerasloss.inputs import check_last_axis, class_axis_last, drop_ignored, same_shape
 from kerasloss.numerics import (
     clip_probability,
     focal_modulation,
@@ -41,7 +43,7 @@ def _alpha_tensor(alpha, y_pred, loss_name):
     return ops.convert_to_tensor(alpha, dtype=y_pred.dtype)
 
 
-def binary_focal_loss(y_true, y_pred, *, gamma=2.0, alpha=0.25, from_logits=False, label_smoothing=0.0):
+def binary_focal_loss(y_true, y_pred, *, gamma=2.0, alpha=0.25, from_logits=False, label_smoothing=0.0, axis=-1):
     """Sigmoid focal loss for binary and multi-label targets, averaged over the last axis.
 
     Formula, per label with hard label y, smoothed target t = y (1 - s) + s / 2, p = sigmoid(logit):
@@ -58,11 +60,13 @@ def binary_focal_loss(y_true, y_pred, *, gamma=2.0, alpha=0.25, from_logits=Fals
             None for no weighting. Defaults to 0.25 (the paper's choice with gamma = 2).
         from_logits: `y_pred` holds logits. Defaults to False.
         label_smoothing: s in [0, 1). Defaults to 0.
+        axis: the label axis the mean runs over (a per-label alpha follows it). Defaults to -1.
     """
     gamma = check_non_negative("gamma", gamma)
     alpha = check_alpha(alpha)
     label_smoothing = check_label_smoothing(label_smoothing)
     y_true, y_pred = same_shape(y_true, y_pred, "binary_focal_loss")
+    y_true, y_pred = class_axis_last(y_pred, check_axis(axis), "binary_focal_loss", y_true)
     targets = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing if label_smoothing else y_true
     weights = None
     if alpha is not None:
@@ -123,7 +127,7 @@ def _modulation_slope_times(pq, u, m, gamma):
     return gamma * m * ops.where(positive, pq / ops.where(positive, u, 1.0), 0.0)
 
 
-def categorical_focal_loss(y_true, y_pred, *, gamma=2.0, alpha=None, from_logits=False, label_smoothing=0.0):
+def categorical_focal_loss(y_true, y_pred, *, gamma=2.0, alpha=None, from_logits=False, label_smoothing=0.0, axis=-1):
     """Softmax focal loss against one-hot (or soft) targets, summed over the classes.
 
     Formula, with K classes, t = y (1 - s) + s / K and p = softmax(logits):
@@ -137,11 +141,13 @@ def categorical_focal_loss(y_true, y_pred, *, gamma=2.0, alpha=None, from_logits
         alpha: None, a float in [0, 1] applied to every class, or a per-class list. Defaults to None.
         from_logits: `y_pred` holds logits. Defaults to False.
         label_smoothing: s in [0, 1). Defaults to 0.
+        axis: the class axis. Defaults to -1.
     """
     gamma = check_non_negative("gamma", gamma)
     alpha = check_alpha(alpha)
     label_smoothing = check_label_smoothing(label_smoothing)
     y_true, y_pred = same_shape(y_true, y_pred, "categorical_focal_loss")
+    y_true, y_pred = class_axis_last(y_pred, check_axis(axis), "categorical_focal_loss", y_true)
     num_classes = ops.cast(ops.shape(y_pred)[-1], y_pred.dtype)
     targets = y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
     if from_logits:
@@ -156,7 +162,9 @@ def categorical_focal_loss(y_true, y_pred, *, gamma=2.0, alpha=None, from_logits
     return ops.sum(loss, axis=-1)
 
 
-def sparse_categorical_focal_loss(y_true, y_pred, *, gamma=2.0, alpha=None, from_logits=False):
+def sparse_categorical_focal_loss(
+    y_true, y_pred, *, gamma=2.0, alpha=None, from_logits=False, ignore_class=None, axis=-1
+):
     """Softmax focal loss against integer class ids, without building a one-hot tensor.
 
     Formula, with id y and log p_y = x_y - logsumexp(x) (x: logits, or clipped log-probabilities):
@@ -168,17 +176,22 @@ def sparse_categorical_focal_loss(y_true, y_pred, *, gamma=2.0, alpha=None, from
         gamma: focusing parameter >= 0. Defaults to 2.0.
         alpha: None, a float in [0, 1], or a per-class list. Defaults to None.
         from_logits: `y_pred` holds logits. Defaults to False.
+        ignore_class: a class id whose entries contribute nothing: 0 and masked out of Keras' mean, as
+            Keras' `SparseCategoricalCrossentropy(ignore_class=...)`. Defaults to None.
+        axis: the class axis of `y_pred`. Defaults to -1.
     """
     gamma = check_non_negative("gamma", gamma)
     alpha = check_alpha(alpha)
     name = "sparse_categorical_focal_loss"
-    ce, _, ids, in_range = sparse_crossentropy_parts(y_true, y_pred, from_logits, name)
-    # Everything after the fused cross-entropy is per row: log p_y = -ce.
+    parts = sparse_scores(y_true, y_pred, from_logits, name, ignore_class=ignore_class, axis=axis)
+    # The backend's fused kernel (TensorFlow's and PyTorch's build no one-hot tensor); everything after
+    # it is per row: log p_y = -ce.
+    ce = ops.sparse_categorical_crossentropy(parts.ids, parts.scores, from_logits=True)
     loss = focal_modulation(one_minus_exp(-ce), gamma) * ce
     if alpha is not None:
-        alpha_tensor = _alpha_tensor(alpha, y_pred, name)
-        loss = (ops.take(alpha_tensor, ids) if isinstance(alpha, tuple) else alpha_tensor) * loss
-    return ops.where(in_range, loss, math.nan)
+        alpha_tensor = _alpha_tensor(alpha, parts.scores, name)
+        loss = (ops.take(alpha_tensor, parts.ids) if isinstance(alpha, tuple) else alpha_tensor) * loss
+    return drop_ignored(ops.where(parts.in_range, loss, math.nan), parts.kept)
 
 
 @register("focal", "binary_focal", "sigmoid_focal")
@@ -196,6 +209,7 @@ class FocalLoss(Loss):
         alpha=0.25,
         from_logits=False,
         label_smoothing=0.0,
+        axis=-1,
         *,
         reduction="sum_over_batch_size",
         name="focal_loss",
@@ -209,6 +223,7 @@ class FocalLoss(Loss):
             alpha=check_alpha(alpha),
             from_logits=check_bool("from_logits", from_logits),
             label_smoothing=check_label_smoothing(label_smoothing),
+            axis=check_axis(axis),
         )
 
 
@@ -224,6 +239,7 @@ class CategoricalFocalLoss(Loss):
         alpha=None,
         from_logits=False,
         label_smoothing=0.0,
+        axis=-1,
         *,
         reduction="sum_over_batch_size",
         name="categorical_focal_loss",
@@ -237,6 +253,7 @@ class CategoricalFocalLoss(Loss):
             alpha=check_alpha(alpha),
             from_logits=check_bool("from_logits", from_logits),
             label_smoothing=check_label_smoothing(label_smoothing),
+            axis=check_axis(axis),
         )
 
 
@@ -252,6 +269,8 @@ class SparseCategoricalFocalLoss(Loss):
         gamma=2.0,
         alpha=None,
         from_logits=False,
+        ignore_class=None,
+        axis=-1,
         *,
         reduction="sum_over_batch_size",
         name="sparse_categorical_focal_loss",
@@ -264,4 +283,6 @@ class SparseCategoricalFocalLoss(Loss):
             gamma=check_non_negative("gamma", gamma),
             alpha=check_alpha(alpha),
             from_logits=check_bool("from_logits", from_logits),
+            ignore_class=check_ignore_class(ignore_class),
+            axis=check_axis(axis),
         )

@@ -85,6 +85,52 @@ def sparse_ids(y_true, y_pred, loss_name):
     return ops.where(whole, ops.cast(ops.where(whole, y_true, 0), "int32"), -1)
 
 
+def class_axis_last(y_pred, axis, loss_name, y_true=None):
+    """Move `axis` (the class / label axis, Keras' `axis=` argument) of y_pred, and of a dense y_true of
+    the same rank, to the end, where the losses reduce; -1 and the last axis cost nothing."""
+    rank = len(y_pred.shape)
+    if not -rank <= axis < rank:
+        raise ValueError(f"{loss_name}: axis={axis} is out of range for y_pred of shape {_shape(y_pred)}")
+    axis = axis % rank
+    if axis == rank - 1:
+        return y_pred if y_true is None else (y_true, y_pred)
+    moved = ops.moveaxis(y_pred, axis, -1)
+    if y_true is None:
+        return moved
+    return ops.moveaxis(y_true, axis, -1) if len(y_true.shape) == rank else y_true, moved
+
+
+def sparse_class_axis_last(y_true, y_pred, axis, loss_name):
+    """The sparse form: y_true holds ids of shape y_pred.shape without `axis` (or with it of size 1,
+    squeezed as Keras does); y_pred's class axis goes to the end."""
+    rank = len(y_pred.shape)
+    if -rank <= axis < rank and axis % rank != rank - 1 and len(y_true.shape) == rank and y_true.shape[axis] == 1:
+        y_true = ops.squeeze(y_true, axis=axis)
+    return y_true, class_axis_last(y_pred, axis, loss_name)
+
+
+def ignored_entries(ids, ignore_class):
+    """(ids with the ignored ones replaced by class 0, the mask of entries kept); (ids, None) without
+    an ignore_class."""
+    if ignore_class is None:
+        return ids, None
+    kept = ops.not_equal(ids, ignore_class)
+    return ops.where(kept, ids, 0), kept
+
+
+def drop_ignored(losses, kept):
+    """Keras' ignore_class: ignored entries are 0 and masked (`keras.src.backend.set_keras_mask`), so
+    that Keras' reduction leaves them out of the mean ("sum_over_batch_size" divides by the entries
+    kept; `sample_weight` multiplies the mask)."""
+    if kept is None:
+        return losses
+    from keras.src.backend import set_keras_mask  # Keras 3 has no public form; its own losses use it
+
+    losses = ops.where(kept, losses, 0.0)
+    set_keras_mask(losses, kept)
+    return losses
+
+
 def _is_floating(x):
     return "float" in str(x.dtype)
 
