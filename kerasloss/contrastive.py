@@ -130,9 +130,14 @@ def supervised_contrastive(y_true, y_pred, *, temperature=0.07, similarity="cosi
         l_i  = -1/|P(i)| sum_{p in P(i)} log( exp(s_ip) / sum_{a in A(i)} exp(s_ia) ),  s = cos / T
         loss = the mean of l_i over the anchors that have a positive
     Anchors without a positive are left out (the paper's |P(i)| = 0 is undefined); a batch with no
-    positive pair at all gives 0 with a zero gradient. The per-example values are scaled so that Keras'
-    batch mean is exactly that mean. Shapes: y_true (batch,) integer labels; y_pred (batch, dim) or
-    (batch, views, dim) -> (batch,). The paper's formula: no extra T / T_base factor.
+    positive pair at all gives 0 with a zero gradient. A batch of one class (positives, no negative)
+    keeps the paper's value, not 0 (pytorch-metric-learning's SupConLoss returns 0 there): each anchor's
+    term is logsumexp_a s_ia - mean_p s_ip >= log(n - 1), n the number of embeddings, with equality when
+    all its similarities are equal, so the loss stays at least log(n - 1) and its gradient only evens out
+    the similarities within the class; it does not pull the class together. The per-example values are
+    scaled so that Keras' batch mean is exactly that mean. Shapes: y_true (batch,) integer labels;
+    y_pred (batch, dim) or (batch, views, dim) -> (batch,). The paper's formula: no extra T / T_base
+    factor.
 
     Args:
         temperature: T > 0. Defaults to 0.07 (the paper's).

@@ -234,3 +234,18 @@ def test_nt_xent_with_a_learned_temperature_learns_digit_embeddings():
     trained = _nearest_neighbour_accuracy(numpy(encoder(images)), labels, 1200)
     assert trained > untrained + 0.1, (untrained, trained)
     assert abs(float(numpy(temperature.temperature)) - 0.2) > 1e-3  # the temperature trained too
+
+
+def test_supcon_on_a_batch_of_one_class_keeps_the_papers_value():
+    """Positives and no negative: Khosla's formula, >= log(n - 1) (equal when every similarity is equal),
+    not pytorch-metric-learning's 0. The README and the docstring say the same."""
+    labels = np.zeros(8, np.int32)
+    views = _views(8, 6)
+    loss = kerasloss.SupervisedContrastive(temperature=0.5)
+    value = float(numpy(loss(labels, views)))
+    assert value == pytest.approx(float(np.mean(ref.supervised_contrastive(labels, views, 0.5))), rel=1e-5)
+    assert value > np.log(2 * 8 - 1)
+    identical = np.ones((8, 2, 6), np.float32)
+    assert float(numpy(loss(labels, identical))) == pytest.approx(np.log(2 * 8 - 1), rel=1e-5)
+    _, gradient = value_and_grad(lambda v: loss(labels, v), views)
+    assert np.any(gradient != 0)
