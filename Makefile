@@ -21,10 +21,14 @@ help:
 	@echo "make lint           ruff check and format check"
 	@echo "make clean          remove .venv, caches and logs/"
 
-$(READY): pyproject.toml
+# Two distributions, both editable: the library with TensorFlow (the default backend here), and the
+# sweep harness (sweeps/pyproject.toml: keras-tuner pinned, TensorBoard, scikit-learn, matplotlib, pandas).
+# setuptools reports every editable install of this layout (an import hook maps the packages) with a
+# warning, "Editable installation."; PYTHONWARNINGS silences that notice and nothing else.
+$(READY): pyproject.toml sweeps/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,lint,sweep]"
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e ".[tensorflow,test,lint]" -e ./sweeps
 	@touch $@
 
 $(BACKENDS_READY): $(READY)
@@ -60,6 +64,6 @@ tensorboard: $(READY)
 	$(BIN)/tensorboard --logdir $(LOGDIR)/$(SWEEP) --host 127.0.0.1 --port 6006
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache kerasloss.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache build kerasloss.egg-info sweeps/build sweeps/kerasloss_sweeps.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find logs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

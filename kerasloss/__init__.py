@@ -2,106 +2,109 @@
 
 Every loss is a pure function (one loss per sample, `keras.ops` only) and a registered
 `keras.losses.Loss` class; `kerasloss.get(name, **hyperparameters)` builds one by name.
+
+`import kerasloss` imports every module below, which registers each loss with Keras, so a `.keras`
+file reloads without `custom_objects`. One import is lighter: `python -m kerasloss` needs no loss and
+no backend, so there the names below are imported on first use (PEP 562) and keras not at all.
 """
 
-from kerasloss.base import Loss, available, get
-from kerasloss.callbacks import GradientNormLogger, LossMonitor
-from kerasloss.classification import (
-    BinaryCrossentropy,
-    CategoricalCrossentropy,
-    CostSensitiveBinaryCrossentropy,
-    Hinge,
-    SparseCategoricalCrossentropy,
-    binary_crossentropy,
-    categorical_crossentropy,
-    cost_sensitive_binary_crossentropy,
-    hinge,
-    sparse_categorical_crossentropy,
-)
-from kerasloss.contrastive import (
-    ContrastiveLoss,
-    InfoNCE,
-    NTXent,
-    SupervisedContrastive,
-    contrastive_loss,
-    info_nce,
-    nt_xent,
-    supervised_contrastive,
-)
-from kerasloss.distillation import DistillationLoss, KLDivergence, distillation_loss, kl_divergence
-from kerasloss.focal import (
-    CategoricalFocalLoss,
-    FocalLoss,
-    SparseCategoricalFocalLoss,
-    binary_focal_loss,
-    categorical_focal_loss,
-    sparse_categorical_focal_loss,
-)
-from kerasloss.layers import LearnableTemperature, UncertaintyWeighting
-from kerasloss.multitask import MultiTaskLoss, UncertaintyWeightedModel, multitask_loss, multitask_terms
-from kerasloss.recommend import Recommendation, recommend
-from kerasloss.regression import (
-    Huber,
-    MeanAbsoluteError,
-    MeanSquaredError,
-    huber,
-    mean_absolute_error,
-    mean_squared_error,
-)
-from kerasloss.search import search_space
-from kerasloss.triplet import TripletLoss, triplet_loss
+import importlib
+import sys
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "BinaryCrossentropy",
-    "CategoricalCrossentropy",
-    "CategoricalFocalLoss",
-    "ContrastiveLoss",
-    "CostSensitiveBinaryCrossentropy",
-    "DistillationLoss",
-    "FocalLoss",
-    "GradientNormLogger",
-    "Hinge",
-    "Huber",
-    "InfoNCE",
-    "KLDivergence",
-    "LearnableTemperature",
-    "Loss",
-    "LossMonitor",
-    "MeanAbsoluteError",
-    "MeanSquaredError",
-    "MultiTaskLoss",
-    "NTXent",
-    "Recommendation",
-    "SparseCategoricalCrossentropy",
-    "SparseCategoricalFocalLoss",
-    "SupervisedContrastive",
-    "TripletLoss",
-    "UncertaintyWeightedModel",
-    "UncertaintyWeighting",
-    "available",
-    "binary_crossentropy",
-    "binary_focal_loss",
-    "categorical_crossentropy",
-    "categorical_focal_loss",
-    "contrastive_loss",
-    "cost_sensitive_binary_crossentropy",
-    "distillation_loss",
-    "get",
-    "hinge",
-    "huber",
-    "info_nce",
-    "kl_divergence",
-    "mean_absolute_error",
-    "mean_squared_error",
-    "multitask_loss",
-    "multitask_terms",
-    "nt_xent",
-    "recommend",
-    "search_space",
-    "sparse_categorical_crossentropy",
-    "sparse_categorical_focal_loss",
-    "supervised_contrastive",
-    "triplet_loss",
-]
+# Public names by the module that defines them.
+_EXPORTS = {
+    "base": ("Loss", "available", "get"),
+    "callbacks": ("GradientNormLogger", "LossMonitor", "constant_predictor_loss"),
+    "classification": (
+        "BinaryCrossentropy",
+        "CategoricalCrossentropy",
+        "CostSensitiveBinaryCrossentropy",
+        "Hinge",
+        "SparseCategoricalCrossentropy",
+        "binary_crossentropy",
+        "categorical_crossentropy",
+        "cost_sensitive_binary_crossentropy",
+        "hinge",
+        "sparse_categorical_crossentropy",
+    ),
+    "contrastive": (
+        "ContrastiveLoss",
+        "InfoNCE",
+        "NTXent",
+        "SupervisedContrastive",
+        "contrastive_loss",
+        "info_nce",
+        "nt_xent",
+        "supervised_contrastive",
+    ),
+    "distillation": ("DistillationLoss", "KLDivergence", "distillation_loss", "kl_divergence"),
+    "focal": (
+        "CategoricalFocalLoss",
+        "FocalLoss",
+        "SparseCategoricalFocalLoss",
+        "binary_focal_loss",
+        "categorical_focal_loss",
+        "sparse_categorical_focal_loss",
+    ),
+    "layers": ("LearnableTemperature", "UncertaintyWeighting"),
+    "multitask": ("MultiTaskLoss", "UncertaintyWeightedModel", "multitask_loss", "multitask_terms"),
+    "recommend": ("Recommendation", "recommend"),
+    "regression": (
+        "Huber",
+        "MeanAbsoluteError",
+        "MeanSquaredError",
+        "huber",
+        "mean_absolute_error",
+        "mean_squared_error",
+    ),
+    "search": ("search_space",),
+    "triplet": ("TripletLoss", "triplet_loss"),
+}
+_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_MODULE)
+
+
+def _bind(module):
+    """Import kerasloss.<module> and bind its public names here; `recommend` the function then replaces
+    `recommend` the submodule, which importing it bound."""
+    imported = importlib.import_module(f"{__name__}.{module}")
+    globals().update({name: getattr(imported, name) for name in _EXPORTS[module]})
+
+
+def __getattr__(name):
+    """`kerasloss.FocalLoss` and `from kerasloss import FocalLoss` where the name is not bound yet."""
+    if name not in _MODULE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    _bind(_MODULE[name])
+    return globals()[name]
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})
+
+
+def _finding_main():
+    """True while `python -m kerasloss` looks for kerasloss/__main__.py.
+
+    Python imports a package before it runs the package's __main__, and while it looks for the module
+    sys.argv[0] is "-m" (the documentation of `-m`); sys.orig_argv names the module. Any other import,
+    `python -m sweeps` included, is not this one.
+    """
+    if sys.argv[:1] != ["-m"]:
+        return False
+    arguments = iter(sys.orig_argv[1:])
+    for argument in arguments:
+        if argument.startswith("-m"):
+            return (argument[2:] or next(arguments, "")) == __name__
+    return False
+
+
+# Keras finds a class in a `.keras` file only if it was registered before the load (safe mode imports no
+# module of ours), so importing kerasloss registers every loss, layer and model by importing its module.
+if not _finding_main():
+    for _module in _EXPORTS:
+        _bind(_module)
+    del _module

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 import kerasloss
-from kerasloss.callbacks import Diagnosis, GradientNormLogger, LossMonitor, embedding_spread, layer_gradient_norms
+from kerasloss.callbacks import (
+    Diagnosis,
+    GradientNormLogger,
+    LossMonitor,
+    constant_predictor_loss,
+    embedding_spread,
+    layer_gradient_norms,
+)
 
 
 def _seed():
@@ -122,14 +129,14 @@ def test_monitor_reports_the_first_nan_batch_and_stops():
     assert len(history.history["loss"]) == 1  # stopped
 
 
-def _dead_relu_model(loss):
-    """Hidden ReLUs that never fire (bias -10 on inputs in [-2, 2]): the output sees a constant input and
-    can only learn the base rate: the constant-prediction failure, reached by training, not set by hand."""
+def _dead_relu_model(loss, inputs=2, activation="sigmoid"):
+    """Hidden ReLUs that never fire (bias -10 on inputs of a few units): the output sees a constant input
+    and can only learn one value: the constant-prediction failure, reached by training, not set by hand."""
     model = keras.Sequential(
         [
-            keras.Input((2,)),
+            keras.Input((inputs,)),
             keras.layers.Dense(8, activation="relu", bias_initializer=keras.initializers.Constant(-10.0)),
-            keras.layers.Dense(1, activation="sigmoid"),
+            keras.layers.Dense(1, activation=activation),
         ]
     )
     model.compile(optimizer=keras.optimizers.Adam(0.05), loss=loss)
@@ -137,11 +144,9 @@ def _dead_relu_model(loss):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("loss", "named"),
-    [(kerasloss.MeanSquaredError(), "MSE"), (kerasloss.BinaryCrossentropy(), "binary cross-entropy")],
-)
-def test_monitor_recognises_constant_predictions(loss, named):
+@pytest.mark.parametrize("loss", [kerasloss.MeanSquaredError(), kerasloss.BinaryCrossentropy()], ids=["mse", "bce"])
+def test_monitor_recognises_constant_predictions(loss):
+    """The best constant probability is the base rate p for both: MSE p (1 - p), cross-entropy H(p)."""
     rng = _seed()
     x, y = _circle(rng)
     model = _dead_relu_model(loss)
@@ -149,9 +154,9 @@ def test_monitor_recognises_constant_predictions(loss, named):
     model.fit(x, y, epochs=25, batch_size=64, verbose=0, callbacks=[monitor])
     assert _kinds(monitor) == ["constant"]
     p = float(y.mean())
-    assert named in monitor.diagnoses[0].message
-    expected = p * (1 - p) if named == "MSE" else -(p * math.log(p) + (1 - p) * math.log(1 - p))
-    assert f"{expected:.4f}" in monitor.diagnoses[0].message
+    assert loss.name in monitor.diagnoses[0].message
+    expected = p * (1 - p) if loss.name == "mean_squared_error" else -(p * math.log(p) + (1 - p) * math.log(1 - p))
+    assert f"{expected:.4g}" in monitor.diagnoses[0].message
 
 
 @pytest.mark.slow
@@ -166,6 +171,149 @@ def test_monitor_stays_quiet_on_a_healthy_run():
     history = model.fit(x, y, epochs=25, batch_size=64, verbose=0, callbacks=[monitor])
     assert monitor.diagnoses == []
     assert history.history["loss"][-1] < 0.3
+
+
+def _rare(rng, n=4000, rate=0.02, shift=0.6):
+    """About 2% positives with a weak but real signal: the positives' first two of eight features are
+    shifted by `shift` standard deviations, so a model ranks them well above chance yet its loss stays
+    near a constant predictor's (within 10-20%) and its accuracy at the majority rate."""
+    y = (rng.random((n, 1)) < rate).astype("float32")
+    x = rng.normal(size=(n, 8)).astype("float32")
+    x[:, :2] += shift * y
+    return x, y
+
+
+def _average_precision(y, scores):
+    """Area under the precision-recall curve (average precision), by its definition: the mean over the
+    positives of the precision at each one's rank."""
+    hits = np.asarray(y).reshape(-1)[np.argsort(-np.asarray(scores).reshape(-1), kind="stable")]
+    return float(np.sum(np.cumsum(hits) / np.arange(1, len(hits) + 1) * hits) / hits.sum())
+
+
+def _reference_best_constant(y, gamma=0.0, alpha=None):
+    """min over logits z of the mean focal loss of predicting z for every example (gamma = 0, alpha = None:
+    binary cross-entropy), on a dense grid, in NumPy from the formula."""
+    z = np.linspace(-15.0, 15.0, 300_001)
+    log_p, log_q = -np.logaddexp(0.0, -z), -np.logaddexp(0.0, z)  # log sigmoid(z), log(1 - sigmoid(z))
+    pos = (1.0 if alpha is None else alpha) * np.exp(gamma * log_q) * -log_p
+    neg = (1.0 if alpha is None else 1.0 - alpha) * np.exp(gamma * log_p) * -log_q
+    rate = float(np.mean(y))
+    return float(np.min(rate * pos + (1.0 - rate) * neg))
+
+
+_RARE_LOSSES = [
+    (kerasloss.FocalLoss(alpha=0.75, from_logits=True), {"gamma": 2.0, "alpha": 0.75}),
+    (kerasloss.BinaryCrossentropy(from_logits=True), {}),
+]
+
+
+def _entropy(rate):
+    return -(rate * math.log(rate) + (1 - rate) * math.log(1 - rate))
+
+
+def _mean_squared_error_reduced(y_true, y_pred):
+    """A loss function that reduces by itself (one value for the whole batch)."""
+    return keras.ops.mean(keras.ops.square(y_true - y_pred))
+
+
+def test_constant_predictor_loss_is_the_base_rate_for_cross_entropy_and_mse_in_every_form():
+    """Closed forms: cross-entropy's best constant is the base rate r (log(r / (1 - r)) as a logit) with loss
+    H(r); MSE's is r with loss r (1 - r). Objects (ours, Keras'), names, functions, one-entry dicts."""
+    rng = np.random.default_rng(2)
+    y = (rng.random((1000, 1)) < 0.1).astype("float32")
+    r = float(y.mean())
+    logit = math.log(r / (1 - r))
+    cases = [
+        (kerasloss.BinaryCrossentropy(from_logits=True), _entropy(r), logit),
+        (kerasloss.BinaryCrossentropy(), _entropy(r), r),
+        (keras.losses.BinaryCrossentropy(from_logits=True), _entropy(r), logit),
+        ("binary_crossentropy", _entropy(r), r),
+        ({"out": kerasloss.MeanSquaredError()}, r * (1 - r), r),
+        (_mean_squared_error_reduced, r * (1 - r), r),
+    ]
+    for loss, value, constant in cases:
+        best, at = constant_predictor_loss(loss, y)
+        assert best == pytest.approx(value, rel=1e-5), loss
+        assert at == pytest.approx(constant, abs=5e-3), loss
+    weights = np.where(y[:, 0] > 0, 4.0, 1.0)  # weighted, the share of ones is 4r / (4r + 1 - r)
+    weighted = 4 * r / (4 * r + 1 - r)
+    assert constant_predictor_loss(kerasloss.BinaryCrossentropy(), y, weights)[0] == pytest.approx(
+        _entropy(weighted), rel=1e-5
+    )
+
+
+def test_constant_predictor_loss_finds_focal_losses_best_constant_away_from_the_base_rate():
+    """Focal loss weighs each example by its own error, so its best constant is not the base rate's: the
+    search matches the NumPy reference's minimum, for logits and probabilities, ours and Keras' focal loss."""
+    rng = np.random.default_rng(3)
+    y = (rng.random((2000, 1)) < 0.02).astype("float32")
+    expected = _reference_best_constant(y, gamma=2.0, alpha=0.75)
+    best, logit = constant_predictor_loss(kerasloss.FocalLoss(alpha=0.75, from_logits=True), y)
+    assert best == pytest.approx(expected, rel=1e-5)
+    assert abs(logit - math.log(y.mean() / (1 - y.mean()))) > 1  # far from the base rate's logit
+    best, probability = constant_predictor_loss(kerasloss.FocalLoss(alpha=0.75), y)
+    assert best == pytest.approx(expected, rel=1e-5)
+    assert probability == pytest.approx(1 / (1 + math.exp(-logit)), abs=1e-3)
+    keras_focal = keras.losses.BinaryFocalCrossentropy(gamma=2.0, from_logits=True)  # no alpha by default
+    assert constant_predictor_loss(keras_focal, y)[0] == pytest.approx(_reference_best_constant(y, gamma=2.0), rel=1e-5)
+
+
+def test_constant_predictor_loss_refuses_what_is_not_one_loss_per_example():
+    y = np.array([[0.0], [1.0], [0.0]], "float32")
+    with pytest.raises(ValueError, match="one loss"):
+        constant_predictor_loss({"a": kerasloss.MeanSquaredError(), "b": kerasloss.MeanSquaredError()}, y)
+    with pytest.raises(ValueError, match="values for"):
+        constant_predictor_loss(lambda t, p: keras.ops.concatenate([t, p]), y)
+
+
+def test_monitor_skips_the_constant_check_under_a_loss_it_cannot_score():
+    """Rather than guess from another loss's constant: a dead network, an epoch loss at H(base rate)."""
+
+    def unscorable(y_true, y_pred):
+        raise ValueError("scored only inside the training step")
+
+    rng = _seed()
+    x, y = _circle(rng)
+    model = _dead_relu_model(kerasloss.BinaryCrossentropy())
+    model.compile(loss=unscorable)
+    monitor = LossMonitor(data=(x, y), verbose=False)
+    monitor.set_model(model)
+    monitor.on_train_begin()
+    for epoch in range(5):
+        monitor.on_epoch_begin(epoch)
+        monitor.on_epoch_end(epoch, {"loss": _entropy(float(y.mean()))})
+    assert monitor.diagnoses == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("loss", "hyperparameters"), _RARE_LOSSES, ids=["focal", "bce"])
+def test_monitor_stays_quiet_on_a_healthy_model_with_rare_positives(loss, hyperparameters):
+    """The issue: a healthy focal-loss model on 2% positives was told it predicts one value for every
+    input (its focal loss was compared with binary cross-entropy's and MSE's constants, and accuracy is
+    always near the majority rate on such labels). Its predictions vary and rank the positives."""
+    rng = _seed()
+    x, y = _rare(rng)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss=loss)
+    monitor = LossMonitor(data=(x, y), verbose=False)
+    model.fit(x, y, epochs=6, batch_size=128, verbose=0, callbacks=[monitor])
+    assert monitor.diagnoses == []
+    assert _average_precision(y, model.predict(x, verbose=0)) > 4 * y.mean()  # it learned: healthy
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("loss", "hyperparameters"), _RARE_LOSSES, ids=["focal", "bce"])
+def test_monitor_recognises_constant_logits_with_rare_positives(loss, hyperparameters):
+    """A dead network on the same labels learns only the best constant logit under its own loss; the
+    diagnosis reports that constant's loss (for focal loss not the base rate's: the search finds it)."""
+    rng = _seed()
+    x, y = _rare(rng)
+    model = _dead_relu_model(loss, inputs=8, activation=None)
+    monitor = LossMonitor(data=(x, y), verbose=False)
+    model.fit(x, y, epochs=8, batch_size=128, verbose=0, callbacks=[monitor])
+    assert _kinds(monitor) == ["constant"]
+    assert loss.name in monitor.diagnoses[0].message
+    assert f"{_reference_best_constant(y, **hyperparameters):.4g}" in monitor.diagnoses[0].message
 
 
 def test_monitor_recognises_an_exploding_loss_before_it_overflows():
@@ -207,8 +355,12 @@ def test_monitor_recognises_embedding_collapse(margin, collapses):
 def test_monitor_validates_its_arguments():
     with pytest.raises(ValueError, match="stop_on"):
         LossMonitor(stop_on=("nan", "boredom"))
-    with pytest.raises(ValueError, match="patience"):
+    with pytest.raises(ValueError, match=r"Invalid value for argument `patience`. Expected .* Received: patience=0"):
         LossMonitor(patience=0)
+    with pytest.raises(ValueError, match="tolerance"):
+        LossMonitor(tolerance=1.0)
+    with pytest.raises(ValueError, match="min_spread"):
+        LossMonitor(min_spread=0.0)
     with pytest.raises(ValueError, match="explode_factor"):
         LossMonitor(explode_factor=1.0)
     with pytest.raises(ValueError, match="collapse_ratio"):
