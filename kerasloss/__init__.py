@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 # Public names by the module that defines them.
 _EXPORTS = {
-    "base": ("Loss", "available", "get"),
+    "base": ("FromLogitsWarning", "Loss", "available", "get"),
     "callbacks": ("GradientNormLogger", "LossMonitor", "constant_predictor_loss"),
     "classification": (
         "BinaryCrossentropy",

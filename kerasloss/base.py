@@ -9,6 +9,7 @@ A loss here is two things: a pure function returning one loss per sample, and a 
 import inspect
 import math
 import re
+import warnings
 
 import keras
 from keras import ops
@@ -50,11 +51,22 @@ def available():
     return names
 
 
-def get(identifier, **hyperparameters):
+class FromLogitsWarning(UserWarning):
+    """`kerasloss.get(name)` built a loss that takes probabilities because `from_logits` was not given."""
+
+
+def get(identifier: "str | dict | keras.losses.Loss", **hyperparameters) -> keras.losses.Loss:
     """Build a kerasloss loss from a name, a serialized config, or return a loss instance as is.
 
     `kerasloss.get("focal", gamma=3.0)` is `kerasloss.FocalLoss(gamma=3.0)`. Names ignore case,
-    underscores and dashes; an unknown name raises a `ValueError` listing the valid ones.
+    underscores and dashes; an unknown name raises a `ValueError` listing the valid ones. Pass the
+    result to `model.compile(loss=kerasloss.get("focal", from_logits=True))`: Keras resolves a string
+    `loss="focal"` among its own names only, and fails in `fit`.
+
+    A name whose loss takes `from_logits` and is built without it gets Keras' default, probabilities
+    (`from_logits=False`), as `compile(loss="binary_crossentropy")` does; since a model whose last layer
+    has no activation trains silently badly on that, `get` says so with a `FromLogitsWarning` (silence
+    it by passing `from_logits` either way).
     """
     if isinstance(identifier, keras.losses.Loss):
         if hyperparameters:
@@ -73,6 +85,14 @@ def get(identifier, **hyperparameters):
         valid = ", ".join(sorted(k for k in _REGISTRY))
         shown = repr(identifier[:60]) + ("..." if len(identifier) > 60 else "")
         raise ValueError(f"Unknown kerasloss loss {shown}. Valid names (case, '_' and '-' ignored): {valid}")
+    if "from_logits" not in hyperparameters and "from_logits" in inspect.signature(cls.__init__).parameters:
+        warnings.warn(
+            f"kerasloss.get({identifier!r}) built {cls.__name__} with from_logits=False: y_pred must be "
+            "probabilities (a sigmoid or softmax output). For a model whose last layer has no activation "
+            "pass from_logits=True; pass from_logits=False to silence this warning.",
+            FromLogitsWarning,
+            stacklevel=2,
+        )
     return cls(**hyperparameters)
 
 

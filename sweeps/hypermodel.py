@@ -1,6 +1,7 @@
 """A spec plus one trial's hyperparameter values -> a compiled model, its training data, and the
 function that evaluates it on the test set. The loss is built through `kerasloss.get` only."""
 
+import warnings
 from dataclasses import dataclass
 
 import keras
@@ -34,7 +35,9 @@ def build_loss(spec, values):
     """The trial's loss: the searched or fixed name, with the searched arguments that apply to it."""
     name = values.get("loss", spec.loss)
     arguments = {k: v for k, v in values.items() if k != "loss" and k not in TRAINING_PARAMETERS}
-    loss = kerasloss.get(name, **spec.loss_args, **arguments)
+    with warnings.catch_warnings():  # the from_logits it warns about is decided on the next line
+        warnings.simplefilter("ignore", kerasloss.FromLogitsWarning)
+        loss = kerasloss.get(name, **spec.loss_args, **arguments)
     if "from_logits" in loss.get_config() and "from_logits" not in spec.loss_args:
         loss = kerasloss.get(name, **spec.loss_args, **arguments, from_logits=True)  # the heads output logits
     return loss

@@ -26,6 +26,7 @@ import os
 import pathlib
 import re
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 
 import kerasloss
@@ -409,6 +410,12 @@ def _check_losses(spec):
     """Build every loss the space can produce at the ends of each range: an unknown loss name or a value
     outside a loss's valid range fails here, naming the field, instead of in trial 7."""
     field = "loss" if spec.loss is not None else "space.loss.choice"
+    with warnings.catch_warnings():  # only validity is checked here; the trials decide from_logits
+        warnings.simplefilter("ignore", kerasloss.FromLogitsWarning)
+        _check_each_loss(spec, field)
+
+
+def _check_each_loss(spec, field):
     for loss in spec.losses():
         try:
             built = kerasloss.get(loss, **spec.loss_args)

@@ -159,3 +159,18 @@ def test_numpy_values_are_validated_the_same_way(make, argument):
 
     with pytest.raises(ValueError, match=f"Invalid value for argument `{argument}`"):
         make(np)
+
+
+def test_get_warns_when_from_logits_matters_and_was_not_given():
+    import warnings
+
+    with pytest.warns(kerasloss.FromLogitsWarning, match=r"from_logits=False: y_pred must be probabilities"):
+        loss = kerasloss.get("focal")
+    assert loss.from_logits is False  # Keras' default, unchanged
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert kerasloss.get("focal", from_logits=True).from_logits is True
+        assert kerasloss.get("bce", from_logits=False).from_logits is False
+        kerasloss.get("mse")  # no from_logits to forget
+        kerasloss.get("triplet")
+        kerasloss.FocalLoss()  # the classes keep Keras' convention: no warning
