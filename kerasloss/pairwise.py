@@ -21,23 +21,74 @@ def l2_normalize(x, axis=-1):
     return scaled * ops.rsqrt(ops.where(squared > 0, squared, 1.0))
 
 
+# Whether inner_products splits float32 inputs for TF32 hardware: None decides by the backend and device
+# (a TensorFlow or PyTorch GPU with TF32 enabled); True or False force it (the tests emulate TF32 on a CPU).
+SPLIT_PRODUCTS = None
+
+
 def inner_products(a, b):
-    """(n, m) inner products a_i . b_j of the rows of a (n, d) and b (m, d), at the inputs' full precision.
+    """(n, m) inner products a_i . b_j of the rows of a (n, d) and b (m, d), float32-accurate on any GPU.
 
     On recent NVIDIA GPUs a float32 matmul may round its inputs to TF32 (10 bits of mantissa): JAX does
     so by default, TensorFlow unless `tf.config.experimental.enable_tensor_float_32_execution(False)`,
-    PyTorch only when asked. Divided by a temperature of 0.07, or inside |a|^2 + |b|^2 - 2 a.b, that
-    error of about 1e-3 moves a loss in its third digit and can change which negative is semi-hard.
-    The B x B product is small beside the network's own matmuls, so JAX is asked for full precision
-    here (measured on an H100: without it the pairwise losses were 1e-4 to 1e-2 off the float64
-    reference). TensorFlow and PyTorch have no per-operation precision: their global setting governs
-    (see the README).
+    PyTorch when asked. Divided by a temperature of 0.07, or inside |a|^2 + |b|^2 - 2 a.b, that error
+    of about 1e-3 moves a loss in its third digit and can change which negative is semi-hard. JAX takes
+    a per-operation precision (HIGHEST). TensorFlow and PyTorch have none, so where TF32 may be on, the
+    product is computed in three TF32-exact passes (3xTF32, as CUTLASS does): each input is split into a
+    head that TF32 holds exactly and a small tail, and a.b = a_hi.b_hi + a_hi.b_lo + a_lo.b_hi, the
+    dropped a_lo.b_lo being 2^-22 of the product: float32 accuracy for three B x B products, which are
+    small beside the network's own matmuls. float64 and half-precision inputs (the pairwise losses
+    compute those in float32, see `computed_in_float32`) are handled alike.
     """
     if keras.backend.backend() == "jax":
         import jax
 
         return jax.numpy.matmul(a, ops.transpose(b), precision=jax.lax.Precision.HIGHEST)
-    return ops.matmul(a, ops.transpose(b))
+    if not _splits(a):
+        return _matmul(a, ops.transpose(b))
+    a_hi, a_lo = _tf32_head_and_tail(a)
+    b_hi, b_lo = _tf32_head_and_tail(ops.transpose(b))
+    return _matmul(a_hi, b_hi) + (_matmul(a_hi, b_lo) + _matmul(a_lo, b_hi))
+
+
+def _matmul(a, b):
+    """The one matmul inner_products calls (a seam for the tests' TF32 emulation)."""
+    return ops.matmul(a, b)
+
+
+def _splits(x):
+    if keras.backend.standardize_dtype(x.dtype) != "float32":
+        return False
+    return _tf32_possible() if SPLIT_PRODUCTS is None else SPLIT_PRODUCTS
+
+
+def _tf32_possible():
+    """Whether this backend may round float32 matmul inputs to TF32 on the device it computes on."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        enabled = tf.config.experimental.tensor_float_32_execution_enabled()
+        return enabled and bool(tf.config.list_logical_devices("GPU"))
+    if backend == "torch":
+        import torch
+
+        reduced = torch.backends.cuda.matmul.allow_tf32 or torch.get_float32_matmul_precision() != "highest"
+        return reduced and torch.cuda.is_available()
+    return False
+
+
+def _tf32_head_and_tail(x):
+    """x = head + tail, head holding x's leading 11 significant bits (exact in TF32: 10 stored + 1 implicit).
+
+    Veltkamp's split with the factor 2^13 + 1: c = 8193 x, head = c - (c - x) rounds x to 24 - 13 = 11
+    bits, and the tail x - head is exact in float32 with at most 12 bits, of which TF32 keeps 11: its
+    rounding error is 2^-23 of x, float32's own. (IEEE arithmetic does not let a compiler fold c - (c - x)
+    to x; XLA does not.) |x| up to 4e34 before 8193 x overflows: embeddings are far inside.
+    """
+    c = x * 8193.0
+    head = c - (c - x)
+    return head, x - head
 
 
 def cosine_similarity_matrix(a, b=None):
