@@ -10,6 +10,7 @@ import inspect
 import math
 import re
 import warnings
+from collections.abc import Callable
 
 import keras
 from keras import ops
@@ -25,7 +26,7 @@ def _normalize_name(name):
     return re.sub(r"[_-]", "", name.lower())
 
 
-def register(*aliases):
+def register(*aliases: str) -> "Callable[[type], type]":
     """Register a class for `.keras` serialization (package "kerasloss") and for `kerasloss.get`.
 
     The class is found by its own name, in any case or underscore style, and by each alias.
@@ -43,7 +44,7 @@ def register(*aliases):
     return decorate
 
 
-def available():
+def available() -> dict[str, list[str]]:
     """The names `kerasloss.get` resolves, grouped by class: {class name: [aliases]}."""
     names = {}
     for key, cls in sorted(_REGISTRY.items()):

@@ -134,7 +134,7 @@ def _smoothing_note(label_noise, overconfident):
     return "".join(notes)
 
 
-def minority_alpha(imbalance, minority_class=1):
+def minority_alpha(imbalance: float, minority_class: int = 1) -> float:
     """alpha (class 1's weight; class 0 gets 1 - alpha) giving the minority class sqrt(r) times the majority's.
 
     alpha = sqrt(r) / (1 + sqrt(r)) for minority class 1 (1 minus that for class 0), rounded to 0.01 and at most
@@ -253,17 +253,17 @@ def _distillation():
 
 
 def recommend(
-    task,
+    task: str,
     *,
-    imbalance=1.0,
-    outliers=False,
-    label_noise=False,
-    overconfident=False,
-    teacher=False,
-    labels="sparse",
-    views=False,
-    minority_class=1,
-):
+    imbalance: float = 1.0,
+    outliers: bool = False,
+    label_noise: bool = False,
+    overconfident: bool = False,
+    teacher: bool = False,
+    labels: str = "sparse",
+    views: bool = False,
+    minority_class: int = 1,
+) -> Recommendation:
     """Recommend a loss for a problem, following the guide in this module's docstring.
 
     Args:
