@@ -13,11 +13,13 @@ which is how `kerasloss.LearnableTemperature` (normalizes, scales by a learned 1
 is O(B^2): one similarity matrix, masks instead of index lists.
 """
 
+from typing import Literal
+
 from keras import ops
 
 from kerasloss.base import Loss, check_bool, check_choice, check_non_negative, check_positive, register
 from kerasloss.distributed import global_batch, sum_across_replicas
-from kerasloss.inputs import empty_batch_loss, is_empty_batch, sparse_ids
+from kerasloss.inputs import empty_batch_loss, example_labels, is_empty_batch
 from kerasloss.numerics import computed_in_float32
 from kerasloss.pairwise import (
     inner_products,
@@ -45,7 +47,14 @@ def _check_views(y_pred, loss_name, expected, minimum=2, exact=True):
 
 
 @computed_in_float32
-def nt_xent(y_true, y_pred, *, temperature=0.07, similarity="cosine", global_negatives=False):
+def nt_xent(
+    y_true,
+    y_pred,
+    *,
+    temperature: float = 0.07,
+    similarity: Literal["cosine", "dot"] = "cosine",
+    global_negatives: bool = False,
+):
     """NT-Xent, the normalized temperature-scaled cross-entropy of SimCLR (Chen et al. 2020).
 
     Formula, with the 2N views z (two per example), s_ij = cos(z_i, z_j) / T and pos(i) the other view
@@ -56,11 +65,18 @@ def nt_xent(y_true, y_pred, *, temperature=0.07, similarity="cosine", global_neg
     sum over both directions. `y_true` is ignored. Shapes: y_pred (batch, 2, dim) -> (batch,).
 
     Args:
-        temperature: T > 0. Defaults to 0.07 (the lesson's; SimCLR's ImageNet runs used 0.1).
+        temperature: T > 0. Defaults to 0.07 (SimCLR's ImageNet runs used 0.1).
         similarity: "cosine" (default) or "dot" (embeddings used as given).
         global_negatives: under `tf.distribute`, draw the negatives from every replica's share of the
             batch (`kerasloss.distributed`), so that N is the global batch and a training step equals
             one on a single device. Defaults to False (each replica's own share).
+
+    Returns:
+        The per-example loss, of shape `(batch,)`; `(0,)` for an empty batch.
+
+    References:
+        Chen et al., "A Simple Framework for Contrastive Learning of Visual Representations", ICML 2020.
+        https://arxiv.org/abs/2002.05709
     """
     temperature = check_positive("temperature", temperature)
     _check_views(y_pred, "nt_xent", "(batch, 2, dim): two views of each example")
@@ -89,7 +105,14 @@ def nt_xent(y_true, y_pred, *, temperature=0.07, similarity="cosine", global_neg
 
 
 @computed_in_float32
-def info_nce(y_true, y_pred, *, temperature=0.07, symmetric=False, similarity="cosine"):
+def info_nce(
+    y_true,
+    y_pred,
+    *,
+    temperature: float = 0.07,
+    symmetric: bool = False,
+    similarity: Literal["cosine", "dot"] = "cosine",
+):
     """InfoNCE (van den Oord et al. 2018): pick the positive out of a set of candidates.
 
     Formula, with anchor a, positive p and negatives n_k, s(u, v) = cos(u, v) / T:
@@ -102,6 +125,15 @@ def info_nce(y_true, y_pred, *, temperature=0.07, symmetric=False, similarity="c
         temperature: T > 0. Defaults to 0.07.
         symmetric: average the two directions (K = 0 only). Defaults to False.
         similarity: "cosine" (default) or "dot".
+
+    Returns:
+        The per-example loss, of shape `(batch,)`; `(0,)` for an empty batch.
+
+    References:
+        van den Oord et al., "Representation Learning with Contrastive Predictive Coding", 2018.
+        https://arxiv.org/abs/1807.03748
+        Radford et al., "Learning Transferable Visual Models From Natural Language Supervision", ICML 2021.
+        https://arxiv.org/abs/2103.00020
     """
     temperature = check_positive("temperature", temperature)
     _check_views(y_pred, "info_nce", "(batch, 2 + K, dim): anchor, positive, K negatives", exact=False)
@@ -123,7 +155,14 @@ def info_nce(y_true, y_pred, *, temperature=0.07, symmetric=False, similarity="c
 
 
 @computed_in_float32
-def supervised_contrastive(y_true, y_pred, *, temperature=0.07, similarity="cosine", global_negatives=False):
+def supervised_contrastive(
+    y_true,
+    y_pred,
+    *,
+    temperature: float = 0.07,
+    similarity: Literal["cosine", "dot"] = "cosine",
+    global_negatives: bool = False,
+):
     """Supervised contrastive loss, L_out of Khosla et al. 2020 (eq. 2).
 
     Formula, over the N = batch * views embeddings, with A(i) all but i, P(i) those of i's class:
@@ -140,11 +179,17 @@ def supervised_contrastive(y_true, y_pred, *, temperature=0.07, similarity="cosi
     factor.
 
     Args:
-        temperature: T > 0. Defaults to 0.07 (the paper's).
+        temperature: T > 0. Defaults to 0.07 (the authors' reference code's).
         similarity: "cosine" (default) or "dot".
         global_negatives: under `tf.distribute`, take positives and negatives from every replica's share
             of the batch (`kerasloss.distributed`); the mean runs over the global batch's anchors.
             Defaults to False.
+
+    Returns:
+        The per-example loss, of shape `(batch,)`; `(0,)` for an empty batch.
+
+    References:
+        Khosla et al., "Supervised Contrastive Learning", NeurIPS 2020. https://arxiv.org/abs/2004.11362
     """
     temperature = check_positive("temperature", temperature)
     if len(y_pred.shape) not in (2, 3):
@@ -152,9 +197,9 @@ def supervised_contrastive(y_true, y_pred, *, temperature=0.07, similarity="cosi
             "supervised_contrastive expects y_pred of shape (batch, dim) or (batch, views, dim). "
             f"Received: y_pred.shape={tuple(y_pred.shape)}"
         )
+    labels = example_labels(y_true, y_pred, "supervised_contrastive")  # one label per example
     if len(y_pred.shape) == 2:
         y_pred = ops.expand_dims(y_pred, 1)
-    labels = sparse_ids(y_true, y_pred[:, :, 0], "supervised_contrastive")  # one label per example
     batch, views, dim = ops.shape(y_pred)  # static where known; tensors in a graph traced for any shape
     z = _embeddings(y_pred, similarity)
     pool = global_batch(z, labels, across_replicas=global_negatives)
@@ -183,7 +228,7 @@ def supervised_contrastive(y_true, y_pred, *, temperature=0.07, similarity="cosi
 
 
 @computed_in_float32
-def contrastive_loss(y_true, y_pred, *, margin=1.0):
+def contrastive_loss(y_true, y_pred, *, margin: float = 1.0):
     """The margin contrastive loss on pairs (Hadsell, Chopra & LeCun 2006).
 
     Formula, with d the Euclidean distance between the pair's embeddings and y = 1 for similar pairs:
@@ -194,6 +239,13 @@ def contrastive_loss(y_true, y_pred, *, margin=1.0):
 
     Args:
         margin: >= 0. Defaults to 1.0.
+
+    Returns:
+        The per-pair loss, of shape `(batch,)`.
+
+    References:
+        Hadsell, Chopra & LeCun, "Dimensionality Reduction by Learning an Invariant Mapping", CVPR 2006.
+        https://doi.org/10.1109/CVPR.2006.100
     """
     margin = check_non_negative("margin", margin)
     _check_views(y_pred, "contrastive_loss", "(batch, 2, dim): the two members of each pair")
@@ -230,7 +282,67 @@ class _ContrastiveLoss(Loss):
 
 @register("ntxent", "simclr")
 class NTXent(_ContrastiveLoss):
-    """NT-Xent (SimCLR); see `kerasloss.contrastive.nt_xent`. `y_pred`: (batch, 2, dim)."""
+    """Computes NT-Xent, the normalized temperature-scaled cross-entropy of SimCLR.
+
+    Each example comes as two views (two augmentations of one input); each view must pick its partner
+    out of all the other views of the batch. Formula, with the 2N views z (two per example),
+    `s_ij = cos(z_i, z_j) / T` and pos(i) the other view of i's example:
+
+        l_i  = -log(exp(s_(i, pos(i))) / sum_(k != i) exp(s_ik))
+        loss = per example, the mean of l over its two views
+
+    Each anchor has 1 positive and 2N - 2 negatives; Keras' batch mean is the paper's mean over the 2N
+    anchors (the official code sums both directions instead). `y_true` is ignored.
+
+    Every example brings its own positive pair, so every batch has one; a batch of a single example has
+    no negative and gives 0 (`log 1`). An empty batch gives an empty loss of shape `(0,)`.
+    In float16 and bfloat16 the loss is computed in float32 and returned in the loss's dtype. It is
+    O(B^2) in memory: one similarity matrix, self-similarities masked with -inf.
+
+    Args:
+        temperature: T, a float > 0. Defaults to `0.07` (SimCLR's ImageNet runs used 0.1).
+        similarity: `"cosine"` (the embeddings are L2-normalized first) or `"dot"` (used as they come,
+            e.g. the output of `kerasloss.LearnableTemperature`, with `temperature=1.0`). Defaults to
+            `"cosine"`.
+        global_negatives: Under `tf.distribute`, compare each replica's anchors with every replica's
+            embeddings, so that N is the global batch and a training step equals one on a single device
+            with the whole batch (as SimCLR does on TPU). Elsewhere it changes nothing. Defaults to
+            `False`.
+        reduction: Type of reduction to apply to the per-sample loss: `"sum_over_batch_size"` (the sum
+            divided by the number of entries: the mean), `"sum"`, `"mean"` (as `"sum_over_batch_size"`),
+            `"mean_with_sample_weight"` (the sum divided by the sum of the sample weights), or `None` /
+            `"none"` for the per-sample losses. Defaults to `"sum_over_batch_size"`.
+        name: Name of the loss instance. Defaults to `"nt_xent"`.
+        dtype: The dtype of the loss's computations: a floating dtype, or a `keras.DTypePolicy` (e.g.
+            `"mixed_float16"`) whose compute dtype is used. Defaults to `None`, which means
+            `keras.backend.floatx()` (`"float32"` unless set otherwise).
+
+    Call arguments:
+        y_true: Ignored; any array with a batch axis, e.g. `np.zeros(batch)`.
+        y_pred: The embeddings of the two views, shape `(batch, 2, dim)`: the views stacked on axis 1,
+            e.g. `keras.ops.stack([encoder(view_a), encoder(view_b)], axis=1)`.
+        sample_weight: Optional weights of shape `(batch,)`, or of the per-sample loss's shape.
+
+    Returns:
+        The loss reduced as `reduction` says: a scalar by default, the per-example loss of shape
+        `(batch,)` with `reduction=None`.
+
+    References:
+        Chen, Kornblith, Norouzi & Hinton, "A Simple Framework for Contrastive Learning of Visual
+        Representations", ICML 2020. https://arxiv.org/abs/2002.05709
+
+    Example:
+
+    >>> views = np.array([[[1.0, 0.0], [0.8, 0.6]], [[0.0, 1.0], [-0.6, 0.8]]])  # (batch, 2, dim)
+    >>> loss = kerasloss.NTXent(temperature=0.5)
+    >>> round(float(loss(np.zeros(2), views)), 4)
+    0.4302
+
+    With the `compile()` API:
+
+    >>> model = keras.Sequential([keras.Input(shape=(2, 8)), keras.layers.Dense(4)])  # (batch, 2, 4)
+    >>> model.compile(optimizer="adam", loss=kerasloss.NTXent(temperature=0.1))
+    """
 
     function = staticmethod(nt_xent)
 
@@ -256,7 +368,70 @@ class NTXent(_ContrastiveLoss):
 
 @register("infonce")
 class InfoNCE(_ContrastiveLoss):
-    """InfoNCE; see `kerasloss.contrastive.info_nce`. `y_pred`: (batch, 2 + K, dim)."""
+    """Computes InfoNCE: the cross-entropy of picking each anchor's positive out of a set of candidates.
+
+    Formula, per example with anchor a, positive p, negatives n_k and `s(u, v) = cos(u, v) / T`:
+
+        loss = -log(exp(s(a, p)) / (exp(s(a, p)) + sum_k exp(s(a, n_k))))
+
+    With K explicit negatives, each example brings its own. With none (K = 0, `y_pred` of shape
+    `(batch, 2, dim)`), the negatives of each anchor are the other examples' positives (in-batch), and
+    `symmetric=True` averages both directions, anchors to positives and positives to anchors, as CLIP
+    does with images and texts. `y_true` is ignored.
+
+    Every example brings its own positive; with in-batch negatives a batch of a single example has no
+    negative and gives 0 (`log 1`). An empty batch gives an empty loss of shape `(0,)`.
+    In float16 and bfloat16 the loss is computed in float32 and returned in the loss's dtype. It is
+    O(B^2) in memory: one similarity matrix, self-similarities masked with -inf.
+
+    Args:
+        temperature: T, a float > 0. Defaults to `0.07`.
+        symmetric: Average both directions (CLIP's loss); only with in-batch negatives (K = 0): a call
+            with explicit negatives raises a `ValueError`. Defaults to `False`.
+        similarity: `"cosine"` (the embeddings are L2-normalized first) or `"dot"` (used as they come,
+            e.g. the output of `kerasloss.LearnableTemperature`, with `temperature=1.0`). Defaults to
+            `"cosine"`.
+        reduction: Type of reduction to apply to the per-sample loss: `"sum_over_batch_size"` (the sum
+            divided by the number of entries: the mean), `"sum"`, `"mean"` (as `"sum_over_batch_size"`),
+            `"mean_with_sample_weight"` (the sum divided by the sum of the sample weights), or `None` /
+            `"none"` for the per-sample losses. Defaults to `"sum_over_batch_size"`.
+        name: Name of the loss instance. Defaults to `"info_nce"`.
+        dtype: The dtype of the loss's computations: a floating dtype, or a `keras.DTypePolicy` (e.g.
+            `"mixed_float16"`) whose compute dtype is used. Defaults to `None`, which means
+            `keras.backend.floatx()` (`"float32"` unless set otherwise).
+
+    Call arguments:
+        y_true: Ignored; any array with a batch axis, e.g. `np.zeros(batch)`.
+        y_pred: Embeddings of shape `(batch, 2 + K, dim)`: on axis 1 the anchor, its positive, then K
+            negatives (K >= 0).
+        sample_weight: Optional weights of shape `(batch,)`, or of the per-sample loss's shape.
+
+    Returns:
+        The loss reduced as `reduction` says: a scalar by default, the per-example loss of shape
+        `(batch,)` with `reduction=None`.
+
+    References:
+        van den Oord, Li & Vinyals, "Representation Learning with Contrastive Predictive Coding", 2018.
+        https://arxiv.org/abs/1807.03748
+        Radford et al., "Learning Transferable Visual Models From Natural Language Supervision" (CLIP),
+        ICML 2021. https://arxiv.org/abs/2103.00020
+
+    Example:
+
+    >>> # anchor, positive, one negative per example: (batch, 3, dim)
+    >>> y_pred = np.array([[[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]], [[0.0, 1.0], [-0.6, 0.8], [1.0, 0.0]]])
+    >>> round(float(kerasloss.InfoNCE(temperature=0.5)(np.zeros(2), y_pred)), 4)
+    0.1839
+    >>> # in-batch negatives: (batch, 2, dim)
+    >>> loss = kerasloss.InfoNCE(temperature=0.5, symmetric=True)
+    >>> round(float(loss(np.zeros(2), y_pred[:, :2])), 4)
+    0.286
+
+    With the `compile()` API:
+
+    >>> model = keras.Sequential([keras.Input(shape=(3, 8)), keras.layers.Dense(4)])  # (batch, 3, 4)
+    >>> model.compile(optimizer="adam", loss=kerasloss.InfoNCE(temperature=0.1))
+    """
 
     function = staticmethod(info_nce)
 
@@ -282,7 +457,73 @@ class InfoNCE(_ContrastiveLoss):
 
 @register("supcon")
 class SupervisedContrastive(_ContrastiveLoss):
-    """Supervised contrastive loss; see `kerasloss.contrastive.supervised_contrastive`."""
+    """Computes the supervised contrastive loss (SupCon): embeddings of a class pulled together.
+
+    Every embedding of the batch is an anchor; the other embeddings of its class are its positives, all
+    other embeddings the denominator. Formula (L_out, eq. 2 of the paper), over the N = batch * views
+    embeddings, with A(i) all embeddings but i, P(i) those of i's class and `s = cos / T`:
+
+        l_i  = -1 / |P(i)| * sum_(p in P(i)) log(exp(s_ip) / sum_(a in A(i)) exp(s_ia))
+        loss = the mean of l_i over the anchors that have a positive
+
+    The per-example values are scaled so that Keras' batch mean (the default reduction, without
+    `sample_weight`) is exactly that mean. The paper's formula: no extra T / T_base factor.
+
+    Anchors without a positive are left out (|P(i)| = 0 is undefined in the paper); a batch with no
+    positive pair at all gives 0 with a zero gradient. A batch of one class (positives, no negative)
+    keeps the paper's value, at least log(n - 1) for n embeddings (pytorch-metric-learning's
+    `SupConLoss` returns 0 there); its gradient only evens out the similarities within the class. An
+    empty batch gives an empty loss of shape `(0,)`. Class ids keep their own dtype.
+    In float16 and bfloat16 the loss is computed in float32 and returned in the loss's dtype. It is
+    O(B^2) in memory: one similarity matrix, self-similarities masked with -inf.
+
+    Args:
+        temperature: T, a float > 0. Defaults to `0.07` (the authors' reference code's).
+        similarity: `"cosine"` (the embeddings are L2-normalized first) or `"dot"` (used as they come,
+            e.g. the output of `kerasloss.LearnableTemperature`, with `temperature=1.0`). Defaults to
+            `"cosine"`.
+        global_negatives: Under `tf.distribute`, take positives and negatives from every replica's share
+            of the batch; the mean runs over the global batch's anchors. Elsewhere it changes nothing.
+            Defaults to `False`.
+        reduction: Type of reduction to apply to the per-sample loss: `"sum_over_batch_size"` (the sum
+            divided by the number of entries: the mean), `"sum"`, `"mean"` (as `"sum_over_batch_size"`),
+            `"mean_with_sample_weight"` (the sum divided by the sum of the sample weights), or `None` /
+            `"none"` for the per-sample losses. Defaults to `"sum_over_batch_size"`.
+        name: Name of the loss instance. Defaults to `"supervised_contrastive"`.
+        dtype: The dtype of the loss's computations: a floating dtype, or a `keras.DTypePolicy` (e.g.
+            `"mixed_float16"`) whose compute dtype is used. Defaults to `None`, which means
+            `keras.backend.floatx()` (`"float32"` unless set otherwise).
+
+    Call arguments:
+        y_true: Integer class labels, shape `(batch,)` (or `(batch, 1)`).
+        y_pred: Embeddings, shape `(batch, dim)`, or `(batch, views, dim)` for several views (e.g.
+            augmentations) of each example, all sharing the example's label.
+        sample_weight: Optional weights of shape `(batch,)`, or of the per-sample loss's shape.
+
+    Returns:
+        The loss reduced as `reduction` says: a scalar by default, the per-example loss of shape
+        `(batch,)` with `reduction=None`.
+
+    References:
+        Khosla, Teterwak, Wang, Sarna, Tian, Isola, Maschinot, Liu & Krishnan, "Supervised Contrastive
+        Learning", NeurIPS 2020. https://arxiv.org/abs/2004.11362
+
+    Example:
+
+    >>> embeddings = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+    >>> loss = kerasloss.SupervisedContrastive(temperature=0.5)
+    >>> round(float(loss(np.array([0, 0, 1, 1]), embeddings)), 4)
+    0.4302
+    >>> round(float(loss(np.array([0, 1, 2, 3]), embeddings)), 4)  # no positive pair
+    0.0
+    >>> round(float(loss(np.array([0, 0, 0, 0]), embeddings)), 4)  # one class: >= log(3) = 1.0986
+    1.4969
+
+    With the `compile()` API:
+
+    >>> model = keras.Sequential([keras.Input(shape=(8,)), keras.layers.Dense(4)])
+    >>> model.compile(optimizer="adam", loss=kerasloss.SupervisedContrastive(temperature=0.1))
+    """
 
     function = staticmethod(supervised_contrastive)
     labels_are_ids = True
@@ -309,7 +550,56 @@ class SupervisedContrastive(_ContrastiveLoss):
 
 @register("pair_contrastive")
 class ContrastiveLoss(Loss):
-    """Margin contrastive loss on pairs; see `kerasloss.contrastive.contrastive_loss`."""
+    """Computes the margin contrastive loss on pairs of embeddings (Hadsell, Chopra & LeCun).
+
+    Similar pairs are pulled together; dissimilar pairs are pushed apart until they are at least
+    `margin` apart. Formula, per pair, with d the Euclidean distance between its two embeddings and
+    y = 1 for a similar pair, 0 for a dissimilar one:
+
+        loss = y * d ** 2 / 2 + (1 - y) * max(margin - d, 0) ** 2 / 2
+
+    The paper's 1/2 factors are kept (TensorFlow Addons' `contrastive_loss` is twice this). Each pair
+    stands alone, so there is no mining and every batch is valid; an empty batch gives an empty loss of
+    shape `(0,)`. In float16 and bfloat16 the loss is computed in float32 and returned in the loss's
+    dtype.
+
+    Args:
+        margin: The distance beyond which a dissimilar pair costs nothing, a float >= 0. Defaults to
+            `1.0`.
+        reduction: Type of reduction to apply to the per-sample loss: `"sum_over_batch_size"` (the sum
+            divided by the number of entries: the mean), `"sum"`, `"mean"` (as `"sum_over_batch_size"`),
+            `"mean_with_sample_weight"` (the sum divided by the sum of the sample weights), or `None` /
+            `"none"` for the per-sample losses. Defaults to `"sum_over_batch_size"`.
+        name: Name of the loss instance. Defaults to `"contrastive_loss"`.
+        dtype: The dtype of the loss's computations: a floating dtype, or a `keras.DTypePolicy` (e.g.
+            `"mixed_float16"`) whose compute dtype is used. Defaults to `None`, which means
+            `keras.backend.floatx()` (`"float32"` unless set otherwise).
+
+    Call arguments:
+        y_true: 1 for a similar pair, 0 for a dissimilar one, shape `(batch,)` (or `(batch, 1)`).
+        y_pred: The pairs' embeddings, shape `(batch, 2, dim)`: the two members stacked on axis 1.
+        sample_weight: Optional weights of shape `(batch,)`, or of the per-sample loss's shape.
+
+    Returns:
+        The loss reduced as `reduction` says: a scalar by default, the per-pair loss of shape
+        `(batch,)` with `reduction=None`.
+
+    References:
+        Hadsell, Chopra & LeCun, "Dimensionality Reduction by Learning an Invariant Mapping", CVPR 2006.
+        https://doi.org/10.1109/CVPR.2006.100
+
+    Example:
+
+    >>> pairs = np.array([[[0.0, 0.0], [0.3, 0.4]], [[0.0, 0.0], [0.6, 0.0]]])  # d = 0.5 and 0.6
+    >>> y_true = np.array([1.0, 0.0])  # similar, dissimilar
+    >>> round(float(kerasloss.ContrastiveLoss(margin=1.0)(y_true, pairs)), 4)
+    0.1025
+
+    With the `compile()` API:
+
+    >>> model = keras.Sequential([keras.Input(shape=(2, 8)), keras.layers.Dense(4)])  # (batch, 2, 4)
+    >>> model.compile(optimizer="adam", loss=kerasloss.ContrastiveLoss(margin=1.0))
+    """
 
     function = staticmethod(contrastive_loss)
 

@@ -64,6 +64,19 @@ def empty_batch_loss(y_pred):
     return ops.sum(y_pred, axis=tuple(range(1, len(y_pred.shape)))) * 0
 
 
+def example_labels(y_true, y_pred, loss_name):
+    """The pairwise losses' labels: one integer class id per example, shape (batch,) (or (batch, 1)),
+    as int32, for y_pred of any rank with the examples on axis 0. The error shows the shapes as passed."""
+    labels = ops.squeeze(y_true, axis=-1) if len(y_true.shape) == 2 and y_true.shape[-1] == 1 else y_true
+    if len(labels.shape) != 1 or not _compatible(_shape(labels), _shape(y_pred)[:1]):
+        hint = " One-hot labels? Pass their argmax." if len(y_true.shape) == 2 else ""
+        raise ValueError(
+            f"{loss_name} expects y_true to hold one integer class id per example, of shape (batch,). "
+            f"Received: y_true.shape={_shape(y_true)}, y_pred.shape={_shape(y_pred)}.{hint}"
+        )
+    return _as_class_ids(labels, loss_name)
+
+
 def sparse_ids(y_true, y_pred, loss_name):
     """Integer class ids of shape y_pred.shape[:-1] (a trailing axis of 1 is dropped), as int32."""
     if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
@@ -73,6 +86,11 @@ def sparse_ids(y_true, y_pred, loss_name):
             f"{loss_name}: y_true must hold one integer class id per row of y_pred, of shape "
             f"y_pred.shape[:-1]. Received: y_true.shape={_shape(y_true)}, y_pred.shape={_shape(y_pred)}"
         )
+    return _as_class_ids(y_true, loss_name)
+
+
+def _as_class_ids(y_true, loss_name):
+    """Labels as int32 class ids, never through a float dtype that would round them."""
     if not _is_floating(y_true):
         return ops.cast(y_true, "int32")
     # Float labels: exact in their own dtype (the loss never casts them), but a fractional or non-finite

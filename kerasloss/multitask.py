@@ -24,7 +24,15 @@ from kerasloss.inputs import same_shape
 from kerasloss.layers import UncertaintyWeighting
 
 
-def multitask_terms(y_true, y_pred, *, positive_weight=1.0, false_negative_weight=1.0, threshold=0.5, from_logits=True):
+def multitask_terms(
+    y_true,
+    y_pred,
+    *,
+    positive_weight: float = 1.0,
+    false_negative_weight: float = 1.0,
+    threshold: float = 0.5,
+    from_logits: bool = True,
+):
     """Per-sample, per-task terms of shape `(batch, 2)`: `[classification, regression]`.
 
     classification_i = cost-sensitive binary cross-entropy of the class score (see
@@ -32,6 +40,13 @@ def multitask_terms(y_true, y_pred, *, positive_weight=1.0, false_negative_weigh
     regression_i     = [y_i = 1] (estimate_i - target_i)^2 * n / max(n_positive, 1)
     so that the batch mean of the regression column is the mean squared error over the positive
     examples alone (0 for a batch with none), as in a loss that indexes the positives.
+
+    Args:
+        positive_weight, false_negative_weight, threshold, from_logits: the cost-sensitive
+            cross-entropy's, applied to the class score. Default to 1.0, 1.0, 0.5 and True (logits).
+
+    Returns:
+        The terms, of shape `y_pred.shape[:-1] + (2,)`.
     """
     y_true, y_pred = same_shape(y_true, y_pred, "multitask_loss")
     if y_pred.shape[-1] != 2:
@@ -61,17 +76,24 @@ def multitask_loss(
     y_true,
     y_pred,
     *,
-    classification_weight=1.0,
-    regression_weight=1.0,
-    positive_weight=1.0,
-    false_negative_weight=1.0,
-    threshold=0.5,
-    from_logits=True,
+    classification_weight: float = 1.0,
+    regression_weight: float = 1.0,
+    positive_weight: float = 1.0,
+    false_negative_weight: float = 1.0,
+    threshold: float = 0.5,
+    from_logits: bool = True,
 ):
     """Fixed-weight multi-task loss: `w_c * classification_i + w_r * regression_i` per sample.
 
     The batch mean is `w_c * mean(classification) + w_r * MSE over the positives`; see
     `multitask_terms` for each term. Weights >= 0 (0 switches a task off).
+
+    Args:
+        classification_weight, regression_weight: the task weights w_c, w_r, >= 0. Default to 1.0.
+        positive_weight, false_negative_weight, threshold, from_logits: as in `multitask_terms`.
+
+    Returns:
+        The per-sample loss, of shape `y_pred.shape[:-1]`.
     """
     classification_weight = check_non_negative("classification_weight", classification_weight)
     regression_weight = check_non_negative("regression_weight", regression_weight)
@@ -89,8 +111,72 @@ def multitask_loss(
 
 @register("multitask")
 class MultiTaskLoss(Loss):
-    """Classification + positive-only regression with fixed task weights; see
-    `kerasloss.multitask.multitask_loss`. Scores are logits by default (`from_logits=True`)."""
+    """Computes a classification loss plus a regression loss counted on the positive examples only.
+
+    For a model that says whether something happens and, if it does, how much (e.g. whether a customer
+    buys, and what they spend): the regression target exists only for positives. Formula, per sample i
+    of a batch of n with n_pos positives:
+
+        classification_i = cost-sensitive binary cross-entropy of the class score
+                           (see `CostSensitiveBinaryCrossentropy`)
+        regression_i     = [y_i = 1] * (estimate_i - target_i) ** 2 * n / max(n_pos, 1)
+        loss_i           = classification_weight * classification_i + regression_weight * regression_i
+
+    so that Keras' batch mean is `classification_weight * mean(classification)` plus
+    `regression_weight` times the mean squared error over the positives alone (0 for a batch without
+    one). The task weights here are fixed; to learn them, wrap the model in `UncertaintyWeightedModel`.
+    `task_terms(y_true, y_pred)` returns the two unweighted terms, shape `(batch, 2)`.
+
+    Args:
+        classification_weight: Weight of the classification term, >= 0 (0 switches it off). Defaults
+            to `1.0`.
+        regression_weight: Weight of the regression term, >= 0 (0 switches it off). Defaults to `1.0`.
+        positive_weight: Weight of every positive in the cross-entropy, > 0. Defaults to `1.0`.
+        false_negative_weight: Further weight of a positive whose score is below `threshold`, > 0.
+            Defaults to `1.0`.
+        threshold: The decision threshold on the probability, in `(0, 1)`. Defaults to `0.5`.
+        from_logits: Whether the class score is a logit rather than a probability. Defaults to `True`.
+        reduction: Type of reduction to apply to the per-sample loss: `"sum_over_batch_size"` (the sum
+            divided by the number of entries: the mean), `"sum"`, `"mean"` (as `"sum_over_batch_size"`),
+            `"mean_with_sample_weight"` (the sum divided by the sum of the sample weights), or `None` /
+            `"none"` for the per-sample losses. Defaults to `"sum_over_batch_size"`.
+        name: Name of the loss instance. Defaults to `"multitask_loss"`.
+        dtype: The dtype of the loss's computations: a floating dtype, or a `keras.DTypePolicy` (e.g.
+            `"mixed_float16"`) whose compute dtype is used. Defaults to `None`, which means
+            `keras.backend.floatx()` (`"float32"` unless set otherwise).
+
+    Call arguments:
+        y_true: `[class label in {0, 1}, regression target]` on the last axis, shape `(batch, 2)`
+            (any target for a negative; it is not used).
+        y_pred: `[class score, regression estimate]` on the last axis, shape `(batch, 2)`, e.g. one
+            `Dense(2)` head.
+        sample_weight: Optional weights of shape `(batch,)`, or of the per-sample loss's shape.
+
+    Returns:
+        The loss reduced as `reduction` says: a scalar by default, the per-sample loss of shape
+        `(batch,)` with `reduction=None`.
+
+    References:
+        Kendall, Gal & Cipolla, "Multi-Task Learning Using Uncertainty to Weigh Losses for Scene Geometry
+        and Semantics", CVPR 2018 (learned task weights: `UncertaintyWeightedModel`).
+        https://arxiv.org/abs/1705.07115
+
+    Example:
+
+    >>> y_true = np.array([[1.0, 2.0], [0.0, 0.0]])  # [label, target]
+    >>> y_pred = np.array([[0.5, 1.5], [-1.0, 3.0]])  # [logit, estimate]
+    >>> loss = kerasloss.MultiTaskLoss()
+    >>> round(float(loss(y_true, y_pred)), 4)
+    0.6437
+    >>> print(keras.ops.convert_to_numpy(loss.task_terms(y_true, y_pred)).round(4))
+    [[0.4741 0.5   ]
+     [0.3133 0.    ]]
+
+    With the `compile()` API:
+
+    >>> model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(2)])
+    >>> model.compile(optimizer="adam", loss=kerasloss.MultiTaskLoss(false_negative_weight=3.0))
+    """
 
     function = staticmethod(multitask_loss)
 
@@ -129,19 +215,48 @@ class MultiTaskLoss(Loss):
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class UncertaintyWeightedModel(keras.Model):
-    """Trains `model` on the multi-task terms weighted by learned uncertainties (Kendall et al. 2018).
+    """A model that trains a network on the multi-task terms weighted by learned uncertainties.
 
-    The task weights are variables of this model (an `UncertaintyWeighting` layer), so `fit` trains
-    them with the network; the fixed weights of `loss` are not used. Compile without a loss:
+    Wraps `model`, whose output is `[class score, regression estimate]` on the last axis, and trains it
+    on the two per-task terms of a `MultiTaskLoss` (`task_terms`), each averaged over the batch and
+    combined by an `UncertaintyWeighting` layer (Kendall et al. 2018):
 
-        model = kerasloss.UncertaintyWeightedModel(net, kerasloss.MultiTaskLoss(false_negative_weight=3.0))
-        model.compile(optimizer="adam")
-        model.fit(x, np.stack([labels, targets], axis=-1))
-        model.weighting.task_weights   # the learned weight of each task
+        total = exp(-s_c) * L_classification + 0.5 * exp(-s_r) * L_regression + (s_c + s_r) / 2
+
+    The task weights are variables of this model (`model.weighting`), so `fit` trains them with the
+    network; the fixed weights of `loss` (`classification_weight`, `regression_weight`) are not used.
+    Compile without a loss: the model supplies it. `sample_weight` in `fit` weighs each example's terms;
+    the wrapped model's own `losses` (e.g. regularizers) are added.
 
     Args:
-        model: a model whose output is `[class score, regression estimate]` on the last axis.
-        loss: a `MultiTaskLoss` supplying the per-task terms. Defaults to `MultiTaskLoss()`.
+        model: A Keras model whose output has 2 entries on its last axis: `[class score, regression
+            estimate]`.
+        loss: A `MultiTaskLoss` supplying the per-task terms (its `positive_weight`,
+            `false_negative_weight`, `threshold` and `from_logits`). Defaults to `MultiTaskLoss()`.
+        **kwargs: Other `keras.Model` arguments, e.g. `name`.
+
+    Call arguments:
+        inputs: The wrapped model's inputs; the output is the wrapped model's.
+
+    Training data: `y` is `[class label in {0, 1}, regression target]` on the last axis, e.g.
+    `np.stack([labels, targets], axis=-1)`.
+
+    References:
+        Kendall, Gal & Cipolla, "Multi-Task Learning Using Uncertainty to Weigh Losses for Scene Geometry
+        and Semantics", CVPR 2018. https://arxiv.org/abs/1705.07115
+
+    Example:
+
+    >>> net = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)])
+    >>> model = kerasloss.UncertaintyWeightedModel(net, kerasloss.MultiTaskLoss(false_negative_weight=3.0))
+    >>> model.compile(optimizer="adam")  # the wrapper supplies the loss
+    >>> print(keras.ops.convert_to_numpy(model.weighting.task_weights))  # [classification, regression]
+    [1.  0.5]
+    >>> x = np.ones((4, 3))
+    >>> y = np.array([[1.0, 2.0], [0.0, 0.0], [1.0, 0.5], [0.0, 0.0]])  # [label, target]
+    >>> history = model.fit(x, y, epochs=2, verbose=0)
+    >>> len(history.history["loss"])
+    2
     """
 
     def __init__(self, model, loss=None, **kwargs):

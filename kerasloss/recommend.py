@@ -3,7 +3,8 @@
     >>> choice = kerasloss.recommend("binary", imbalance=20)
     >>> choice.code
     'kerasloss.FocalLoss(gamma=0.0, alpha=0.82, from_logits=True)'
-    >>> model.compile(loss=choice.loss)
+    >>> model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(1)])
+    >>> model.compile(optimizer="adam", loss=choice.loss)
 
 The guide. Regression: MSE; Huber with outlier targets (MAE when the outliers are pure noise). Binary and
 multi-label: cross-entropy on logits; with imbalance, cross-entropy weighted towards the minority class

@@ -10,11 +10,12 @@ comparison under XLA.
 """
 
 import math
+from typing import Literal
 
 from keras import ops
 
 from kerasloss.base import Loss, check_bool, check_choice, check_non_negative, register
-from kerasloss.inputs import empty_batch_loss, is_empty_batch, sparse_ids
+from kerasloss.inputs import empty_batch_loss, example_labels, is_empty_batch
 from kerasloss.numerics import computed_in_float32
 from kerasloss.pairwise import cosine_similarity_matrix, distance_matrix, eye_mask, positive_and_negative_masks
 
@@ -171,7 +172,15 @@ def _random_negative(d, negatives):
 
 
 @computed_in_float32
-def triplet_loss(y_true, y_pred, *, margin=1.0, mining="semi-hard", distance="euclidean", soft=False):
+def triplet_loss(
+    y_true,
+    y_pred,
+    *,
+    margin: float = 1.0,
+    mining: Literal["semi-hard", "hard", "all", "random"] = "semi-hard",
+    distance: Literal["euclidean", "squared_euclidean", "cosine"] = "euclidean",
+    soft: bool = False,
+):
     """Triplet loss: an anchor closer to its positives than to its negatives by a margin.
 
     Formula, per triplet (a, p, n) with p of a's class and n not: max(margin + d_ap - d_an, 0), or
@@ -184,7 +193,7 @@ def triplet_loss(y_true, y_pred, *, margin=1.0, mining="semi-hard", distance="eu
         as TFA does).
       - "all": every valid triplet, averaged over those with a non-zero loss (Hermans et al. 2017).
       - "random": per anchor one pseudo-random negative (a hash of positions, not of distances) for all
-        its positives; mean over pairs. The random-triplet baseline the lesson compares semi-hard with.
+        its positives; mean over pairs. A baseline to compare the other minings with.
     A batch with no positive pair or no negative returns 0 with a zero gradient. Values are per anchor,
     scaled so that Keras' batch mean is the mean described above.
 
@@ -193,6 +202,15 @@ def triplet_loss(y_true, y_pred, *, margin=1.0, mining="semi-hard", distance="eu
         mining: "semi-hard" (default), "hard", "all" or "random".
         distance: "euclidean" (default), "squared_euclidean" or "cosine" (1 - cosine similarity).
         soft: softplus instead of the margin hinge (not with mining="all"). Defaults to False.
+
+    Returns:
+        The per-anchor loss, of shape `(batch,)`; `(0,)` for an empty batch.
+
+    References:
+        Schroff et al., "FaceNet: A Unified Embedding for Face Recognition and Clustering", CVPR 2015.
+        https://arxiv.org/abs/1503.03832
+        Hermans et al., "In Defense of the Triplet Loss for Person Re-Identification", 2017.
+        https://arxiv.org/abs/1703.07737
     """
     margin = check_non_negative("margin", margin)
     mining = check_choice("mining", mining, MININGS)
@@ -203,7 +221,7 @@ def triplet_loss(y_true, y_pred, *, margin=1.0, mining="semi-hard", distance="eu
         raise ValueError(
             f"triplet_loss expects y_pred of shape (batch, dim). Received: y_pred.shape={tuple(y_pred.shape)}"
         )
-    labels = sparse_ids(y_true, y_pred, "triplet_loss")
+    labels = example_labels(y_true, y_pred, "triplet_loss")
     if is_empty_batch(y_pred):
         return empty_batch_loss(y_pred)
     d = _distances(y_pred, distance)
@@ -239,9 +257,78 @@ def triplet_loss(y_true, y_pred, *, margin=1.0, mining="semi-hard", distance="eu
 
 @register("triplet")
 class TripletLoss(Loss):
-    """Triplet loss with online mining; see `kerasloss.triplet.triplet_loss`.
+    """Computes the triplet loss with online mining: each anchor closer to its class than to others.
 
-    `TripletLoss(margin=1.0, mining="semi-hard", distance="euclidean", soft=False)`
+    From the labels of the batch, every embedding is an anchor, the others of its class its positives,
+    the rest its negatives; `mining` picks which (anchor, positive, negative) triplets count. Formula,
+    per triplet, with d the distance between embeddings:
+
+        loss = max(margin + d(a, p) - d(a, n), 0)          (softplus(d(a, p) - d(a, n)) with soft=True)
+
+    Mining:
+
+    - `"semi-hard"`: every anchor-positive pair with the closest negative farther than the positive, or
+      the farthest negative where none is (Schroff et al. 2015; TensorFlow Addons' `TripletSemiHardLoss`
+      exactly); the mean over anchor-positive pairs.
+    - `"hard"`: per anchor, the farthest positive and the closest negative (batch-hard, Hermans et al.
+      2017; TFA's `TripletHardLoss`); the mean over anchors (an anchor without a positive uses
+      d(a, p) = 0, as TFA does).
+    - `"all"`: every valid triplet, averaged over those with a non-zero loss (Hermans et al. 2017).
+    - `"random"`: per anchor one pseudo-random negative (a hash of positions, not of distances) for all
+      its positives; the mean over anchor-positive pairs. A baseline for the other minings.
+
+    The values are per anchor, scaled so that Keras' batch mean (the default reduction, without
+    `sample_weight`) is the mean described above. A batch with no positive pair (every label distinct)
+    or no negative (a single class) gives 0 with a zero gradient; an empty batch gives an empty loss of
+    shape `(0,)`. Memory is O(B^2) under `tf.function` and XLA alike. In float16 and bfloat16 the loss
+    is computed in float32 and returned in the loss's dtype. Class ids keep their own dtype.
+
+    Args:
+        margin: The margin, a float >= 0 (unused with `soft=True`). Defaults to `1.0` (TFA's).
+        mining: `"semi-hard"`, `"hard"`, `"all"` or `"random"`. Defaults to `"semi-hard"`.
+        distance: `"euclidean"`, `"squared_euclidean"` or `"cosine"` (1 - cosine similarity). Defaults
+            to `"euclidean"`.
+        soft: Use the soft margin `softplus(d(a, p) - d(a, n))` instead of the hinge (Hermans et al.
+            2017); not with `mining="all"`, which is refused. Defaults to `False`.
+        reduction: Type of reduction to apply to the per-sample loss: `"sum_over_batch_size"` (the sum
+            divided by the number of entries: the mean), `"sum"`, `"mean"` (as `"sum_over_batch_size"`),
+            `"mean_with_sample_weight"` (the sum divided by the sum of the sample weights), or `None` /
+            `"none"` for the per-sample losses. Defaults to `"sum_over_batch_size"`.
+        name: Name of the loss instance. Defaults to `"triplet_loss"`.
+        dtype: The dtype of the loss's computations: a floating dtype, or a `keras.DTypePolicy` (e.g.
+            `"mixed_float16"`) whose compute dtype is used. Defaults to `None`, which means
+            `keras.backend.floatx()` (`"float32"` unless set otherwise).
+
+    Call arguments:
+        y_true: Integer class labels, shape `(batch,)` (or `(batch, 1)`).
+        y_pred: Embeddings, shape `(batch, dim)`.
+        sample_weight: Optional weights of shape `(batch,)`, or of the per-sample loss's shape.
+
+    Returns:
+        The loss reduced as `reduction` says: a scalar by default, the per-anchor loss of shape
+        `(batch,)` with `reduction=None`.
+
+    References:
+        Schroff, Kalenichenko & Philbin, "FaceNet: A Unified Embedding for Face Recognition and
+        Clustering", CVPR 2015. https://arxiv.org/abs/1503.03832
+        Hermans, Beyer & Leibe, "In Defense of the Triplet Loss for Person Re-Identification", 2017.
+        https://arxiv.org/abs/1703.07737
+
+    Example:
+
+    >>> labels = np.array([0, 0, 1, 1])
+    >>> embeddings = np.array([[0.0, 0.0], [0.0, 0.5], [1.0, 0.0], [1.0, 0.5]])
+    >>> round(float(kerasloss.TripletLoss(margin=1.0)(labels, embeddings)), 4)
+    0.5
+    >>> round(float(kerasloss.TripletLoss(margin=1.0, mining="all")(labels, embeddings)), 4)
+    0.441
+    >>> round(float(kerasloss.TripletLoss()(np.array([0, 1, 2, 3]), embeddings)), 4)  # no positive pair
+    0.0
+
+    With the `compile()` API:
+
+    >>> model = keras.Sequential([keras.Input(shape=(8,)), keras.layers.Dense(4)])
+    >>> model.compile(optimizer="adam", loss=kerasloss.TripletLoss(margin=1.0, mining="semi-hard"))
     """
 
     function = staticmethod(triplet_loss)

@@ -2,6 +2,7 @@
 keys no loss takes, pair labels that do not match the pairs, rows of all-zero probabilities."""
 
 import json
+import re
 
 import keras
 import numpy as np
@@ -181,3 +182,20 @@ def test_an_empty_batch_gives_an_empty_loss_in_every_mode(cls, kwargs, shape, mo
     if mode == "eager":
         value, gradient = value_and_grad(lambda p: keras.ops.sum(loss(labels, p)), embeddings)
         assert value == 0 and gradient.shape == shape
+
+
+@pytest.mark.parametrize(
+    "make, embeddings",
+    [
+        (kerasloss.SupervisedContrastive, (32, 16)),
+        (kerasloss.SupervisedContrastive, (32, 2, 16)),
+        (kerasloss.TripletLoss, (32, 16)),
+    ],
+    ids=["supcon", "supcon_views", "triplet"],
+)
+def test_one_hot_labels_to_a_pairwise_loss_show_the_shapes_passed(make, embeddings):
+    """The error names the shapes the user passed (it said y_pred.shape=(32, 1) for a (32, 16) input)."""
+    one_hot = np.eye(10, dtype="float32")[np.arange(32) % 10]
+    expected = rf"y_true.shape=\(32, 10\), y_pred.shape={re.escape(str(embeddings))}\. One-hot labels\?"
+    with pytest.raises(ValueError, match=expected):
+        make()(one_hot, np.zeros(embeddings, "float32"))
