@@ -6,6 +6,7 @@ A loss here is two things: a pure function returning one loss per sample, and a 
 `sample_weight`, masking and dtype conversion stay with Keras' own `Loss.__call__`.
 """
 
+import functools
 import inspect
 import math
 import re
@@ -112,11 +113,49 @@ def _from_config(config, hyperparameters):
     return registered[name].from_config(dict(config.get("config", {})))
 
 
+def hyperparameters(**checks: "Callable[[str, object], object]") -> "Callable":
+    """Declare a loss function's hyperparameters once: each keyword-only argument and its check.
+
+        @hyperparameters(gamma=non_negative, alpha=alpha_weights, from_logits=boolean)
+        def binary_focal_loss(y_true, y_pred, *, gamma=2.0, alpha=0.25, from_logits=False): ...
+
+    The decorated function checks its arguments on every call, so `binary_focal_loss(y, p, gamma=-1)`
+    raises exactly as `FocalLoss(gamma=-1)` does; a `Loss` class whose `function` it is runs the same
+    checks once, at construction (`function.check`), and then calls the function unchecked
+    (`function.unchecked`). The defaults are the function's; the class's signature repeats them for
+    `help()` and IDEs, and a test holds the two equal. Each check takes (argument name, value) and
+    returns the normalized value. Every keyword-only argument must be declared, and only those.
+    """
+
+    def decorate(function):
+        parameters = inspect.signature(function).parameters.values()
+        defaults = {p.name: p.default for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY}
+        if set(defaults) != set(checks):
+            raise RuntimeError(f"{function.__name__}: declare a check for exactly {sorted(defaults)}")
+
+        def check(**values):
+            unknown = sorted(set(values) - set(defaults))
+            if unknown:
+                raise TypeError(f"{function.__name__}() got an unexpected keyword argument {unknown[0]!r}")
+            given = {**defaults, **values}
+            return {name: checks[name](name, given[name]) for name in defaults}
+
+        @functools.wraps(function)
+        def checked(y_true, y_pred, **values):
+            return function(y_true, y_pred, **check(**values))
+
+        checked.check, checked.unchecked = check, function
+        return checked
+
+    return decorate
+
+
 class Loss(keras.losses.Loss):
     """Base class: a registered, serializable wrapper around one pure loss function.
 
-    Subclasses set `function` (the per-sample loss) and pass their validated hyperparameters to
-    `__init__` as keywords. `get_config()` is exactly the constructor's arguments.
+    Subclasses set `function` (the per-sample loss, declared with `@hyperparameters`) and pass their
+    hyperparameters to `__init__` as keywords, unchecked: the function's declared checks run here.
+    `get_config()` is exactly the constructor's arguments.
     """
 
     function = None
@@ -125,13 +164,17 @@ class Loss(keras.losses.Loss):
     def __init__(self, *, name, reduction="sum_over_batch_size", dtype=None, **hyperparameters):
         _check_dtype(dtype)
         super().__init__(name=name, reduction=reduction, dtype=dtype)
+        check = getattr(type(self).function, "check", None)
+        if check is not None:
+            hyperparameters = check(**hyperparameters)
         _check_range(hyperparameters, self._dtype_policy.compute_dtype)
         self._hyperparameters = hyperparameters
         for key, value in hyperparameters.items():
             setattr(self, key, value)
 
     def call(self, y_true, y_pred):
-        return type(self).function(y_true, y_pred, **self._hyperparameters)
+        function = type(self).function
+        return getattr(function, "unchecked", function)(y_true, y_pred, **self._hyperparameters)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         """Keras' `Loss.__call__`, except that class ids keep their own dtype. Keras converts `y_true` to
@@ -348,3 +391,33 @@ def check_choice(argument, value, choices):
     if not isinstance(value, str) or value not in choices:
         raise _invalid(argument, f"one of {list(choices)}", value)
     return value
+
+
+# The checks `@hyperparameters` takes: each (argument name, value) -> normalized value.
+non_negative = check_non_negative
+positive = check_positive
+boolean = check_bool
+open_unit_interval = check_open_unit_interval
+
+
+def alpha_weights(argument, value):
+    return check_alpha(value)
+
+
+def smoothing(argument, value):
+    return check_label_smoothing(value)
+
+
+def integer(argument, value):
+    return check_integer(argument, value)
+
+
+def optional_integer(argument, value):
+    return check_integer(argument, value, optional=True)
+
+
+def one_of(*choices):
+    def check(argument, value):
+        return check_choice(argument, value, choices)
+
+    return check

@@ -14,13 +14,14 @@ from keras import ops
 
 from kerasloss.base import (
     Loss,
-    check_axis,
-    check_bool,
-    check_ignore_class,
-    check_label_smoothing,
-    check_open_unit_interval,
-    check_positive,
+    boolean,
+    hyperparameters,
+    integer,
+    open_unit_interval,
+    optional_integer,
+    positive,
     register,
+    smoothing,
 )
 from kerasloss.inputs import (
     class_axis_last,
@@ -49,6 +50,7 @@ def log_probabilities(y_pred, from_logits):
     return ops.log(clip_probability(normalize_probabilities(y_pred)))
 
 
+@hyperparameters(from_logits=boolean, label_smoothing=smoothing, axis=integer)
 def binary_crossentropy(y_true, y_pred, *, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1):
     """Binary cross-entropy, averaged over the last axis.
 
@@ -64,13 +66,13 @@ def binary_crossentropy(y_true, y_pred, *, from_logits: bool = False, label_smoo
     Returns:
         The per-sample loss: `y_pred`'s shape without `axis`.
     """
-    label_smoothing = check_label_smoothing(label_smoothing)
     y_true, y_pred = same_shape(y_true, y_pred, "binary_crossentropy")
-    y_true, y_pred = class_axis_last(y_pred, check_axis(axis), "binary_crossentropy", y_true)
+    y_true, y_pred = class_axis_last(y_pred, axis, "binary_crossentropy", y_true)
     targets = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     return ops.mean(elementwise_binary_crossentropy(targets, y_pred, from_logits), axis=-1)
 
 
+@hyperparameters(from_logits=boolean, label_smoothing=smoothing, axis=integer)
 def categorical_crossentropy(
     y_true, y_pred, *, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1
 ):
@@ -87,14 +89,14 @@ def categorical_crossentropy(
     Returns:
         The per-sample loss: `y_pred`'s shape without `axis`.
     """
-    label_smoothing = check_label_smoothing(label_smoothing)
     y_true, y_pred = same_shape(y_true, y_pred, "categorical_crossentropy")
-    y_true, y_pred = class_axis_last(y_pred, check_axis(axis), "categorical_crossentropy", y_true)
+    y_true, y_pred = class_axis_last(y_pred, axis, "categorical_crossentropy", y_true)
     num_classes = ops.cast(ops.shape(y_pred)[-1], y_pred.dtype)
     targets = y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
     return -ops.sum(targets * log_probabilities(y_pred, from_logits), axis=-1)
 
 
+@hyperparameters(from_logits=boolean, label_smoothing=smoothing, ignore_class=optional_integer, axis=integer)
 def sparse_categorical_crossentropy(
     y_true,
     y_pred,
@@ -124,7 +126,6 @@ def sparse_categorical_crossentropy(
     Returns:
         The per-sample loss, of `y_true`'s shape: `y_pred`'s without `axis`.
     """
-    label_smoothing = check_label_smoothing(label_smoothing)
     name = "sparse_categorical_crossentropy"
     parts = sparse_scores(y_true, y_pred, from_logits, name, ignore_class=ignore_class, axis=axis)
     if not label_smoothing:
@@ -179,8 +180,7 @@ def sparse_scores(y_true, y_pred, from_logits, loss_name, *, ignore_class=None, 
     Entries labelled `ignore_class` are not checked against the class range; `kept` marks the others.
     The losses compute on the safe ids, NaN where out of range, then `drop_ignored(loss, kept)`.
     """
-    ignore_class = check_ignore_class(ignore_class)
-    y_true, y_pred = sparse_class_axis_last(y_true, y_pred, check_axis(axis), loss_name)
+    y_true, y_pred = sparse_class_axis_last(y_true, y_pred, axis, loss_name)
     ids, kept = ignored_entries(sparse_ids(y_true, y_pred, loss_name), ignore_class)
     scores = y_pred if from_logits else ops.log(clip_probability(y_pred))
     in_range = valid_class_ids(ids, ops.shape(scores)[-1], loss_name)
@@ -198,6 +198,7 @@ def scatter_at_class(values, ids, updates):
     return ops.scatter_update(values, ops.stack([rows, ids], axis=-1), updates)
 
 
+@hyperparameters()
 def hinge(y_true, y_pred):
     """Hinge loss (the SVM's), averaged over the last axis.
 
@@ -212,6 +213,9 @@ def hinge(y_true, y_pred):
     return ops.mean(ops.relu(1.0 - signed * y_pred), axis=-1)
 
 
+@hyperparameters(
+    positive_weight=positive, false_negative_weight=positive, threshold=open_unit_interval, from_logits=boolean
+)
 def cost_sensitive_binary_crossentropy(
     y_true,
     y_pred,
@@ -240,9 +244,6 @@ def cost_sensitive_binary_crossentropy(
     Returns:
         The per-sample loss, of shape `y_pred.shape[:-1]`.
     """
-    positive_weight = check_positive("positive_weight", positive_weight)
-    false_negative_weight = check_positive("false_negative_weight", false_negative_weight)
-    threshold = check_open_unit_interval("threshold", threshold)
     y_true, y_pred = same_shape(y_true, y_pred, "cost_sensitive_binary_crossentropy")
     ce = elementwise_binary_crossentropy(y_true, y_pred, from_logits)
     # Compare logits against logit(threshold) rather than sigmoid(logits) against threshold.
@@ -332,9 +333,9 @@ class BinaryCrossentropy(Loss):
             name=name,
             reduction=reduction,
             dtype=dtype,
-            from_logits=check_bool("from_logits", from_logits),
-            label_smoothing=check_label_smoothing(label_smoothing),
-            axis=check_axis(axis),
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
         )
 
 
@@ -410,9 +411,9 @@ class CategoricalCrossentropy(Loss):
             name=name,
             reduction=reduction,
             dtype=dtype,
-            from_logits=check_bool("from_logits", from_logits),
-            label_smoothing=check_label_smoothing(label_smoothing),
-            axis=check_axis(axis),
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
         )
 
 
@@ -505,10 +506,10 @@ class SparseCategoricalCrossentropy(Loss):
             name=name,
             reduction=reduction,
             dtype=dtype,
-            from_logits=check_bool("from_logits", from_logits),
-            label_smoothing=check_label_smoothing(label_smoothing),
-            ignore_class=check_ignore_class(ignore_class),
-            axis=check_axis(axis),
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            ignore_class=ignore_class,
+            axis=axis,
         )
 
 
@@ -642,8 +643,8 @@ class CostSensitiveBinaryCrossentropy(Loss):
             name=name,
             reduction=reduction,
             dtype=dtype,
-            positive_weight=check_positive("positive_weight", positive_weight),
-            false_negative_weight=check_positive("false_negative_weight", false_negative_weight),
-            threshold=check_open_unit_interval("threshold", threshold),
-            from_logits=check_bool("from_logits", from_logits),
+            positive_weight=positive_weight,
+            false_negative_weight=false_negative_weight,
+            threshold=threshold,
+            from_logits=from_logits,
         )

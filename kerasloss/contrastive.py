@@ -17,7 +17,7 @@ from typing import Literal
 
 from keras import ops
 
-from kerasloss.base import Loss, check_bool, check_choice, check_non_negative, check_positive, register
+from kerasloss.base import Loss, boolean, hyperparameters, non_negative, one_of, positive, register
 from kerasloss.distributed import global_batch, sum_across_replicas
 from kerasloss.inputs import empty_batch_loss, example_labels, is_empty_batch
 from kerasloss.numerics import computed_in_float32
@@ -46,6 +46,7 @@ def _check_views(y_pred, loss_name, expected, minimum=2, exact=True):
         )
 
 
+@hyperparameters(temperature=positive, similarity=one_of(*SIMILARITIES), global_negatives=boolean)
 @computed_in_float32
 def nt_xent(
     y_true,
@@ -78,7 +79,6 @@ def nt_xent(
         Chen et al., "A Simple Framework for Contrastive Learning of Visual Representations", ICML 2020.
         https://arxiv.org/abs/2002.05709
     """
-    temperature = check_positive("temperature", temperature)
     _check_views(y_pred, "nt_xent", "(batch, 2, dim): two views of each example")
     z = _embeddings(y_pred, similarity)
     batch = ops.shape(z)[0]
@@ -104,6 +104,7 @@ def nt_xent(
     return per_example
 
 
+@hyperparameters(temperature=positive, symmetric=boolean, similarity=one_of(*SIMILARITIES))
 @computed_in_float32
 def info_nce(
     y_true,
@@ -135,7 +136,6 @@ def info_nce(
         Radford et al., "Learning Transferable Visual Models From Natural Language Supervision", ICML 2021.
         https://arxiv.org/abs/2103.00020
     """
-    temperature = check_positive("temperature", temperature)
     _check_views(y_pred, "info_nce", "(batch, 2 + K, dim): anchor, positive, K negatives", exact=False)
     if symmetric and y_pred.shape[1] > 2:
         raise ValueError("info_nce: symmetric=True needs in-batch negatives (K = 0), not explicit ones.")
@@ -154,6 +154,7 @@ def info_nce(
     return loss
 
 
+@hyperparameters(temperature=positive, similarity=one_of(*SIMILARITIES), global_negatives=boolean)
 @computed_in_float32
 def supervised_contrastive(
     y_true,
@@ -191,7 +192,6 @@ def supervised_contrastive(
     References:
         Khosla et al., "Supervised Contrastive Learning", NeurIPS 2020. https://arxiv.org/abs/2004.11362
     """
-    temperature = check_positive("temperature", temperature)
     if len(y_pred.shape) not in (2, 3):
         raise ValueError(
             "supervised_contrastive expects y_pred of shape (batch, dim) or (batch, views, dim). "
@@ -227,6 +227,7 @@ def supervised_contrastive(
     return per_example * ops.cast(pool.replicas * batch, z.dtype) / ops.maximum(anchors_used, 1.0)
 
 
+@hyperparameters(margin=non_negative)
 @computed_in_float32
 def contrastive_loss(y_true, y_pred, *, margin: float = 1.0):
     """The margin contrastive loss on pairs (Hadsell, Chopra & LeCun 2006).
@@ -247,7 +248,6 @@ def contrastive_loss(y_true, y_pred, *, margin: float = 1.0):
         Hadsell, Chopra & LeCun, "Dimensionality Reduction by Learning an Invariant Mapping", CVPR 2006.
         https://doi.org/10.1109/CVPR.2006.100
     """
-    margin = check_non_negative("margin", margin)
     _check_views(y_pred, "contrastive_loss", "(batch, 2, dim): the two members of each pair")
     squared = ops.sum(ops.square(y_pred[:, 0] - y_pred[:, 1]), axis=-1)
     if len(y_true.shape) == 2 and y_true.shape[-1] == 1:
@@ -266,22 +266,8 @@ def contrastive_loss(y_true, y_pred, *, margin: float = 1.0):
     return 0.5 * (pull + (1.0 - similar) * ops.square(gap))
 
 
-class _ContrastiveLoss(Loss):
-    """Temperature-scaled contrastive losses share their two hyperparameters."""
-
-    def __init__(self, *, name, reduction, dtype, temperature, similarity, **extra):
-        super().__init__(
-            name=name,
-            reduction=reduction,
-            dtype=dtype,
-            temperature=check_positive("temperature", temperature),
-            similarity=check_choice("similarity", similarity, SIMILARITIES),
-            **extra,
-        )
-
-
 @register("ntxent", "simclr")
-class NTXent(_ContrastiveLoss):
+class NTXent(Loss):
     """Computes NT-Xent, the normalized temperature-scaled cross-entropy of SimCLR.
 
     Each example comes as two views (two augmentations of one input); each view must pick its partner
@@ -362,12 +348,12 @@ class NTXent(_ContrastiveLoss):
             dtype=dtype,
             temperature=temperature,
             similarity=similarity,
-            global_negatives=check_bool("global_negatives", global_negatives),
+            global_negatives=global_negatives,
         )
 
 
 @register("infonce")
-class InfoNCE(_ContrastiveLoss):
+class InfoNCE(Loss):
     """Computes InfoNCE: the cross-entropy of picking each anchor's positive out of a set of candidates.
 
     Formula, per example with anchor a, positive p, negatives n_k and `s(u, v) = cos(u, v) / T`:
@@ -451,12 +437,12 @@ class InfoNCE(_ContrastiveLoss):
             dtype=dtype,
             temperature=temperature,
             similarity=similarity,
-            symmetric=check_bool("symmetric", symmetric),
+            symmetric=symmetric,
         )
 
 
 @register("supcon")
-class SupervisedContrastive(_ContrastiveLoss):
+class SupervisedContrastive(Loss):
     """Computes the supervised contrastive loss (SupCon): embeddings of a class pulled together.
 
     Every embedding of the batch is an anchor; the other embeddings of its class are its positives, all
@@ -544,7 +530,7 @@ class SupervisedContrastive(_ContrastiveLoss):
             dtype=dtype,
             temperature=temperature,
             similarity=similarity,
-            global_negatives=check_bool("global_negatives", global_negatives),
+            global_negatives=global_negatives,
         )
 
 
@@ -604,4 +590,4 @@ class ContrastiveLoss(Loss):
     function = staticmethod(contrastive_loss)
 
     def __init__(self, margin=1.0, *, reduction="sum_over_batch_size", name="contrastive_loss", dtype=None):
-        super().__init__(name=name, reduction=reduction, dtype=dtype, margin=check_non_negative("margin", margin))
+        super().__init__(name=name, reduction=reduction, dtype=dtype, margin=margin)

@@ -8,7 +8,7 @@ returns `(batch, ...)`.
 import keras
 from keras import ops
 
-from kerasloss.base import Loss, check_bool, check_positive, register
+from kerasloss.base import Loss, boolean, hyperparameters, positive, register
 from kerasloss.inputs import same_shape
 from kerasloss.numerics import computed_in_float32, smallest_probability
 
@@ -19,6 +19,7 @@ def _kl_from_logs(p, log_p, log_q):
     return ops.sum(ops.where(positive, p * (log_p - log_q), 0.0), axis=-1)
 
 
+@hyperparameters(from_logits=boolean)
 def kl_divergence(y_true, y_pred, *, from_logits: bool = False):
     """KL(y_true || y_pred) over the last axis: Keras' `kl_divergence`, plus a logits path.
 
@@ -47,6 +48,7 @@ def kl_divergence(y_true, y_pred, *, from_logits: bool = False):
     return _kl_from_logs(y_true, log_p, ops.log_softmax(y_pred, axis=-1))
 
 
+@hyperparameters(temperature=positive)
 @computed_in_float32
 def distillation_loss(y_true, y_pred, *, temperature: float = 4.0):
     """Knowledge distillation: match the student's softened distribution to the teacher's.
@@ -66,7 +68,6 @@ def distillation_loss(y_true, y_pred, *, temperature: float = 4.0):
         Hinton, Vinyals & Dean, "Distilling the Knowledge in a Neural Network", 2015.
         https://arxiv.org/abs/1503.02531
     """
-    temperature = check_positive("temperature", temperature)
     y_true, y_pred = same_shape(y_true, y_pred, "distillation_loss")
     log_teacher = ops.log_softmax(y_true / temperature, axis=-1)
     log_student = ops.log_softmax(y_pred / temperature, axis=-1)
@@ -135,9 +136,7 @@ class KLDivergence(Loss):
     function = staticmethod(kl_divergence)
 
     def __init__(self, from_logits=False, *, reduction="sum_over_batch_size", name="kl_divergence", dtype=None):
-        super().__init__(
-            name=name, reduction=reduction, dtype=dtype, from_logits=check_bool("from_logits", from_logits)
-        )
+        super().__init__(name=name, reduction=reduction, dtype=dtype, from_logits=from_logits)
 
 
 @register("distillation")
@@ -201,5 +200,5 @@ class DistillationLoss(Loss):
             name=name,
             reduction=reduction,
             dtype=dtype,
-            temperature=check_positive("temperature", temperature),
+            temperature=temperature,
         )

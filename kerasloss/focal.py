@@ -17,13 +17,14 @@ from keras import ops
 
 from kerasloss.base import (
     Loss,
-    check_alpha,
-    check_axis,
-    check_bool,
-    check_ignore_class,
-    check_label_smoothing,
-    check_non_negative,
+    alpha_weights,
+    boolean,
+    hyperparameters,
+    integer,
+    non_negative,
+    optional_integer,
     register,
+    smoothing,
 )
 from kerasloss.classification import log_probabilities, sparse_scores
 from kerasloss.inputs import check_last_axis, class_axis_last, drop_ignored, same_shape
@@ -44,6 +45,7 @@ def _alpha_tensor(alpha, y_pred, loss_name):
     return ops.convert_to_tensor(alpha, dtype=y_pred.dtype)
 
 
+@hyperparameters(gamma=non_negative, alpha=alpha_weights, from_logits=boolean, label_smoothing=smoothing, axis=integer)
 def binary_focal_loss(
     y_true,
     y_pred,
@@ -78,11 +80,8 @@ def binary_focal_loss(
     References:
         Lin et al., "Focal Loss for Dense Object Detection", ICCV 2017. https://arxiv.org/abs/1708.02002
     """
-    gamma = check_non_negative("gamma", gamma)
-    alpha = check_alpha(alpha)
-    label_smoothing = check_label_smoothing(label_smoothing)
     y_true, y_pred = same_shape(y_true, y_pred, "binary_focal_loss")
-    y_true, y_pred = class_axis_last(y_pred, check_axis(axis), "binary_focal_loss", y_true)
+    y_true, y_pred = class_axis_last(y_pred, axis, "binary_focal_loss", y_true)
     targets = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing if label_smoothing else y_true
     weights = None
     if alpha is not None:
@@ -143,6 +142,7 @@ def _modulation_slope_times(pq, u, m, gamma):
     return gamma * m * ops.where(positive, pq / ops.where(positive, u, 1.0), 0.0)
 
 
+@hyperparameters(gamma=non_negative, alpha=alpha_weights, from_logits=boolean, label_smoothing=smoothing, axis=integer)
 def categorical_focal_loss(
     y_true,
     y_pred,
@@ -171,11 +171,8 @@ def categorical_focal_loss(
     Returns:
         The per-sample loss: `y_pred`'s shape without `axis`.
     """
-    gamma = check_non_negative("gamma", gamma)
-    alpha = check_alpha(alpha)
-    label_smoothing = check_label_smoothing(label_smoothing)
     y_true, y_pred = same_shape(y_true, y_pred, "categorical_focal_loss")
-    y_true, y_pred = class_axis_last(y_pred, check_axis(axis), "categorical_focal_loss", y_true)
+    y_true, y_pred = class_axis_last(y_pred, axis, "categorical_focal_loss", y_true)
     num_classes = ops.cast(ops.shape(y_pred)[-1], y_pred.dtype)
     targets = y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
     if from_logits:
@@ -190,6 +187,9 @@ def categorical_focal_loss(
     return ops.sum(loss, axis=-1)
 
 
+@hyperparameters(
+    gamma=non_negative, alpha=alpha_weights, from_logits=boolean, ignore_class=optional_integer, axis=integer
+)
 def sparse_categorical_focal_loss(
     y_true,
     y_pred,
@@ -218,8 +218,6 @@ def sparse_categorical_focal_loss(
     Returns:
         The per-sample loss, of `y_true`'s shape: `y_pred`'s without `axis`.
     """
-    gamma = check_non_negative("gamma", gamma)
-    alpha = check_alpha(alpha)
     name = "sparse_categorical_focal_loss"
     parts = sparse_scores(y_true, y_pred, from_logits, name, ignore_class=ignore_class, axis=axis)
     # The backend's fused kernel (TensorFlow's and PyTorch's build no one-hot tensor); everything after
@@ -320,11 +318,11 @@ class FocalLoss(Loss):
             name=name,
             reduction=reduction,
             dtype=dtype,
-            gamma=check_non_negative("gamma", gamma),
-            alpha=check_alpha(alpha),
-            from_logits=check_bool("from_logits", from_logits),
-            label_smoothing=check_label_smoothing(label_smoothing),
-            axis=check_axis(axis),
+            gamma=gamma,
+            alpha=alpha,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
         )
 
 
@@ -406,11 +404,11 @@ class CategoricalFocalLoss(Loss):
             name=name,
             reduction=reduction,
             dtype=dtype,
-            gamma=check_non_negative("gamma", gamma),
-            alpha=check_alpha(alpha),
-            from_logits=check_bool("from_logits", from_logits),
-            label_smoothing=check_label_smoothing(label_smoothing),
-            axis=check_axis(axis),
+            gamma=gamma,
+            alpha=alpha,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
         )
 
 
@@ -500,9 +498,9 @@ class SparseCategoricalFocalLoss(Loss):
             name=name,
             reduction=reduction,
             dtype=dtype,
-            gamma=check_non_negative("gamma", gamma),
-            alpha=check_alpha(alpha),
-            from_logits=check_bool("from_logits", from_logits),
-            ignore_class=check_ignore_class(ignore_class),
-            axis=check_axis(axis),
+            gamma=gamma,
+            alpha=alpha,
+            from_logits=from_logits,
+            ignore_class=ignore_class,
+            axis=axis,
         )

@@ -13,10 +13,11 @@ from keras import ops
 from kerasloss.base import (
     PACKAGE,
     Loss,
-    check_bool,
-    check_non_negative,
-    check_open_unit_interval,
-    check_positive,
+    boolean,
+    hyperparameters,
+    non_negative,
+    open_unit_interval,
+    positive,
     register,
 )
 from kerasloss.classification import cost_sensitive_binary_crossentropy
@@ -24,6 +25,9 @@ from kerasloss.inputs import same_shape
 from kerasloss.layers import UncertaintyWeighting
 
 
+@hyperparameters(
+    positive_weight=positive, false_negative_weight=positive, threshold=open_unit_interval, from_logits=boolean
+)
 def multitask_terms(
     y_true,
     y_pred,
@@ -72,6 +76,14 @@ def multitask_terms(
     return ops.stack([classification, regression], axis=-1)
 
 
+@hyperparameters(
+    classification_weight=non_negative,
+    regression_weight=non_negative,
+    positive_weight=positive,
+    false_negative_weight=positive,
+    threshold=open_unit_interval,
+    from_logits=boolean,
+)
 def multitask_loss(
     y_true,
     y_pred,
@@ -95,8 +107,6 @@ def multitask_loss(
     Returns:
         The per-sample loss, of shape `y_pred.shape[:-1]`.
     """
-    classification_weight = check_non_negative("classification_weight", classification_weight)
-    regression_weight = check_non_negative("regression_weight", regression_weight)
     terms = multitask_terms(
         y_true,
         y_pred,
@@ -197,12 +207,12 @@ class MultiTaskLoss(Loss):
             name=name,
             reduction=reduction,
             dtype=dtype,
-            classification_weight=check_non_negative("classification_weight", classification_weight),
-            regression_weight=check_non_negative("regression_weight", regression_weight),
-            positive_weight=check_positive("positive_weight", positive_weight),
-            false_negative_weight=check_positive("false_negative_weight", false_negative_weight),
-            threshold=check_open_unit_interval("threshold", threshold),
-            from_logits=check_bool("from_logits", from_logits),
+            classification_weight=classification_weight,
+            regression_weight=regression_weight,
+            positive_weight=positive_weight,
+            false_negative_weight=false_negative_weight,
+            threshold=threshold,
+            from_logits=from_logits,
         )
 
     def task_terms(self, y_true, y_pred):

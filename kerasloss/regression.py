@@ -6,10 +6,11 @@ loss of shape `(batch, ...)`, the mean over the last axis (Keras' convention).
 
 from keras import ops
 
-from kerasloss.base import Loss, check_positive, register
+from kerasloss.base import Loss, hyperparameters, positive, register
 from kerasloss.inputs import same_shape
 
 
+@hyperparameters()
 def mean_squared_error(y_true, y_pred):
     """Mean squared error over the last axis.
 
@@ -22,6 +23,7 @@ def mean_squared_error(y_true, y_pred):
     return ops.mean(ops.square(y_pred - y_true), axis=-1)
 
 
+@hyperparameters()
 def mean_absolute_error(y_true, y_pred):
     """Mean absolute error over the last axis: `loss = mean(|y_pred - y_true|, axis=-1)`.
 
@@ -34,6 +36,7 @@ def mean_absolute_error(y_true, y_pred):
     return ops.mean(ops.abs(y_pred - y_true), axis=-1)
 
 
+@hyperparameters(delta=positive)
 def huber(y_true, y_pred, *, delta: float = 1.0):
     """Huber loss (Huber 1964): quadratic for errors up to `delta`, linear beyond.
 
@@ -47,7 +50,6 @@ def huber(y_true, y_pred, *, delta: float = 1.0):
     Returns:
         The per-sample loss, of shape `y_pred.shape[:-1]`.
     """
-    delta = check_positive("delta", delta)
     y_true, y_pred = same_shape(y_true, y_pred, "huber")
     abs_error = ops.abs(y_pred - y_true)
     # Split |e| into the part inside delta and the part beyond it (optax's form): no branch, and no
@@ -228,4 +230,4 @@ class Huber(Loss):
     function = staticmethod(huber)
 
     def __init__(self, delta=1.0, *, reduction="sum_over_batch_size", name="huber", dtype=None):
-        super().__init__(name=name, reduction=reduction, dtype=dtype, delta=check_positive("delta", delta))
+        super().__init__(name=name, reduction=reduction, dtype=dtype, delta=delta)

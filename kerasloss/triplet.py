@@ -14,7 +14,7 @@ from typing import Literal
 
 from keras import ops
 
-from kerasloss.base import Loss, check_bool, check_choice, check_non_negative, register
+from kerasloss.base import Loss, boolean, hyperparameters, non_negative, one_of, register
 from kerasloss.inputs import empty_batch_loss, example_labels, is_empty_batch
 from kerasloss.numerics import computed_in_float32
 from kerasloss.pairwise import cosine_similarity_matrix, distance_matrix, eye_mask, positive_and_negative_masks
@@ -171,6 +171,15 @@ def _random_negative(d, negatives):
     return ops.take_along_axis(d, ops.expand_dims(pick, 1), axis=1)
 
 
+def _check_soft(soft, mining):
+    if soft and mining == "all":
+        raise ValueError(
+            "Invalid value for argument `soft`. Expected False with mining='all' (no closed form over "
+            "all triplets). Received: soft=True"
+        )
+
+
+@hyperparameters(margin=non_negative, mining=one_of(*MININGS), distance=one_of(*DISTANCES), soft=boolean)
 @computed_in_float32
 def triplet_loss(
     y_true,
@@ -212,11 +221,7 @@ def triplet_loss(
         Hermans et al., "In Defense of the Triplet Loss for Person Re-Identification", 2017.
         https://arxiv.org/abs/1703.07737
     """
-    margin = check_non_negative("margin", margin)
-    mining = check_choice("mining", mining, MININGS)
-    distance = check_choice("distance", distance, DISTANCES)
-    if soft and mining == "all":
-        raise ValueError("triplet_loss: soft=True has no closed form over all triplets; use another mining.")
+    _check_soft(soft, mining)
     if len(y_pred.shape) != 2:
         raise ValueError(
             f"triplet_loss expects y_pred of shape (batch, dim). Received: y_pred.shape={tuple(y_pred.shape)}"
@@ -345,19 +350,13 @@ class TripletLoss(Loss):
         name="triplet_loss",
         dtype=None,
     ):
-        mining = check_choice("mining", mining, MININGS)
-        soft = check_bool("soft", soft)
-        if soft and mining == "all":
-            raise ValueError(
-                "Invalid value for argument `soft`. Expected False with mining='all' (no closed form over "
-                "all triplets). Received: soft=True"
-            )
         super().__init__(
             name=name,
             reduction=reduction,
             dtype=dtype,
-            margin=check_non_negative("margin", margin),
+            margin=margin,
             mining=mining,
-            distance=check_choice("distance", distance, DISTANCES),
+            distance=distance,
             soft=soft,
         )
+        _check_soft(self.soft, self.mining)

@@ -174,3 +174,56 @@ def test_get_warns_when_from_logits_matters_and_was_not_given():
         kerasloss.get("mse")  # no from_logits to forget
         kerasloss.get("triplet")
         kerasloss.FocalLoss()  # the classes keep Keras' convention: no warning
+
+
+def _registered_classes():
+    return sorted({cls for cls in base._REGISTRY.values()}, key=lambda cls: cls.__name__)
+
+
+@pytest.mark.parametrize("cls", _registered_classes(), ids=lambda cls: cls.__name__)
+def test_each_loss_declares_its_hyperparameters_once(cls):
+    """The checks live on the functional form (`@hyperparameters`); the class's signature repeats its
+    defaults for help() and IDEs, in the same order, and runs the same checks at construction."""
+    import inspect
+
+    function = cls.function
+    declared = {p.name: p.default for p in inspect.signature(function).parameters.values() if p.kind is p.KEYWORD_ONLY}
+    constructor = {
+        p.name: p.default
+        for p in inspect.signature(cls.__init__).parameters.values()
+        if p.name not in ("self", "reduction", "name", "dtype")
+    }
+    assert list(constructor.items()) == list(declared.items())
+    assert callable(function.check) and callable(function.unchecked)
+    assert cls().get_config().keys() >= declared.keys()
+
+
+@pytest.mark.parametrize(
+    ("function", "cls", "argument", "value"),
+    [
+        (kerasloss.binary_focal_loss, kerasloss.FocalLoss, "gamma", -1.0),
+        (kerasloss.nt_xent, kerasloss.NTXent, "similarity", "cosin"),
+        (kerasloss.info_nce, kerasloss.InfoNCE, "symmetric", "yes"),
+        (kerasloss.kl_divergence, kerasloss.KLDivergence, "from_logits", 1),
+        (kerasloss.triplet_loss, kerasloss.TripletLoss, "mining", "hardest"),
+        (kerasloss.sparse_categorical_crossentropy, kerasloss.SparseCategoricalCrossentropy, "ignore_class", 2.5),
+        (kerasloss.multitask_loss, kerasloss.MultiTaskLoss, "threshold", 1.0),
+    ],
+)
+def test_function_and_class_refuse_a_value_with_one_message(function, cls, argument, value):
+    """A typo such as similarity="cosin" used to reach the function unchecked (and compute a dot product)."""
+    import numpy as np
+
+    with pytest.raises(ValueError) as by_class:
+        cls(**{argument: value})
+    with pytest.raises(ValueError) as by_function:
+        function(np.zeros((2, 1)), np.zeros((2, 2, 3), "float32"), **{argument: value})
+    assert str(by_function.value) == str(by_class.value)
+    assert f"`{argument}`" in str(by_class.value)
+
+
+def test_a_function_refuses_an_argument_it_does_not_take():
+    import numpy as np
+
+    with pytest.raises(TypeError, match="unexpected keyword argument 'gama'"):
+        kerasloss.binary_focal_loss(np.zeros((2, 1)), np.zeros((2, 1), "float32"), gama=2.0)
