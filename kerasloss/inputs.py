@@ -38,11 +38,12 @@ def align_ranks(y_true, y_pred):
 
 def same_shape(y_true, y_pred, loss_name):
     """Align ranks, then insist on equal shapes: a (32, 3) target never broadcasts against (32, 1)."""
+    passed = _shape(y_true), _shape(y_pred)  # the error shows these, not the rank-aligned ones
     y_true, y_pred = align_ranks(y_true, y_pred)
     if not _compatible(_shape(y_true), _shape(y_pred)):
         raise ValueError(
             f"{loss_name}: y_true and y_pred must have the same shape. "
-            f"Received: y_true.shape={_shape(y_true)}, y_pred.shape={_shape(y_pred)}"
+            f"Received: y_true.shape={passed[0]}, y_pred.shape={passed[1]}"
         )
     return ops.cast(y_true, y_pred.dtype), y_pred
 

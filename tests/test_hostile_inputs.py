@@ -199,3 +199,10 @@ def test_one_hot_labels_to_a_pairwise_loss_show_the_shapes_passed(make, embeddin
     expected = rf"y_true.shape=\(32, 10\), y_pred.shape={re.escape(str(embeddings))}\. One-hot labels\?"
     with pytest.raises(ValueError, match=expected):
         make()(one_hot, np.zeros(embeddings, "float32"))
+
+
+def test_a_shape_mismatch_reports_the_shapes_as_passed():
+    """(32, 3) labels against (32, 3, 1) predictions: Keras' rank alignment squeezes one; the message
+    must still show what the user passed."""
+    with pytest.raises(ValueError, match=r"y_true.shape=\(32, 4\), y_pred.shape=\(32, 3, 1\)"):
+        kerasloss.BinaryCrossentropy()(np.zeros((32, 4)), np.zeros((32, 3, 1), "float32"))
