@@ -87,7 +87,8 @@ def get(identifier: "str | dict | keras.losses.Loss", **hyperparameters) -> kera
         valid = ", ".join(sorted(k for k in _REGISTRY))
         shown = repr(identifier[:60]) + ("..." if len(identifier) > 60 else "")
         raise ValueError(f"Unknown kerasloss loss {shown}. Valid names (case, '_' and '-' ignored): {valid}")
-    if "from_logits" not in hyperparameters and "from_logits" in inspect.signature(cls.__init__).parameters:
+    default = inspect.signature(cls.__init__).parameters.get("from_logits")
+    if "from_logits" not in hyperparameters and default is not None and default.default is False:
         warnings.warn(
             f"kerasloss.get({identifier!r}) built {cls.__name__} with from_logits=False: y_pred must be "
             "probabilities (a sigmoid or softmax output). For a model whose last layer has no activation "

@@ -181,7 +181,7 @@ def sparse_scores(y_true, y_pred, from_logits, loss_name, *, ignore_class=None, 
     The losses compute on the safe ids, NaN where out of range, then `drop_ignored(loss, kept)`.
     """
     y_true, y_pred = sparse_class_axis_last(y_true, y_pred, axis, loss_name)
-    ids, kept = ignored_entries(sparse_ids(y_true, y_pred, loss_name), ignore_class)
+    ids, kept = ignored_entries(sparse_ids(y_true, y_pred, loss_name), ignore_class, y_true)
     scores = y_pred if from_logits else ops.log(clip_probability(y_pred))
     in_range = valid_class_ids(ids, ops.shape(scores)[-1], loss_name)
     return SparseScores(scores, ops.where(in_range, ids, 0), in_range, kept)
@@ -349,7 +349,9 @@ class CategoricalCrossentropy(Loss):
 
         loss = -sum(t * log(p), axis=axis)
 
-    The same loss as `keras.losses.CategoricalCrossentropy`. Probabilities are rescaled to sum to 1 over
+    The same loss as `keras.losses.CategoricalCrossentropy` (except that with `label_smoothing` and an
+    `axis` other than -1, Keras smooths with the size of the last axis; here K is the class axis's size).
+    Probabilities are rescaled to sum to 1 over
     the class axis, then clipped to `[1e-7, 1 - 1e-7]` (Keras' rule; wider in float16 and bfloat16).
 
     Args:

@@ -26,8 +26,9 @@ def kl_divergence(y_true, y_pred, *, from_logits: bool = False):
     Formula, with p = y_true and q = y_pred:
         probabilities (default): p and q clipped to [eps, 1] (eps = 1e-7), loss = sum(p log(p / q), axis=-1)
         from_logits=True:        loss = sum(p (log p - log_softmax(y_pred)), axis=-1), with 0 log 0 = 0
-    The probability path is Keras' `KLDivergence` exactly: neither input is renormalized (q need not sum
-    to 1, and a last axis of size 1 is a sum of one term), and a zero entry of p contributes
+    The probability path is Keras' `KLDivergence` on inputs of the same shape: neither input is
+    renormalized (q need not sum to 1, and a last axis of size 1 is a sum of one term), and a zero entry
+    of p contributes
     eps log(eps / q) as Keras' clip makes it. The logits path is the exact divergence from softmax(y_pred);
     for one-hot p it is the cross-entropy -log q_y, with the same gradient.
 
@@ -85,7 +86,7 @@ class KLDivergence(Loss):
         probabilities (default):  loss = sum(p * log(p / q), axis=-1),  p and q clipped to [eps, 1]
         from_logits=True:         loss = sum(p * (log(p) - log_softmax(y_pred)), axis=-1),  0 log 0 = 0
 
-    On probabilities this is `keras.losses.KLDivergence` exactly: eps is 1e-7 (2^-14 in float16),
+    On probabilities this is `keras.losses.KLDivergence` on inputs of the same shape: eps is 1e-7 (2^-14 in float16),
     neither input is renormalized (q need not sum to 1), and a zero entry of p contributes
     `eps * log(eps / q)` as Keras' clip makes it. On logits it is the exact divergence from
     `softmax(y_pred)`; for a one-hot p it is the cross-entropy `-log q_y`, with the same gradient.

@@ -128,12 +128,14 @@ def sparse_class_axis_last(y_true, y_pred, axis, loss_name):
     return y_true, class_axis_last(y_pred, axis, loss_name)
 
 
-def ignored_entries(ids, ignore_class):
+def ignored_entries(ids, ignore_class, labels):
     """(ids with the ignored ones replaced by class 0, the mask of entries kept); (ids, None) without
-    an ignore_class."""
+    an ignore_class. Ignored entries are found in the labels as given, not in the ids: a float label
+    that is no class id (1.5) becomes id -1 under XLA, which must stay an error (NaN), not be ignored
+    as ignore_class=-1."""
     if ignore_class is None:
         return ids, None
-    kept = ops.not_equal(ids, ignore_class)
+    kept = ops.not_equal(ops.reshape(labels, ops.shape(ids)), ignore_class)
     return ops.where(kept, ids, 0), kept
 
 

@@ -73,8 +73,17 @@ def _tf32_possible():
     if backend == "torch":
         import torch
 
-        reduced = torch.backends.cuda.matmul.allow_tf32 or torch.get_float32_matmul_precision() != "highest"
-        return reduced and torch.cuda.is_available()
+        if not torch.cuda.is_available():
+            return False
+        matmul = torch.backends.cuda.matmul
+        try:
+            if hasattr(matmul, "fp32_precision"):  # torch >= 2.9; its legacy flags raise once this is set
+                return matmul.fp32_precision == "tf32" or (
+                    matmul.fp32_precision == "none" and torch.backends.fp32_precision == "tf32"
+                )
+            return matmul.allow_tf32 or torch.get_float32_matmul_precision() != "highest"
+        except RuntimeError:  # settings torch cannot report: split, which is exact either way
+            return True
     return False
 
 

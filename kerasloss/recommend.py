@@ -90,6 +90,7 @@ def _check(task, imbalance, outliers, label_noise, overconfident, teacher, label
         "overconfident": (overconfident, ("binary", "multiclass", "multilabel"), "it is about class probabilities"),
         "teacher": (teacher, ("binary", "multiclass"), "distillation matches a teacher's class probabilities"),
         "views": (views, ("embedding",), "it names self-supervised pairs of augmented views"),
+        "labels": (labels != "sparse", ("multiclass",), "it picks sparse or categorical cross-entropy"),
     }
     for name, (given, tasks, hint) in applies.items():
         if given and task not in tasks:
@@ -164,8 +165,9 @@ def _weighted_reason(imbalance, alpha, minority_class, multilabel):
     return (
         f"Class-weighted binary cross-entropy{' per label' if multilabel else ''} on logits: FocalLoss with gamma = 0 "
         f"is cross-entropy times alpha_t, alpha = {alpha} for class 1 and 1 - alpha = {round(1 - alpha, 2)} for "
-        f"class 0, so at {imbalance:g}:1 a minority (class {minority_class}) example weighs sqrt({imbalance:g}) = "
-        f"{weight:.2g} times a majority one; alpha = sqrt(r) / (1 + sqrt(r)) rises smoothly with the ratio r. The "
+        f"class 0, so at {imbalance:g}:1 a minority (class {minority_class}) example weighs "
+        f"{max(alpha, 1 - alpha) / min(alpha, 1 - alpha):.3g} times a majority one; alpha = sqrt(r) / (1 + sqrt(r)) "
+        f"(at most {MAX_ALPHA}) rises smoothly with the ratio r. The "
         "weight is what lifts minority recall, and it costs precision: it raises every score of the minority class, "
         "so more majority examples cross the 0.5 threshold too (it moves where 0.5 falls more than it ranks the "
         "classes better). The focusing term (1 - p_t)^gamma stays off: in this project's experiment focal_recall "

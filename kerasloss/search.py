@@ -10,8 +10,9 @@ kerasloss does not import keras-tuner: `hp` is the `keras_tuner.HyperParameters`
 """
 
 import numbers
+import warnings
 
-from kerasloss.base import get
+from kerasloss.base import FromLogitsWarning, get
 
 
 def _is_number(value):
@@ -66,18 +67,21 @@ def search_space(hp, loss, **space):
     Returns:
         The loss for this trial, a `keras.losses.Loss`.
     """
-    defaults = get(loss).get_config()  # an unknown name fails here, listing the valid ones
-    declared = {}
-    for name, values in space.items():
-        chosen, extremes = _declare(hp, name, values, defaults.get(name))
-        for value in extremes:
-            try:
-                get(loss, **{name: value})
-            except TypeError:
-                raise ValueError(f"search_space: {loss!r} takes no argument `{name}`") from None
-            except ValueError as error:
-                raise ValueError(
-                    f"search_space: `{name}`={value!r} is outside what {loss!r} accepts: {error}"
-                ) from None
-        declared[name] = chosen
+    with warnings.catch_warnings():  # probes: only the loss returned below decides from_logits
+        warnings.simplefilter("ignore", FromLogitsWarning)
+        defaults = get(loss).get_config()  # an unknown name fails here, listing the valid ones
+        declared = {name: _declare_checked(hp, loss, name, values, defaults) for name, values in space.items()}
     return get(loss, **declared)
+
+
+def _declare_checked(hp, loss, name, values, defaults):
+    """Declare one argument's space and build the loss at its extremes: the chosen value for this trial."""
+    chosen, extremes = _declare(hp, name, values, defaults.get(name))
+    for value in extremes:
+        try:
+            get(loss, **{name: value})
+        except TypeError:
+            raise ValueError(f"search_space: {loss!r} takes no argument `{name}`") from None
+        except ValueError as error:
+            raise ValueError(f"search_space: `{name}`={value!r} is outside what {loss!r} accepts: {error}") from None
+    return chosen

@@ -227,3 +227,15 @@ def test_a_function_refuses_an_argument_it_does_not_take():
 
     with pytest.raises(TypeError, match="unexpected keyword argument 'gama'"):
         kerasloss.binary_focal_loss(np.zeros((2, 1)), np.zeros((2, 1), "float32"), gama=2.0)
+
+
+def test_no_from_logits_warning_where_the_default_is_logits_or_the_search_sets_it():
+    import warnings
+
+    import keras_tuner
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kerasloss.FromLogitsWarning)
+        assert kerasloss.get("multitask").from_logits is True  # its default is logits: nothing to warn of
+        loss = kerasloss.search_space(keras_tuner.HyperParameters(), "focal", gamma=(0.5, 5.0), from_logits=True)
+    assert loss.from_logits is True

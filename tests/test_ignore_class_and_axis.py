@@ -192,3 +192,16 @@ def test_axis_out_of_range_names_the_shape():
 def test_numpy_ignore_class_is_plain_in_the_config():
     config = kerasloss.SparseCategoricalCrossentropy(ignore_class=np.int64(VOID)).get_config()
     assert config["ignore_class"] == VOID and type(config["ignore_class"]) is int
+
+
+def test_a_fractional_label_is_not_taken_for_ignore_class_minus_one():
+    """Under XLA a float label with a fractional part becomes id -1 internally; with ignore_class=-1 it
+    must still give NaN (an error where one can be raised), not vanish as an ignored entry."""
+    labels = np.array([1.5, 0.0, 2.0, -1.0], np.float32)
+    logits = np.random.default_rng(8).normal(size=(4, 3)).astype("float32")
+    for _, make in SPARSE:
+        loss = make(from_logits=True, ignore_class=-1, reduction=None)
+        values = numpy(compiled(lambda y, p, f=loss: f(y, p))(labels, logits))
+        assert np.isnan(values[0]) and np.all(np.isfinite(values[1:])) and values[3] == 0.0
+        with pytest.raises(ValueError, match="whole numbers"):
+            loss(labels, logits)

@@ -97,3 +97,20 @@ def test_the_cpu_computes_one_product():
     if gpu_visible():
         pytest.skip("a GPU is visible")
     assert pairwise.SPLIT_PRODUCTS is None and not pairwise._tf32_possible()
+
+
+def test_torch_new_precision_api_does_not_break_the_losses():
+    """torch >= 2.9 raises on its legacy TF32 flags once `fp32_precision` is set: the check must not."""
+    if BACKEND != "torch":
+        pytest.skip("PyTorch's TF32 settings")
+    import torch
+
+    if not hasattr(torch.backends.cuda.matmul, "fp32_precision"):
+        pytest.skip("torch < 2.9 has no fp32_precision")
+    before = torch.backends.cuda.matmul.fp32_precision
+    try:
+        torch.backends.cuda.matmul.fp32_precision = "tf32"
+        value = numpy(kerasloss.TripletLoss()(np.arange(8) % 2, _rows(4, n=8, d=4)))
+        assert np.isfinite(value)
+    finally:
+        torch.backends.cuda.matmul.fp32_precision = before
