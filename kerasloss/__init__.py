@@ -29,6 +29,7 @@ _EXPORTS = {
         "hinge",
         "sparse_categorical_crossentropy",
     ),
+    "data": ("ClassBalancedBatches",),
     "contrastive": (
         "ContrastiveLoss",
         "InfoNCE",
