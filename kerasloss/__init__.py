@@ -60,6 +60,7 @@ _EXPORTS = {
         "mean_absolute_error",
         "mean_squared_error",
     ),
+    "retrieval": (),
     "search": ("search_space",),
     "triplet": ("TripletLoss", "triplet_loss"),
 }

@@ -32,7 +32,7 @@ spec fields (TOML; paths relative to the spec file):
   [objective]         name = a metric of the task, direction = "max" | "min"
                       binary: pr_auc, roc_auc, recall_at_precision, f1, balanced_accuracy, minority_recall,
                       precision, accuracy; multiclass: accuracy, macro_recall, calibration_error, nll;
-                      regression: test_mse, test_mae; embedding: recall_at_1, embedding_spread
+                      regression: test_mse, test_mae; embedding: recall_at_1, map_at_r, embedding_spread
   metrics             the metrics logged (default: all of the task's)
   tuner               random | bayesian | hyperband | grid (default random)
   trials              the trial budget (default 10; a grid runs at most its combinations)

@@ -15,6 +15,7 @@ Binary metrics come in three kinds, and the difference matters when a loss is sw
 import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
+from kerasloss import retrieval
 from kerasloss.callbacks import embedding_spread
 
 # The metrics each task logs; a spec's objective must be one of its task's. "max" or "min": better is.
@@ -31,7 +32,7 @@ TASK_METRICS = {
     },
     "regression": {"test_mse": "min", "test_mae": "min"},
     "multiclass": {"accuracy": "max", "macro_recall": "max", "calibration_error": "min", "nll": "min"},
-    "embedding": {"recall_at_1": "max", "embedding_spread": "max"},
+    "embedding": {"recall_at_1": "max", "map_at_r": "max", "embedding_spread": "max"},
 }
 DEFAULT_MIN_PRECISION = 0.8  # recall_at_precision's precision floor unless a spec sets `min_precision`
 
@@ -150,20 +151,14 @@ def multiclass(labels, logits):
 
 
 def embedding(labels, embeddings):
-    """Recall@1 (nearest-neighbour accuracy): the share of test points whose nearest other test point
-    (Euclidean) has the same label. `embedding_spread` (`kerasloss.callbacks.embedding_spread`): the mean
-    distance to the centroid over the root-mean-square norm, near 0 when the embedding has collapsed.
-    O(n^2) in the test set's size: it is computed in blocks of rows."""
+    """`recall_at_1` and `map_at_r` by `kerasloss.retrieval.evaluate` (Euclidean, each test point searching
+    the others; points whose class has no other test point are left out), and `embedding_spread`
+    (`kerasloss.callbacks.embedding_spread`): the mean distance to the centroid over the root-mean-square
+    norm, near 0 when the embedding has collapsed."""
     labels = np.asarray(labels).reshape(-1)
-    e = np.asarray(embeddings, np.float64).reshape(len(labels), -1)
-    squared = np.sum(e**2, axis=1)
-    nearest = np.empty(len(labels), dtype=np.int64)
-    for start in range(0, len(labels), 2048):
-        rows = slice(start, start + 2048)
-        d = squared[rows, None] + squared[None, :] - 2.0 * e[rows] @ e.T
-        d[np.arange(d.shape[0]), np.arange(start, start + d.shape[0])] = np.inf  # not one's own neighbour
-        nearest[rows] = d.argmin(axis=1)
-    return {"recall_at_1": float(np.mean(labels[nearest] == labels)), "embedding_spread": embedding_spread(e)}
+    e = np.asarray(embeddings, np.float32).reshape(len(labels), -1)
+    found = retrieval.evaluate(e, labels, k=1, distance="euclidean")
+    return {"recall_at_1": found["recall@1"], "map_at_r": found["map@r"], "embedding_spread": embedding_spread(e)}
 
 
 BY_TASK = {"binary": binary, "regression": regression, "multiclass": multiclass, "embedding": embedding}

@@ -36,6 +36,7 @@ def test_recall_at_one_and_spread():
     bad = np.array([[0.0, 0.0], [5.0, 5.0], [0.1, 0.0], [5.1, 5.0]])
     assert metrics.embedding(labels, good)["recall_at_1"] == 1.0
     assert metrics.embedding(labels, bad)["recall_at_1"] == 0.0
+    assert metrics.embedding(labels, good)["map_at_r"] == 1.0 and metrics.embedding(labels, bad)["map_at_r"] == 0.0
     assert metrics.embedding(labels, np.ones((4, 2)))["embedding_spread"] == pytest.approx(0.0)
 
 

@@ -1,0 +1,164 @@
+"""Retrieval metrics for embeddings: recall@k, precision@1 and MAP@R by exact nearest neighbours.
+
+Each query's neighbours are all the reference embeddings ordered by distance, computed in `keras.ops`
+in chunks of queries (O(chunk x N) memory, so any number of embeddings fits). Without a separate
+reference set the embeddings are their own references and each query is left out of its own neighbours.
+
+- recall@k: 1 if any of the query's k nearest references shares its label (pytorch-metric-learning's
+  and TF-Similarity's "recall@k"), averaged over queries.
+- precision@1: the share of queries whose nearest reference shares the label (recall@1 by that
+  definition; both are reported under their usual names).
+- map@r (Musgrave et al. 2020, "A Metric Learning Reality Check", https://arxiv.org/abs/2003.08505): with
+  R the number of references sharing the query's label, MAP@R = (1 / R) sum_{i <= R} P(i) [neighbour i
+  shares the label], P(i) the precision among the first i neighbours.
+
+All three average over the queries that have at least one reference of their label (R >= 1); a query
+whose label no reference has can be retrieved by no metric and is left out, as pytorch-metric-learning's
+AccuracyCalculator leaves it out of MAP@R. `queries` in the result says how many counted.
+
+Ties: references at exactly the same distance are ordered by the backend's `top_k`: TensorFlow and JAX
+put the lower reference index first; PyTorch's order among equal distances is unspecified.
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+from kerasloss.pairwise import inner_products, l2_normalize
+
+DISTANCES = ("cosine", "euclidean", "squared_euclidean", "dot")
+
+
+def evaluate(
+    embeddings,
+    labels,
+    *,
+    k: "int | tuple[int, ...]" = (1, 5, 10),
+    reference: "tuple | None" = None,
+    distance: str = "cosine",
+    chunk_size: int = 1024,
+) -> dict:
+    """recall@k for each k, precision@1 and map@r of `embeddings` (n, dim) with integer `labels` (n,).
+
+    Args:
+        embeddings: the queries, shape (n, dim).
+        labels: their integer labels, shape (n,).
+        k: the k (or ks) of recall@k, each >= 1; recall@1 is always reported. Defaults to (1, 5, 10).
+        reference: `(reference_embeddings, reference_labels)` to search instead of the queries themselves
+            (then no query is left out of its own neighbours). Defaults to None.
+        distance: "cosine" (1 - cosine similarity, default), "euclidean", "squared_euclidean" or "dot"
+            (larger inner product = nearer).
+        chunk_size: queries per chunk; memory is chunk_size x (number of references) distances.
+
+    Returns:
+        {"recall@1": ..., "recall@5": ..., "precision@1": ..., "map@r": ..., "queries": count}, floats
+        in [0, 1] (NaN where no query counts).
+
+    Example:
+
+    >>> x = np.array([[0.0, 1.0], [0.1, 1.0], [1.0, 0.0], [1.0, 0.2]])
+    >>> metrics = kerasloss.retrieval.evaluate(x, [0, 0, 1, 1], k=1)
+    >>> metrics["recall@1"], metrics["map@r"], metrics["queries"]
+    (1.0, 1.0, 4)
+    """
+    queries, query_labels = _embeddings_and_labels(embeddings, labels, "embeddings")
+    if reference is None:
+        references, reference_labels, leave_out_self = queries, query_labels, True
+    else:
+        references, reference_labels = _embeddings_and_labels(*reference, "reference")
+        leave_out_self = False
+    if references.shape[1] != queries.shape[1]:
+        raise ValueError(
+            f"evaluate: queries and references must have the same dimension. Received: {queries.shape[1]} "
+            f"and {references.shape[1]}"
+        )
+    if distance not in DISTANCES:
+        raise ValueError(
+            f"Invalid value for argument `distance`. Expected one of {list(DISTANCES)}. Received: {distance!r}"
+        )
+    ks = _check_k(k)
+    candidates = len(references) - int(leave_out_self)
+    if ks[-1] > candidates:
+        raise ValueError(f"evaluate: k={ks[-1]} exceeds the {candidates} references each query can retrieve")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"Invalid value for argument `chunk_size`. Expected an integer >= 1. Received: {chunk_size!r}")
+
+    # R per query: references of its label, itself excluded.
+    classes, counts = np.unique(reference_labels, return_counts=True)
+    position = np.searchsorted(classes, query_labels)
+    found = (position < len(classes)) & (classes[np.minimum(position, len(classes) - 1)] == query_labels)
+    relevant = np.where(found, counts[np.minimum(position, len(classes) - 1)], 0) - int(leave_out_self)
+    depth = min(candidates, max(ks[-1], int(relevant.max(initial=0))))
+
+    prepared = _prepare(references, distance)
+    hits = {kk: [] for kk in ks}
+    average_precision = []
+    for start in range(0, len(queries), chunk_size):
+        stop = min(start + chunk_size, len(queries))
+        nearest = _nearest(_prepare(queries[start:stop], distance), prepared, distance, depth, start, leave_out_self)
+        same = reference_labels[nearest] == query_labels[start:stop, None]  # (chunk, depth)
+        for kk in ks:
+            hits[kk].append(same[:, :kk].any(axis=1))
+        average_precision.append(_average_precision_at_r(same, relevant[start:stop]))
+    counted = relevant > 0
+    result = {f"recall@{kk}": _mean(np.concatenate(hits[kk])[counted]) for kk in ks}
+    result["precision@1"] = result["recall@1"]  # the nearest neighbour shares the label: both names
+    result["map@r"] = _mean(np.concatenate(average_precision)[counted])
+    result["queries"] = int(counted.sum())
+    return result
+
+
+def _embeddings_and_labels(embeddings, labels, name):
+    x = np.asarray(embeddings, np.float32)
+    y = np.asarray(labels).reshape(-1)
+    if x.ndim != 2 or len(x) != len(y):
+        raise ValueError(
+            f"evaluate: {name} must be (n, dim) with one label each. Received: shape {x.shape}, {len(y)} labels"
+        )
+    return x, y
+
+
+def _check_k(k):
+    values = (k,) if isinstance(k, (int, np.integer)) and not isinstance(k, bool) else tuple(k)
+    if not values or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in values):
+        raise ValueError(f"Invalid value for argument `k`. Expected integers >= 1. Received: k={k!r}")
+    return tuple(sorted({int(v) for v in values} | {1}))  # k = 1 always: precision@1 reads it
+
+
+def _prepare(x, distance):
+    x = ops.convert_to_tensor(x, "float32")
+    return l2_normalize(x) if distance == "cosine" else x
+
+
+def _nearest(queries, references, distance, depth, offset, leave_out_self):
+    """Indices of each query's `depth` nearest references, nearest first."""
+    products = inner_products(queries, references)
+    if distance in ("cosine", "dot"):
+        closeness = products  # larger is nearer: cosine distance is 1 - this
+    else:
+        squared = (
+            ops.sum(ops.square(queries), axis=1, keepdims=True)
+            + ops.expand_dims(ops.sum(ops.square(references), axis=1), 0)
+            - 2.0 * products
+        )
+        closeness = -ops.maximum(squared, 0.0)  # the order of squared and plain Euclidean distances is one
+    if leave_out_self:
+        rows = ops.expand_dims(ops.arange(ops.shape(queries)[0]) + offset, 1)
+        columns = ops.expand_dims(ops.arange(ops.shape(references)[0]), 0)
+        closeness = ops.where(rows == columns, -np.inf, closeness)
+    _, indices = ops.top_k(closeness, depth)
+    return np.asarray(keras.ops.convert_to_numpy(indices))
+
+
+def _average_precision_at_r(same, relevant):
+    """MAP@R per query from its hits in neighbour order; 0 where R = 0 (those queries are left out)."""
+    depth = same.shape[1]
+    ranks = np.arange(1, depth + 1)
+    precision = np.cumsum(same, axis=1) / ranks
+    within_r = ranks[None, :] <= relevant[:, None]
+    total = np.sum(np.where(within_r & same, precision, 0.0), axis=1)
+    return np.where(relevant > 0, total / np.maximum(relevant, 1), 0.0)
+
+
+def _mean(values):
+    return float(np.mean(values)) if len(values) else float("nan")

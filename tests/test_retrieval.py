@@ -1,0 +1,122 @@
+"""kerasloss.retrieval.evaluate against a brute-force NumPy reference written from the definitions
+(recall@k, precision@1, MAP@R of Musgrave et al. 2020), with and without a reference set, every distance,
+chunked or not; singletons left out; ties ordered by index (TensorFlow, JAX)."""
+
+import numpy as np
+import pytest
+
+import kerasloss
+from kerasloss.retrieval import evaluate
+from tests.backend import BACKEND
+
+
+def brute_force(queries, query_labels, references, reference_labels, ks, distance, leave_out_self):
+    q, r = np.asarray(queries, np.float64), np.asarray(references, np.float64)
+    if distance == "cosine":
+        q = q / np.linalg.norm(q, axis=1, keepdims=True)
+        r = r / np.linalg.norm(r, axis=1, keepdims=True)
+        d = 1.0 - q @ r.T
+    elif distance == "dot":
+        d = -(q @ r.T)
+    else:
+        d = np.sqrt(((q[:, None, :] - r[None, :, :]) ** 2).sum(-1))
+    recalls, maps = {k: [] for k in ks}, []
+    for i in range(len(q)):
+        order = [j for j in np.argsort(d[i], kind="stable") if not (leave_out_self and j == i)]
+        same = np.asarray([reference_labels[j] == query_labels[i] for j in order])
+        big_r = int(same.sum())
+        if big_r == 0:
+            continue
+        for k in ks:
+            recalls[k].append(same[:k].any())
+        precision_at = np.cumsum(same[:big_r]) / np.arange(1, big_r + 1)
+        maps.append(float(np.sum(precision_at * same[:big_r]) / big_r))
+    result = {f"recall@{k}": float(np.mean(recalls[k])) for k in ks}
+    result["precision@1"] = result["recall@1"]
+    result["map@r"] = float(np.mean(maps))
+    result["queries"] = len(maps)
+    return result
+
+
+def _clusters(seed, n=60, classes=5, dim=8, spread=0.8):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, classes, n)
+    centres = rng.normal(size=(classes, dim))
+    return (centres[labels] + spread * rng.normal(size=(n, dim))).astype("float32"), labels
+
+
+@pytest.mark.parametrize("distance", ["cosine", "euclidean", "squared_euclidean", "dot"])
+@pytest.mark.parametrize("chunk_size", [7, 1024])
+def test_equals_brute_force_on_the_embeddings_themselves(distance, chunk_size):
+    x, y = _clusters(0)
+    got = evaluate(x, y, k=(1, 3, 10), distance=distance, chunk_size=chunk_size)
+    expected = brute_force(x, y, x, y, (1, 3, 10), "euclidean" if distance == "squared_euclidean" else distance, True)
+    assert got.keys() == expected.keys()
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, abs=1e-12), key
+
+
+@pytest.mark.parametrize("distance", ["cosine", "euclidean"])
+def test_equals_brute_force_against_a_reference_set(distance):
+    x, y = _clusters(1)
+    reference, reference_labels = _clusters(2, n=40, classes=4)  # class 4 of the queries is absent there
+    got = evaluate(x, y, k=(1, 5), reference=(reference, reference_labels), distance=distance)
+    expected = brute_force(x, y, reference, reference_labels, (1, 5), distance, False)
+    assert got == pytest.approx(expected)
+    assert got["queries"] == int(np.isin(y, reference_labels).sum())
+
+
+def test_singletons_are_left_out_and_a_perfect_embedding_scores_one():
+    y = np.array([0, 0, 0, 1, 1, 2])  # class 2 has no other member
+    x = np.eye(3, dtype="float32")[y] + 0.01 * np.arange(6)[:, None].astype("float32")
+    got = evaluate(x, y, k=(1, 2))
+    assert got == {"recall@1": 1.0, "recall@2": 1.0, "precision@1": 1.0, "map@r": 1.0, "queries": 5}
+
+
+def test_map_at_r_counts_only_the_first_r_neighbours():
+    """A reference set that holds the query too: R = 3 references share its label; its neighbours are
+    0 (hit), 1 (hit), 2 (miss), 3 (hit, but past R): MAP@R = (1/1 + 2/2 + 0) / 3."""
+    x = np.array([[0.0], [1.0], [2.0], [3.0]], np.float32)
+    y = np.array([0, 0, 1, 0])
+    got = evaluate(x[:1], y[:1], k=1, reference=(x, y), distance="euclidean")
+    assert got["map@r"] == pytest.approx((1 / 1 + 2 / 2 + 0) / 3)
+    got = evaluate(x, y, k=1, distance="euclidean")
+    expected = brute_force(x, y, x, y, (1,), "euclidean", True)
+    assert got == pytest.approx(expected)
+
+
+def test_ties_are_ordered_by_reference_index():
+    if BACKEND == "torch":
+        pytest.skip("PyTorch's topk order among equal values is unspecified (documented)")
+    x = np.array([[0.0, 0.0], [1.0, 0.0], [-1.0, 0.0]], np.float32)  # 1 and 2 tie as query 0's neighbours
+    for labels, recall in (([0, 0, 1], 1.0), ([0, 1, 0], 0.0)):
+        got = evaluate(x[:1], np.array(labels[:1]), k=1, reference=(x[1:], np.array(labels[1:])), distance="euclidean")
+        assert got["recall@1"] == recall
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"k": 0}, "`k`"),
+        ({"k": (1, 2.5)}, "`k`"),
+        ({"k": 60}, "k=60 exceeds the 59 references"),
+        ({"distance": "manhattan"}, "`distance`"),
+        ({"chunk_size": 0}, "`chunk_size`"),
+    ],
+)
+def test_bad_arguments_are_named(kwargs, message):
+    x, y = _clusters(3)
+    with pytest.raises(ValueError, match=message):
+        evaluate(x, y, **kwargs)
+
+
+def test_shapes_are_checked():
+    x, y = _clusters(4)
+    with pytest.raises(ValueError, match="one label each"):
+        evaluate(x, y[:-1])
+    with pytest.raises(ValueError, match="same dimension"):
+        evaluate(x, y, reference=(x[:, :3], y))
+
+
+def test_module_is_reachable_from_the_package():
+    assert kerasloss.retrieval.evaluate is evaluate
