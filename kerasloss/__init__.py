@@ -60,7 +60,7 @@ _EXPORTS = {
         "mean_absolute_error",
         "mean_squared_error",
     ),
-    "retrieval": (),
+    "retrieval": ("RetrievalEvaluation",),
     "search": ("search_space",),
     "triplet": ("TripletLoss", "triplet_loss"),
 }

@@ -20,6 +20,8 @@ Ties: references at exactly the same distance are ordered by the backend's `top_
 put the lower reference index first; PyTorch's order among equal distances is unspecified.
 """
 
+import importlib.util
+
 import keras
 import numpy as np
 from keras import ops
@@ -162,3 +164,96 @@ def _average_precision_at_r(same, relevant):
 
 def _mean(values):
     return float(np.mean(values)) if len(values) else float("nan")
+
+
+def _key(name):
+    """ "recall@5" -> "recall_at_5": names Keras' History and TensorBoard take as they are."""
+    return name.replace("@", "_at_")
+
+
+class RetrievalEvaluation(keras.callbacks.Callback):
+    """Retrieval metrics of the model's embeddings during `fit`, by `evaluate`.
+
+    After every `every` epochs the model embeds `data`'s inputs and `evaluate` scores them (each example
+    searching the others, or `reference`'s embeddings). The values go into the epoch's `logs` (so into
+    `model.fit(...).history`) as `val_recall_at_1`, `val_recall_at_5`, ..., `val_precision_at_1`,
+    `val_map_at_r`, into `results` ({epoch: metrics}), and with `log_dir` into TensorBoard scalars
+    `retrieval/recall_at_1`, ... (TensorFlow's summary writer, so TensorFlow must be installed).
+
+    Args:
+        data: `(x, y)`: inputs the model embeds, and their integer labels.
+        k: the ks of recall@k. Defaults to (1, 5, 10).
+        reference: `(x_ref, y_ref)` inputs and labels to search instead of `data` itself. Defaults to None.
+        distance: as in `evaluate`. Defaults to "cosine".
+        every: evaluate after every `every` epochs (>= 1). Defaults to 1.
+        batch_size: for `model.predict`. Defaults to 256.
+        log_dir: TensorBoard folder, or None. Defaults to None.
+        prefix: prefix of the keys in `logs`. Defaults to "val_".
+
+    Example:
+
+    >>> x = np.random.default_rng(0).normal(size=(40, 4)).astype("float32")
+    >>> y = np.arange(40) % 4
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8)])
+    >>> model.compile(optimizer="adam", loss=kerasloss.TripletLoss())
+    >>> history = model.fit(x, y, epochs=2, batch_size=20, verbose=0,
+    ...                     callbacks=[kerasloss.RetrievalEvaluation(data=(x, y), k=(1, 5))])
+    >>> sorted(key for key in history.history if key.startswith("val_"))
+    ['val_map_at_r', 'val_precision_at_1', 'val_recall_at_1', 'val_recall_at_5']
+    """
+
+    def __init__(
+        self,
+        data,
+        k=(1, 5, 10),
+        *,
+        reference=None,
+        distance="cosine",
+        every=1,
+        batch_size=256,
+        log_dir=None,
+        prefix="val_",
+    ):
+        super().__init__()
+        if not isinstance(data, (tuple, list)) or len(data) != 2:
+            raise ValueError("RetrievalEvaluation: `data` must be (x, y): inputs and their integer labels")
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"Invalid value for argument `every`. Expected an integer >= 1. Received: every={every!r}")
+        if distance not in DISTANCES:
+            raise ValueError(
+                f"Invalid value for argument `distance`. Expected one of {list(DISTANCES)}. Received: {distance!r}"
+            )
+        _check_k(k)
+        if log_dir is not None and importlib.util.find_spec("tensorflow") is None:
+            raise ImportError(
+                "RetrievalEvaluation(log_dir=...) writes TensorBoard scalars with TensorFlow's summary writer, "
+                "which is not installed: pip install 'kerasloss[tensorflow]' (or leave log_dir=None)."
+            )
+        self.data, self.k, self.reference, self.distance = data, k, reference, distance
+        self.every, self.batch_size, self.log_dir, self.prefix = every, batch_size, log_dir, prefix
+        self.results = {}
+        self._writer = None
+
+    def _embed(self, x):
+        return np.asarray(self.model.predict(x, batch_size=self.batch_size, verbose=0))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        reference = None
+        if self.reference is not None:
+            reference = (self._embed(self.reference[0]), self.reference[1])
+        found = evaluate(self._embed(self.data[0]), self.data[1], k=self.k, reference=reference, distance=self.distance)
+        metrics = {_key(name): value for name, value in found.items() if name != "queries"}
+        self.results[epoch + 1] = metrics
+        if logs is not None:
+            logs.update({self.prefix + name: value for name, value in metrics.items()})
+        if self.log_dir is not None:
+            import tensorflow as tf  # TensorBoard's writer (checked for at construction)
+
+            if self._writer is None:
+                self._writer = tf.summary.create_file_writer(self.log_dir)
+            with self._writer.as_default():
+                for name, value in metrics.items():
+                    tf.summary.scalar(f"retrieval/{name}", value, step=epoch + 1)
+            self._writer.flush()

@@ -120,3 +120,48 @@ def test_shapes_are_checked():
 
 def test_module_is_reachable_from_the_package():
     assert kerasloss.retrieval.evaluate is evaluate
+
+
+def _embedding_model():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(6)])
+    model.compile(optimizer="adam", loss=kerasloss.TripletLoss())
+    return model
+
+
+def test_callback_logs_the_metrics_of_the_models_embeddings():
+    x, y = _clusters(5)
+    callback = kerasloss.RetrievalEvaluation(data=(x, y), k=(1, 5), every=2)
+    model = _embedding_model()
+    history = model.fit(x, y, epochs=4, batch_size=20, verbose=0, callbacks=[callback])
+    assert sorted(callback.results) == [2, 4]  # every second epoch
+    final = evaluate(model.predict(x, verbose=0), y, k=(1, 5))
+    for name in ("recall@1", "recall@5", "precision@1", "map@r"):
+        key = name.replace("@", "_at_")
+        assert callback.results[4][key] == pytest.approx(final[name])
+    assert history.history["val_map_at_r"] == [callback.results[2]["map_at_r"], callback.results[4]["map_at_r"]]
+
+
+def test_callback_searches_a_reference_set_and_writes_tensorboard(tmp_path):
+    x, y = _clusters(6)
+    log_dir = None if BACKEND != "tensorflow" else str(tmp_path / "retrieval")
+    callback = kerasloss.RetrievalEvaluation(data=(x[:30], y[:30]), reference=(x[30:], y[30:]), k=1, log_dir=log_dir)
+    model = _embedding_model()
+    model.fit(x, y, epochs=1, batch_size=20, verbose=0, callbacks=[callback])
+    embedded = model.predict(x, verbose=0)
+    expected = evaluate(embedded[:30], y[:30], k=1, reference=(embedded[30:], y[30:]))
+    assert callback.results[1]["recall_at_1"] == pytest.approx(expected["recall@1"])
+    if log_dir is not None:
+        assert any(path.name.startswith("events.out.tfevents") for path in (tmp_path / "retrieval").iterdir())
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"every": 0}, "`every`"), ({"distance": "l1"}, "`distance`"), ({"k": 0}, "`k`")],
+)
+def test_callback_arguments_are_checked(kwargs, message):
+    x, y = _clusters(7)
+    with pytest.raises(ValueError, match=message):
+        kerasloss.RetrievalEvaluation(data=(x, y), **kwargs)
