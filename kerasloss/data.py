@@ -10,7 +10,7 @@ and (P - 1) K negatives (Hermans et al. 2017, "In Defense of the Triplet Loss", 
 """
 
 import keras
-import numpy as np
+import numpy as np  # the sampler indexes host arrays; no loss math here
 
 
 class ClassBalancedBatches(keras.utils.PyDataset):
@@ -96,7 +96,7 @@ class ClassBalancedBatches(keras.utils.PyDataset):
     def as_tf_dataset(self):
         """The same batches as a `tf.data.Dataset` (TensorFlow only): each pass over it is one epoch,
         the next pass the next epoch, as `model.fit` iterates it."""
-        import tensorflow as tf
+        import tensorflow as tf  # tf.data is TensorFlow's own (this method only)
 
         first_x, first_y = self[0]
 

@@ -66,7 +66,7 @@ def _tf32_possible():
     """Whether this backend may round float32 matmul inputs to TF32 on the device it computes on."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # a device and config query; Keras has no public form of either
 
         enabled = tf.config.experimental.tensor_float_32_execution_enabled()
         return enabled and bool(tf.config.list_logical_devices("GPU"))

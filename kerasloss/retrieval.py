@@ -23,10 +23,10 @@ put the lower reference index first; PyTorch's order among equal distances is un
 import importlib.util
 
 import keras
-import numpy as np
+import numpy as np  # host-side bookkeeping of neighbour indices and labels; distances are keras.ops
 from keras import ops
 
-from kerasloss.pairwise import inner_products, l2_normalize
+from kerasloss.pairwise import inner_products, l2_normalize, squared_distance_matrix
 
 DISTANCES = ("cosine", "euclidean", "squared_euclidean", "dot")
 
@@ -134,16 +134,10 @@ def _prepare(x, distance):
 
 def _nearest(queries, references, distance, depth, offset, leave_out_self):
     """Indices of each query's `depth` nearest references, nearest first."""
-    products = inner_products(queries, references)
     if distance in ("cosine", "dot"):
-        closeness = products  # larger is nearer: cosine distance is 1 - this
-    else:
-        squared = (
-            ops.sum(ops.square(queries), axis=1, keepdims=True)
-            + ops.expand_dims(ops.sum(ops.square(references), axis=1), 0)
-            - 2.0 * products
-        )
-        closeness = -ops.maximum(squared, 0.0)  # the order of squared and plain Euclidean distances is one
+        closeness = inner_products(queries, references)  # larger is nearer: cosine distance is 1 - this
+    else:  # squared and plain Euclidean distances order the references alike
+        closeness = -squared_distance_matrix(queries, references)
     if leave_out_self:
         rows = ops.expand_dims(ops.arange(ops.shape(queries)[0]) + offset, 1)
         columns = ops.expand_dims(ops.arange(ops.shape(references)[0]), 0)
