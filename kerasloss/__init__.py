@@ -50,6 +50,9 @@ _EXPORTS = {
         "sparse_categorical_focal_loss",
     ),
     "layers": ("LearnableTemperature", "UncertaintyWeighting"),
+    "lifted_structure": ("LiftedStructure", "lifted_structure"),
+    "memory": ("CrossBatchMemory",),
+    "multi_similarity": ("MultiSimilarity", "multi_similarity"),
     "multitask": ("MultiTaskLoss", "UncertaintyWeightedModel", "multitask_loss", "multitask_terms"),
     "recommend": ("Recommendation", "recommend"),
     "regression": (
@@ -62,6 +65,7 @@ _EXPORTS = {
     ),
     "retrieval": ("RetrievalEvaluation",),
     "search": ("search_space",),
+    "soft_nearest_neighbor": ("SoftNearestNeighbor", "soft_nearest_neighbor"),
     "triplet": ("TripletLoss", "triplet_loss"),
 }
 _MODULE = {name: module for module, names in _EXPORTS.items() for name in names}

@@ -114,7 +114,13 @@ def _from_config(config, hyperparameters):
     return registered[name].from_config(dict(config.get("config", {})))
 
 
-def hyperparameters(**checks: "Callable[[str, object], object]") -> "Callable":
+def data(argument, value):
+    """Marks a keyword-only argument of a loss function as data, not a hyperparameter (a reference set):
+    it is passed through unchecked, is not a constructor argument and is not in `get_config()`."""
+    return value
+
+
+def hyperparameters(renamed: "dict[str, str] | None" = None, **checks: "Callable[[str, object], object]") -> "Callable":
     """Declare a loss function's hyperparameters once: each keyword-only argument and its check.
 
         @hyperparameters(gamma=non_negative, alpha=alpha_weights, from_logits=boolean)
@@ -125,27 +131,51 @@ def hyperparameters(**checks: "Callable[[str, object], object]") -> "Callable":
     checks once, at construction (`function.check`), and then calls the function unchecked
     (`function.unchecked`). The defaults are the function's; the class's signature repeats them for
     `help()` and IDEs, and a test holds the two equal. Each check takes (argument name, value) and
-    returns the normalized value. Every keyword-only argument must be declared, and only those.
+    returns the normalized value. Every keyword-only argument must be declared, and only those; one
+    declared as `data` (a reference set) is passed through as is, and is no hyperparameter.
+
+    `renamed` maps an argument's former name to its name now ({"similarity": "distance"}): the former
+    name is still accepted, by the function and by the class (so a `.keras` file saved before the rename
+    loads), and means the new one; giving both is an error.
     """
+    renamed = dict(renamed or {})
 
     def decorate(function):
         parameters = inspect.signature(function).parameters.values()
         defaults = {p.name: p.default for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY}
-        if set(defaults) != set(checks):
+        if set(defaults) != set(checks) or not set(renamed.values()) <= set(checks):
             raise RuntimeError(f"{function.__name__}: declare a check for exactly {sorted(defaults)}")
+        data_names = {name for name, check in checks.items() if check is data}
+        hyper = {name: default for name, default in defaults.items() if name not in data_names}
 
         def check(**values):
-            unknown = sorted(set(values) - set(defaults))
+            spelled = {}  # a value given by its former name is checked, and reported, under that name
+            for old, new in renamed.items():
+                if old in values:
+                    value = values.pop(old)
+                    if value is None:
+                        continue
+                    # A class passes the new name's default along with the old name: not a conflict.
+                    if values.get(new, defaults[new]) not in (value, defaults[new]):
+                        raise ValueError(
+                            f"Pass `{new}` only (`{old}` is its former name). Received: {old}={value!r}, "
+                            f"{new}={values[new]!r}"
+                        )
+                    values[new] = value
+                    spelled[new] = old
+            unknown = sorted(set(values) - set(hyper))
             if unknown:
                 raise TypeError(f"{function.__name__}() got an unexpected keyword argument {unknown[0]!r}")
-            given = {**defaults, **values}
-            return {name: checks[name](name, given[name]) for name in defaults}
+            given = {**hyper, **values}
+            return {name: checks[name](spelled.get(name, name), given[name]) for name in hyper}
 
         @functools.wraps(function)
         def checked(y_true, y_pred, **values):
-            return function(y_true, y_pred, **check(**values))
+            passed = {name: values.pop(name) for name in data_names if name in values}
+            return function(y_true, y_pred, **check(**values), **passed)
 
         checked.check, checked.unchecked = check, function
+        checked.renamed, checked.data = dict(renamed), frozenset(data_names)
         return checked
 
     return decorate
@@ -173,15 +203,31 @@ class Loss(keras.losses.Loss):
         for key, value in hyperparameters.items():
             setattr(self, key, value)
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true, y_pred, reference=None):
         function = type(self).function
-        return getattr(function, "unchecked", function)(y_true, y_pred, **self._hyperparameters)
+        extra = {} if reference is None else {"reference": self._checked_reference(reference)}
+        return getattr(function, "unchecked", function)(y_true, y_pred, **self._hyperparameters, **extra)
 
-    def __call__(self, y_true, y_pred, sample_weight=None):
+    @property
+    def takes_reference(self) -> bool:
+        """Whether this loss compares the batch with a reference set (`loss(y, x, reference=(emb, labels))`)."""
+        return "reference" in getattr(type(self).function, "data", ())
+
+    def _checked_reference(self, reference):
+        if not self.takes_reference:
+            raise ValueError(f"{type(self).__name__} does not compare the batch with a reference set; received one.")
+        return reference
+
+    def __call__(self, y_true, y_pred, sample_weight=None, reference=None):
         """Keras' `Loss.__call__`, except that class ids keep their own dtype. Keras converts `y_true` to
         the loss dtype: in bfloat16 (8 significant bits) class 257 becomes 256, in float16 every id past
-        2048 rounds. Masks, reduction and `sample_weight` are Keras' own (its `reduce_weighted_values`)."""
-        if not self.labels_are_ids:
+        2048 rounds. Masks, reduction and `sample_weight` are Keras' own (its `reduce_weighted_values`).
+
+        The pairwise losses with class labels also take `reference=(embeddings, labels)` (optionally
+        `(embeddings, labels, valid)`, a boolean mask of the entries to use): each anchor of the batch is
+        then compared with the batch and the reference set (pytorch-metric-learning's `ref_emb`), as
+        `kerasloss.CrossBatchMemory` does with its memory."""
+        if not self.labels_are_ids and reference is None:
             return super().__call__(y_true, y_pred, sample_weight)
         # keras.src: Keras 3 exposes no public form of the two steps this copy of its __call__ must keep
         # identical (mask propagation, weighted reduction); using its own helpers keeps them identical.
@@ -192,7 +238,7 @@ class Loss(keras.losses.Loss):
         with keras.name_scope(self.name):
             y_pred = ops.convert_to_tensor(y_pred, dtype=self.dtype)
             y_true = ops.convert_to_tensor(y_true)
-            losses = self.call(y_true, y_pred)
+            losses = self.call(y_true, y_pred, reference=reference)
             out_mask = get_keras_mask(losses)
             masks = [m for m in (in_mask, out_mask) if m is not None]
             mask = (masks[0] & masks[1]) if len(masks) == 2 else (masks[0] if masks else None)

@@ -8,20 +8,23 @@ Layouts that work inside `model.fit`, where the batch axis is the example axis:
 - SupCon takes integer labels `(batch,)` and `(batch, dim)` or `(batch, views, dim)`.
 NT-Xent and InfoNCE ignore `y_true` (pass any array with a batch axis, e.g. zeros).
 
-Similarities are cosine by default; with `similarity="dot"` the embeddings are used as they come,
-which is how `kerasloss.LearnableTemperature` (normalizes, scales by a learned 1/T) plugs in. All of it
-is O(B^2): one similarity matrix, masks instead of index lists.
+Similarities are cosine by default; with `distance="dot"` the embeddings are used as they come,
+which is how `kerasloss.LearnableTemperature` (normalizes, scales by a learned 1/T) plugs in (`distance=`
+is the geometry vocabulary of every pairwise loss, `kerasloss.pairwise.DISTANCES`; these losses' former
+argument `similarity=` still works, so models saved with it load). All of it is O(B^2): one
+similarity matrix, masks instead of index lists.
 """
 
 from typing import Literal
 
 from keras import ops
 
-from kerasloss.base import Loss, boolean, hyperparameters, non_negative, one_of, positive, register
+from kerasloss.base import Loss, boolean, data, hyperparameters, non_negative, positive, register
 from kerasloss.distributed import global_batch, sum_across_replicas
-from kerasloss.inputs import empty_batch_loss, example_labels, is_empty_batch
+from kerasloss.inputs import empty_batch_loss, example_labels, is_empty_batch, reference_set
 from kerasloss.numerics import computed_in_float32
 from kerasloss.pairwise import (
+    distance_check,
     inner_products,
     l2_normalize,
     masked_logsumexp,
@@ -29,11 +32,12 @@ from kerasloss.pairwise import (
     same_label_mask,
 )
 
-SIMILARITIES = ("cosine", "dot")
+SIMILARITIES = ("cosine", "dot")  # the `distance=` values meaningful for a softmax over similarities
+RENAMED = {"similarity": "distance"}
 
 
-def _embeddings(x, similarity):
-    return l2_normalize(x) if similarity == "cosine" else x
+def _embeddings(x, distance):
+    return l2_normalize(x) if distance == "cosine" else x
 
 
 def _check_views(y_pred, loss_name, expected, minimum=2, exact=True):
@@ -46,14 +50,16 @@ def _check_views(y_pred, loss_name, expected, minimum=2, exact=True):
         )
 
 
-@hyperparameters(temperature=positive, similarity=one_of(*SIMILARITIES), global_negatives=boolean)
+@hyperparameters(
+    renamed=RENAMED, temperature=positive, distance=distance_check(*SIMILARITIES), global_negatives=boolean
+)
 @computed_in_float32
 def nt_xent(
     y_true,
     y_pred,
     *,
     temperature: float = 0.07,
-    similarity: Literal["cosine", "dot"] = "cosine",
+    distance: Literal["cosine", "dot"] = "cosine",
     global_negatives: bool = False,
 ):
     """NT-Xent, the normalized temperature-scaled cross-entropy of SimCLR (Chen et al. 2020).
@@ -67,7 +73,7 @@ def nt_xent(
 
     Args:
         temperature: T > 0. Defaults to 0.07 (SimCLR's ImageNet runs used 0.1).
-        similarity: "cosine" (default) or "dot" (embeddings used as given).
+        distance: "cosine" (default) or "dot" (embeddings used as given); formerly `similarity`.
         global_negatives: under `tf.distribute`, draw the negatives from every replica's share of the
             batch (`kerasloss.distributed`), so that N is the global batch and a training step equals
             one on a single device. Defaults to False (each replica's own share).
@@ -80,7 +86,7 @@ def nt_xent(
         https://arxiv.org/abs/2002.05709
     """
     _check_views(y_pred, "nt_xent", "(batch, 2, dim): two views of each example")
-    z = _embeddings(y_pred, similarity)
+    z = _embeddings(y_pred, distance)
     batch = ops.shape(z)[0]
     first, second = z[:, 0], z[:, 1]
     pool = global_batch(z, across_replicas=global_negatives)
@@ -104,7 +110,7 @@ def nt_xent(
     return per_example
 
 
-@hyperparameters(temperature=positive, symmetric=boolean, similarity=one_of(*SIMILARITIES))
+@hyperparameters(renamed=RENAMED, temperature=positive, symmetric=boolean, distance=distance_check(*SIMILARITIES))
 @computed_in_float32
 def info_nce(
     y_true,
@@ -112,7 +118,7 @@ def info_nce(
     *,
     temperature: float = 0.07,
     symmetric: bool = False,
-    similarity: Literal["cosine", "dot"] = "cosine",
+    distance: Literal["cosine", "dot"] = "cosine",
 ):
     """InfoNCE (van den Oord et al. 2018): pick the positive out of a set of candidates.
 
@@ -125,7 +131,7 @@ def info_nce(
     Args:
         temperature: T > 0. Defaults to 0.07.
         symmetric: average the two directions (K = 0 only). Defaults to False.
-        similarity: "cosine" (default) or "dot".
+        distance: "cosine" (default) or "dot"; formerly `similarity`.
 
     Returns:
         The per-example loss, of shape `(batch,)`; `(0,)` for an empty batch.
@@ -141,7 +147,7 @@ def info_nce(
         raise ValueError("info_nce: symmetric=True needs in-batch negatives (K = 0), not explicit ones.")
     if is_empty_batch(y_pred):
         return empty_batch_loss(y_pred)
-    z = _embeddings(y_pred, similarity)
+    z = _embeddings(y_pred, distance)
     anchor = z[:, 0]
     if y_pred.shape[1] > 2:
         logits = ops.sum(ops.expand_dims(anchor, 1) * z[:, 1:], axis=-1) / temperature  # (batch, 1 + K)
@@ -154,15 +160,22 @@ def info_nce(
     return loss
 
 
-@hyperparameters(temperature=positive, similarity=one_of(*SIMILARITIES), global_negatives=boolean)
+@hyperparameters(
+    renamed=RENAMED,
+    temperature=positive,
+    distance=distance_check(*SIMILARITIES),
+    global_negatives=boolean,
+    reference=data,
+)
 @computed_in_float32
 def supervised_contrastive(
     y_true,
     y_pred,
     *,
     temperature: float = 0.07,
-    similarity: Literal["cosine", "dot"] = "cosine",
+    distance: Literal["cosine", "dot"] = "cosine",
     global_negatives: bool = False,
+    reference: "tuple | None" = None,
 ):
     """Supervised contrastive loss, L_out of Khosla et al. 2020 (eq. 2).
 
@@ -181,10 +194,13 @@ def supervised_contrastive(
 
     Args:
         temperature: T > 0. Defaults to 0.07 (the authors' reference code's).
-        similarity: "cosine" (default) or "dot".
+        distance: "cosine" (default) or "dot"; formerly `similarity`.
         global_negatives: under `tf.distribute`, take positives and negatives from every replica's share
             of the batch (`kerasloss.distributed`); the mean runs over the global batch's anchors.
             Defaults to False.
+        reference: optional `(embeddings (M, dim), labels)` or `(embeddings, labels, valid)`: more
+            candidates, in every anchor's denominator and, where the label matches, among its positives
+            (no gradient flows into them; `kerasloss.CrossBatchMemory`).
 
     Returns:
         The per-example loss, of shape `(batch,)`; `(0,)` for an empty batch.
@@ -201,7 +217,7 @@ def supervised_contrastive(
     if len(y_pred.shape) == 2:
         y_pred = ops.expand_dims(y_pred, 1)
     batch, views, dim = ops.shape(y_pred)  # static where known; tensors in a graph traced for any shape
-    z = _embeddings(y_pred, similarity)
+    z = _embeddings(y_pred, distance)
     pool = global_batch(z, labels, across_replicas=global_negatives)
     pooled, pool_labels = pool.values
     if is_empty_batch(pooled):
@@ -211,10 +227,17 @@ def supervised_contrastive(
         return ops.reshape(ops.repeat(ops.expand_dims(per_example, 1), views, axis=1), (-1,))
 
     anchors, candidates = ops.reshape(z, (-1, dim)), ops.reshape(pooled, (-1, dim))
-    logits = inner_products(anchors, candidates) / temperature
+    candidate_labels = rows(pool_labels)
     own = ops.arange(batch * views) + pool.offset * views
     not_self = ops.not_equal(ops.expand_dims(ops.arange(ops.shape(candidates)[0]), 0), ops.expand_dims(own, 1))
-    positives = ops.logical_and(same_label_mask(rows(labels), rows(pool_labels)), not_self)
+    if reference is not None:  # appended after the batch: valid entries count, as candidates only
+        ref_embeddings, ref_labels, valid = reference_set(reference, y_pred, "supervised_contrastive")
+        candidates = ops.concatenate([candidates, ops.stop_gradient(_embeddings(ref_embeddings, distance))], axis=0)
+        candidate_labels = ops.concatenate([candidate_labels, ops.cast(ref_labels, candidate_labels.dtype)], axis=0)
+        valid_reference = ops.broadcast_to(ops.expand_dims(valid, 0), (ops.shape(anchors)[0], ops.shape(valid)[0]))
+        not_self = ops.concatenate([not_self, valid_reference], axis=1)
+    logits = inner_products(anchors, candidates) / temperature
+    positives = ops.logical_and(same_label_mask(rows(labels), candidate_labels), not_self)
     log_prob = logits - ops.expand_dims(masked_logsumexp(logits, not_self), 1)
     count = ops.sum(ops.cast(positives, z.dtype), axis=1)
     has_positive = count > 0
@@ -227,12 +250,33 @@ def supervised_contrastive(
     return per_example * ops.cast(pool.replicas * batch, z.dtype) / ops.maximum(anchors_used, 1.0)
 
 
-@hyperparameters(margin=non_negative)
+PAIR_DISTANCES = ("euclidean", "squared_euclidean", "cosine")  # of pairwise.DISTANCES, those >= 0
+
+
+def _pair_distances(first, second, distance):
+    """(d, d^2) per pair, zero-safe at d = 0."""
+    if distance == "cosine":
+        d = 1.0 - ops.sum(l2_normalize(first) * l2_normalize(second), axis=-1)
+        return d, ops.square(d)
+    squared = ops.sum(ops.square(first - second), axis=-1)
+    if distance == "squared_euclidean":
+        return squared, ops.square(squared)
+    return safe_sqrt(squared), squared
+
+
+@hyperparameters(margin=non_negative, distance=distance_check(*PAIR_DISTANCES))
 @computed_in_float32
-def contrastive_loss(y_true, y_pred, *, margin: float = 1.0):
+def contrastive_loss(
+    y_true,
+    y_pred,
+    *,
+    margin: float = 1.0,
+    distance: Literal["euclidean", "squared_euclidean", "cosine"] = "euclidean",
+):
     """The margin contrastive loss on pairs (Hadsell, Chopra & LeCun 2006).
 
-    Formula, with d the Euclidean distance between the pair's embeddings and y = 1 for similar pairs:
+    Formula, with d the Euclidean distance between the pair's embeddings (or `distance`'s) and y = 1
+    for similar pairs:
         loss = y d^2 / 2 + (1 - y) max(margin - d, 0)^2 / 2
     Similar pairs are pulled together; dissimilar ones pushed to at least `margin` apart. (The paper's
     1/2 factors are kept: TensorFlow Addons' `contrastive_loss` is twice this.) Shapes: y_true (batch,)
@@ -240,6 +284,7 @@ def contrastive_loss(y_true, y_pred, *, margin: float = 1.0):
 
     Args:
         margin: >= 0. Defaults to 1.0.
+        distance: "euclidean" (default, the paper's), "squared_euclidean" or "cosine" (1 - cosine).
 
     Returns:
         The per-pair loss, of shape `(batch,)`.
@@ -249,7 +294,7 @@ def contrastive_loss(y_true, y_pred, *, margin: float = 1.0):
         https://doi.org/10.1109/CVPR.2006.100
     """
     _check_views(y_pred, "contrastive_loss", "(batch, 2, dim): the two members of each pair")
-    squared = ops.sum(ops.square(y_pred[:, 0] - y_pred[:, 1]), axis=-1)
+    d, squared = _pair_distances(y_pred[:, 0], y_pred[:, 1], distance)
     if len(y_true.shape) == 2 and y_true.shape[-1] == 1:
         y_true = ops.squeeze(y_true, axis=-1)
     if len(y_true.shape) != 1 or (
@@ -260,7 +305,7 @@ def contrastive_loss(y_true, y_pred, *, margin: float = 1.0):
             f"(batch, 2, dim). Received: y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}"
         )
     similar = ops.cast(y_true, y_pred.dtype)
-    gap = ops.relu(margin - safe_sqrt(squared))  # zero-safe: identical pairs have d = 0
+    gap = ops.relu(margin - d)
     # where, not 0 * d^2: a dissimilar pair far apart must not turn an overflowed d^2 into NaN.
     pull = ops.where(similar > 0, similar * squared, 0.0)
     return 0.5 * (pull + (1.0 - similar) * ops.square(gap))
@@ -287,13 +332,14 @@ class NTXent(Loss):
 
     Args:
         temperature: T, a float > 0. Defaults to `0.07` (SimCLR's ImageNet runs used 0.1).
-        similarity: `"cosine"` (the embeddings are L2-normalized first) or `"dot"` (used as they come,
+        distance: `"cosine"` (the embeddings are L2-normalized first) or `"dot"` (used as they come,
             e.g. the output of `kerasloss.LearnableTemperature`, with `temperature=1.0`). Defaults to
             `"cosine"`.
         global_negatives: Under `tf.distribute`, compare each replica's anchors with every replica's
             embeddings, so that N is the global batch and a training step equals one on a single device
             with the whole batch (as SimCLR does on TPU). Elsewhere it changes nothing. Defaults to
             `False`.
+        similarity: The former name of `distance`, still accepted (a model saved with it loads).
         reduction: Type of reduction to apply to the per-sample loss: `"sum_over_batch_size"` (the sum
             divided by the number of entries: the mean), `"sum"`, `"mean"` (as `"sum_over_batch_size"`),
             `"mean_with_sample_weight"` (the sum divided by the sum of the sample weights), or `None` /
@@ -335,9 +381,10 @@ class NTXent(Loss):
     def __init__(
         self,
         temperature=0.07,
-        similarity="cosine",
+        distance="cosine",
         global_negatives=False,
         *,
+        similarity=None,
         reduction="sum_over_batch_size",
         name="nt_xent",
         dtype=None,
@@ -347,6 +394,7 @@ class NTXent(Loss):
             reduction=reduction,
             dtype=dtype,
             temperature=temperature,
+            distance=distance,
             similarity=similarity,
             global_negatives=global_negatives,
         )
@@ -374,9 +422,10 @@ class InfoNCE(Loss):
         temperature: T, a float > 0. Defaults to `0.07`.
         symmetric: Average both directions (CLIP's loss); only with in-batch negatives (K = 0): a call
             with explicit negatives raises a `ValueError`. Defaults to `False`.
-        similarity: `"cosine"` (the embeddings are L2-normalized first) or `"dot"` (used as they come,
+        distance: `"cosine"` (the embeddings are L2-normalized first) or `"dot"` (used as they come,
             e.g. the output of `kerasloss.LearnableTemperature`, with `temperature=1.0`). Defaults to
             `"cosine"`.
+        similarity: The former name of `distance`, still accepted (a model saved with it loads).
         reduction: Type of reduction to apply to the per-sample loss: `"sum_over_batch_size"` (the sum
             divided by the number of entries: the mean), `"sum"`, `"mean"` (as `"sum_over_batch_size"`),
             `"mean_with_sample_weight"` (the sum divided by the sum of the sample weights), or `None` /
@@ -425,8 +474,9 @@ class InfoNCE(Loss):
         self,
         temperature=0.07,
         symmetric=False,
-        similarity="cosine",
+        distance="cosine",
         *,
+        similarity=None,
         reduction="sum_over_batch_size",
         name="info_nce",
         dtype=None,
@@ -436,6 +486,7 @@ class InfoNCE(Loss):
             reduction=reduction,
             dtype=dtype,
             temperature=temperature,
+            distance=distance,
             similarity=similarity,
             symmetric=symmetric,
         )
@@ -465,12 +516,13 @@ class SupervisedContrastive(Loss):
 
     Args:
         temperature: T, a float > 0. Defaults to `0.07` (the authors' reference code's).
-        similarity: `"cosine"` (the embeddings are L2-normalized first) or `"dot"` (used as they come,
+        distance: `"cosine"` (the embeddings are L2-normalized first) or `"dot"` (used as they come,
             e.g. the output of `kerasloss.LearnableTemperature`, with `temperature=1.0`). Defaults to
             `"cosine"`.
         global_negatives: Under `tf.distribute`, take positives and negatives from every replica's share
             of the batch; the mean runs over the global batch's anchors. Elsewhere it changes nothing.
             Defaults to `False`.
+        similarity: The former name of `distance`, still accepted (a model saved with it loads).
         reduction: Type of reduction to apply to the per-sample loss: `"sum_over_batch_size"` (the sum
             divided by the number of entries: the mean), `"sum"`, `"mean"` (as `"sum_over_batch_size"`),
             `"mean_with_sample_weight"` (the sum divided by the sum of the sample weights), or `None` /
@@ -485,6 +537,10 @@ class SupervisedContrastive(Loss):
         y_pred: Embeddings, shape `(batch, dim)`, or `(batch, views, dim)` for several views (e.g.
             augmentations) of each example, all sharing the example's label.
         sample_weight: Optional weights of shape `(batch,)`, or of the per-sample loss's shape.
+        reference: Optional `(embeddings (M, dim), labels (M,))`, or with a third entry `valid (M,)`, a
+            boolean mask of the entries to use: more candidates for every anchor, positives where the
+            label matches (`kerasloss.CrossBatchMemory` passes its memory this way). No gradient flows
+            into them.
 
     Returns:
         The loss reduced as `reduction` says: a scalar by default, the per-example loss of shape
@@ -517,9 +573,10 @@ class SupervisedContrastive(Loss):
     def __init__(
         self,
         temperature=0.07,
-        similarity="cosine",
+        distance="cosine",
         global_negatives=False,
         *,
+        similarity=None,
         reduction="sum_over_batch_size",
         name="supervised_contrastive",
         dtype=None,
@@ -529,6 +586,7 @@ class SupervisedContrastive(Loss):
             reduction=reduction,
             dtype=dtype,
             temperature=temperature,
+            distance=distance,
             similarity=similarity,
             global_negatives=global_negatives,
         )
@@ -552,6 +610,8 @@ class ContrastiveLoss(Loss):
     Args:
         margin: The distance beyond which a dissimilar pair costs nothing, a float >= 0. Defaults to
             `1.0`.
+        distance: `"euclidean"` (the paper's), `"squared_euclidean"` or `"cosine"` (1 - cosine
+            similarity): d in the formula. Defaults to `"euclidean"`.
         reduction: Type of reduction to apply to the per-sample loss: `"sum_over_batch_size"` (the sum
             divided by the number of entries: the mean), `"sum"`, `"mean"` (as `"sum_over_batch_size"`),
             `"mean_with_sample_weight"` (the sum divided by the sum of the sample weights), or `None` /
@@ -589,5 +649,7 @@ class ContrastiveLoss(Loss):
 
     function = staticmethod(contrastive_loss)
 
-    def __init__(self, margin=1.0, *, reduction="sum_over_batch_size", name="contrastive_loss", dtype=None):
-        super().__init__(name=name, reduction=reduction, dtype=dtype, margin=margin)
+    def __init__(
+        self, margin=1.0, distance="euclidean", *, reduction="sum_over_batch_size", name="contrastive_loss", dtype=None
+    ):
+        super().__init__(name=name, reduction=reduction, dtype=dtype, margin=margin, distance=distance)

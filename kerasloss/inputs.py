@@ -78,6 +78,36 @@ def example_labels(y_true, y_pred, loss_name):
     return _as_class_ids(labels, loss_name)
 
 
+def reference_set(reference, y_pred, loss_name):
+    """A pairwise loss's reference set as (embeddings (M, dim), int32 labels (M,), valid (M,) bool):
+    `reference` is `(embeddings, labels)` or `(embeddings, labels, valid)`; the embeddings must have
+    y_pred's dimension and y_pred's dtype (they are cast to it)."""
+    if not isinstance(reference, (tuple, list)) or len(reference) not in (2, 3):
+        raise ValueError(
+            f"{loss_name}: reference must be (embeddings, labels) or (embeddings, labels, valid). "
+            f"Received: {type(reference).__name__}"
+        )
+    embeddings = ops.cast(ops.convert_to_tensor(reference[0]), y_pred.dtype)
+    labels = ops.convert_to_tensor(reference[1])
+    if len(embeddings.shape) != 2 or not _compatible(_shape(embeddings)[1:], _shape(y_pred)[-1:]):
+        raise ValueError(
+            f"{loss_name}: reference embeddings must be (M, dim) with the batch's dim. Received: "
+            f"reference shape {_shape(embeddings)}, y_pred.shape={_shape(y_pred)}"
+        )
+    labels = example_labels(labels, embeddings, f"{loss_name} (reference)")
+    if len(reference) == 3:
+        valid = ops.convert_to_tensor(reference[2])
+        if len(valid.shape) != 1 or not _compatible(_shape(valid), _shape(embeddings)[:1]):
+            raise ValueError(
+                f"{loss_name}: the reference mask must be (M,). Received: {_shape(valid)} for "
+                f"M = {_shape(embeddings)[0]}"
+            )
+        valid = ops.cast(valid, "bool")
+    else:
+        valid = ops.ones(ops.shape(labels), dtype="bool")
+    return embeddings, labels, valid
+
+
 def sparse_ids(y_true, y_pred, loss_name):
     """Integer class ids of shape y_pred.shape[:-1] (a trailing axis of 1 is dropped), as int32."""
     if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:

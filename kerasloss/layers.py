@@ -84,7 +84,7 @@ class LearnableTemperature(keras.layers.Layer):
     A loss cannot hold trainable weights (`fit` does not update a variable created inside a
     `keras.losses.Loss`), so the temperature lives in this layer, last in the embedding model. It
     L2-normalizes each embedding and scales it by `sqrt(s)`, `s = exp(log_scale) = 1 / T`, so that the
-    dot product of two outputs is `s * cosine`: train with a contrastive loss given `similarity="dot"`
+    dot product of two outputs is `s * cosine`: train with a contrastive loss given `distance="dot"`
     and `temperature=1.0`. `log_scale` is trainable (the log keeps s positive and its steps relative)
     and clamped to `log(max_scale)`, as CLIP clamps s at 100.
 
@@ -116,7 +116,7 @@ class LearnableTemperature(keras.layers.Layer):
     >>> inputs = keras.Input(shape=(2, 8))  # two views
     >>> outputs = kerasloss.LearnableTemperature()(keras.layers.Dense(4)(inputs))
     >>> model = keras.Model(inputs, outputs)
-    >>> model.compile(optimizer="adam", loss=kerasloss.NTXent(temperature=1.0, similarity="dot"))
+    >>> model.compile(optimizer="adam", loss=kerasloss.NTXent(temperature=1.0, distance="dot"))
     """
 
     def __init__(self, initial_temperature=0.07, max_scale=100.0, **kwargs):

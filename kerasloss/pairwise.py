@@ -1,9 +1,56 @@
-"""Shared machinery of the pairwise (metric-learning) losses: normalization, similarity and distance
-matrices with zero-safe gradients, and label masks. Everything here is O(B^2) in memory and built from
-fixed-shape masks (no index lists), so it compiles under XLA."""
+"""Shared machinery of the pairwise (metric-learning) losses: the one geometry vocabulary (`distance=`),
+normalization, similarity and distance matrices with zero-safe gradients, label masks, and the
+candidates an anchor is compared with (the batch, and a reference set or memory). Everything here is
+O(B^2) (O(B (B + M)) with a reference set of M) in memory and built from fixed-shape masks (no index
+lists), so it compiles under XLA."""
+
+from typing import NamedTuple
 
 import keras
 from keras import ops
+
+from kerasloss.base import check_choice
+from kerasloss.inputs import reference_set
+
+# The geometry every pairwise loss and kerasloss.retrieval name alike, with `distance=`:
+#   "cosine"            1 - cos(a, b) (similarity cos(a, b)); the embeddings are L2-normalized first
+#   "euclidean"         ||a - b||     (similarity -||a - b||)
+#   "squared_euclidean" ||a - b||^2   (similarity -||a - b||^2)
+#   "dot"               -a.b          (similarity a.b); the embeddings are used as they come
+# Each loss accepts those that are meaningful for it, and says which.
+DISTANCES = ("cosine", "euclidean", "squared_euclidean", "dot")
+
+
+def distance_check(*allowed):
+    """The `@hyperparameters` check of a loss's `distance=`: one of `allowed` (a subset of DISTANCES, all
+    by default); the error names the loss's choices."""
+    allowed = allowed or DISTANCES
+    assert set(allowed) <= set(DISTANCES), allowed
+
+    def check(argument, value):
+        return check_choice(argument, value, allowed)
+
+    return check
+
+
+def pairwise_distances(a, b=None, distance="euclidean"):
+    """(n, m) distances of the rows of a (n, d) to those of b (m, d) (b defaults to a), smaller = nearer,
+    in the geometry `distance` names (see DISTANCES). Zero-safe: identical rows give 0 with a finite
+    gradient, and a against itself has an exact zero diagonal (except "dot", where it is -|a|^2)."""
+    if distance == "cosine":
+        return 1.0 - cosine_similarity_matrix(a, b)
+    if distance == "dot":
+        return -inner_products(a, a if b is None else b)
+    return distance_matrix(a, b, squared=distance == "squared_euclidean")
+
+
+def pairwise_similarities(a, b=None, distance="cosine"):
+    """(n, m) similarities, larger = nearer: cos, -||a - b||, -||a - b||^2 or a.b (see DISTANCES)."""
+    if distance == "cosine":
+        return cosine_similarity_matrix(a, b)
+    if distance == "dot":
+        return inner_products(a, a if b is None else b)
+    return -distance_matrix(a, b, squared=distance == "squared_euclidean")
 
 
 def l2_normalize(x, axis=-1):
@@ -165,3 +212,51 @@ def masked_logsumexp(logits, mask, axis=-1):
     row_max = ops.stop_gradient(ops.where(ops.isfinite(row_max), row_max, 0.0))
     total = ops.sum(ops.exp(masked - row_max), axis=axis)
     return ops.log(ops.where(total > 0, total, 1.0)) + ops.squeeze(row_max, axis=axis)
+
+
+class Candidates(NamedTuple):
+    """What each anchor of a batch is compared with: the batch itself, then a reference set.
+
+    embeddings: (N, dim), the B anchors first, then the M reference embeddings (N = B + M).
+    positives:  (B, N) boolean, same label, not the anchor itself, a valid reference entry.
+    negatives:  (B, N) boolean, another label, a valid reference entry.
+    """
+
+    embeddings: object
+    positives: object
+    negatives: object
+
+
+def candidates(embeddings, labels, reference=None, loss_name="loss"):
+    """The Candidates of a batch of `embeddings` (B, dim) with integer `labels` (B,), and of a reference
+    set: `(reference_embeddings (M, dim), reference_labels (M,))` or `(..., valid (M,))`, a boolean mask
+    of the entries to use (an unfilled slot of a memory is not valid). Reference embeddings carry no
+    gradient (pytorch-metric-learning's `ref_emb`, a memory of past batches, a gallery)."""
+    if reference is None:
+        positives, negatives = positive_and_negative_masks(labels)
+        return Candidates(embeddings, positives, negatives)
+    ref_embeddings, ref_labels, valid = reference_set(reference, embeddings, loss_name)
+    batch = ops.shape(embeddings)[0]
+    pool = ops.concatenate([embeddings, ops.stop_gradient(ref_embeddings)], axis=0)
+    pool_labels = ops.concatenate([labels, ops.cast(ref_labels, labels.dtype)], axis=0)
+    pool_valid = ops.concatenate([ops.ones((batch,), dtype="bool"), valid], axis=0)
+    same = same_label_mask(labels, pool_labels)
+    not_self = ops.logical_not(self_mask(batch, ops.shape(pool)[0]))
+    usable = ops.logical_and(not_self, ops.expand_dims(pool_valid, 0))
+    positives = ops.logical_and(same, usable)
+    negatives = ops.logical_and(ops.logical_not(same), ops.expand_dims(pool_valid, 0))
+    return Candidates(pool, positives, negatives)
+
+
+def self_mask(rows, columns):
+    """(rows, columns) boolean: column j is row i's own embedding (j == i: the batch comes first)."""
+    return ops.equal(ops.expand_dims(ops.arange(rows), 1), ops.expand_dims(ops.arange(columns), 0))
+
+
+def log_one_plus_sum_exp(logits, mask, axis=-1):
+    """log(1 + sum of exp(logits) over the entries where mask is True): 0 for a row with none, with a
+    zero gradient; stable for large logits (the maximum, and at least 0, is factored out)."""
+    masked = ops.where(mask, logits, -float("inf"))
+    shift = ops.stop_gradient(ops.maximum(ops.max(masked, axis=axis, keepdims=True), 0.0))
+    total = ops.exp(-shift) + ops.sum(ops.exp(masked - shift), axis=axis, keepdims=True)
+    return ops.squeeze(ops.log(total) + shift, axis=axis)

@@ -26,9 +26,7 @@ import keras
 import numpy as np  # host-side bookkeeping of neighbour indices and labels; distances are keras.ops
 from keras import ops
 
-from kerasloss.pairwise import inner_products, l2_normalize, squared_distance_matrix
-
-DISTANCES = ("cosine", "euclidean", "squared_euclidean", "dot")
+from kerasloss.pairwise import DISTANCES, inner_products, l2_normalize, squared_distance_matrix
 
 
 def evaluate(

@@ -14,19 +14,13 @@ from typing import Literal
 
 from keras import ops
 
-from kerasloss.base import Loss, boolean, hyperparameters, non_negative, one_of, register
+from kerasloss.base import Loss, boolean, data, hyperparameters, non_negative, one_of, register
 from kerasloss.inputs import empty_batch_loss, example_labels, is_empty_batch
 from kerasloss.numerics import computed_in_float32
-from kerasloss.pairwise import cosine_similarity_matrix, distance_matrix, eye_mask, positive_and_negative_masks
+from kerasloss.pairwise import candidates, distance_check, pairwise_distances, self_mask
 
 MININGS = ("semi-hard", "hard", "all", "random")
-DISTANCES = ("euclidean", "squared_euclidean", "cosine")
-
-
-def _distances(embeddings, distance):
-    if distance == "cosine":
-        return 1.0 - cosine_similarity_matrix(embeddings)
-    return distance_matrix(embeddings, squared=distance == "squared_euclidean")
+DISTANCES = ("euclidean", "squared_euclidean", "cosine")  # of pairwise.DISTANCES, those >= 0
 
 
 def _count_at_most(sorted_rows, queries, strict):
@@ -81,7 +75,7 @@ def _order_keys(d, negatives):
     # Viewed as (-1, 1): keras.ops.view tests the last axis' size in Python, failing on a traced None.
     bits = ops.reshape(ops.view(ops.reshape(distances, (-1, 1)), "int32"), ops.shape(d))
     keys = (bits - 2**30) * 2 + ops.cast(ops.logical_not(negatives), "int32")
-    return ops.where(eye_mask(ops.shape(d)[0]), _SELF_KEY, keys)
+    return ops.where(self_mask(*ops.shape(d)), _SELF_KEY, keys)
 
 
 def _reverse_running_min(x, fill, exclusive=False):
@@ -126,9 +120,9 @@ def _semi_hard_negative(d, negatives):
     after it: an exclusive reverse running minimum over the negatives' positions, each packed with its
     column so that one scan yields both. The columns go back to the original order with one segment sum.
     """
-    n = ops.shape(d)[0]
-    if isinstance(n, int) and n * n >= 2**31:
-        raise ValueError(f"triplet_loss: semi-hard mining indexes B x B entries in int32; batch {n} is too large.")
+    rows, n = ops.shape(d)  # n candidates: the batch, then any reference set
+    if isinstance(n, int) and isinstance(rows, int) and max(n, rows) * n >= 2**31:
+        raise ValueError(f"triplet_loss: semi-hard mining indexes B x N entries in int32; {rows} x {n} is too large.")
     keys = _order_keys(d, negatives)
     inverted, order = ops.top_k(ops.bitwise_invert(keys), n)  # descending ~key: ascending key
     ascending = ops.bitwise_invert(inverted)
@@ -140,8 +134,8 @@ def _semi_hard_negative(d, negatives):
     first_after = _reverse_running_min(packed, none, exclusive=True)
     column = ops.where(first_after < none, first_after - (first_after // n) * n, -1)  # -1: none farther
     # Back to the original column order: every (anchor, column) appears once among the sorted positions.
-    flat = ops.reshape(ops.cast(order, "int32") + ops.expand_dims(ops.arange(n, dtype="int32") * n, 1), (-1,))
-    column = ops.reshape(ops.segment_sum(ops.reshape(column, (-1,)), flat, num_segments=none), (n, n))
+    flat = ops.reshape(ops.cast(order, "int32") + ops.expand_dims(ops.arange(rows, dtype="int32") * n, 1), (-1,))
+    column = ops.reshape(ops.segment_sum(ops.reshape(column, (-1,)), flat, num_segments=rows * n), (rows, n))
     farther = ops.take_along_axis(d, ops.maximum(column, 0), axis=1)
     farthest = ops.max(ops.where(negatives, d, -math.inf), axis=1, keepdims=True)
     return ops.where(column >= 0, farther, farthest)
@@ -163,9 +157,11 @@ def _random_negative(d, negatives):
     """One pseudo-random negative per anchor (used for all its positives): the negative with the largest
     integer hash of (anchor, negative) positions. Integer arithmetic is exact on every backend, so
     eager and XLA draw the same; the draw changes from step to step with the batch's shuffled order."""
-    n = ops.shape(d)[0]
-    index = ops.arange(n, dtype="int32")
-    mixed = ops.bitwise_xor(ops.expand_dims(index * 73856093, 1), ops.expand_dims(index * 19349663, 0))
+    rows, columns = ops.shape(d)
+    mixed = ops.bitwise_xor(
+        ops.expand_dims(ops.arange(rows, dtype="int32") * 73856093, 1),
+        ops.expand_dims(ops.arange(columns, dtype="int32") * 19349663, 0),
+    )
     mixed = ops.bitwise_xor(mixed, ops.right_shift(mixed, 13)) * 1274126177  # int32 products wrap
     pick = ops.argmax(ops.where(negatives, ops.bitwise_and(mixed, 0x7FFFFFFF), -1), axis=1)
     return ops.take_along_axis(d, ops.expand_dims(pick, 1), axis=1)
@@ -179,7 +175,13 @@ def _check_soft(soft, mining):
         )
 
 
-@hyperparameters(margin=non_negative, mining=one_of(*MININGS), distance=one_of(*DISTANCES), soft=boolean)
+@hyperparameters(
+    margin=non_negative,
+    mining=one_of(*MININGS),
+    distance=distance_check(*DISTANCES),
+    soft=boolean,
+    reference=data,
+)
 @computed_in_float32
 def triplet_loss(
     y_true,
@@ -189,6 +191,7 @@ def triplet_loss(
     mining: Literal["semi-hard", "hard", "all", "random"] = "semi-hard",
     distance: Literal["euclidean", "squared_euclidean", "cosine"] = "euclidean",
     soft: bool = False,
+    reference: "tuple | None" = None,
 ):
     """Triplet loss: an anchor closer to its positives than to its negatives by a margin.
 
@@ -211,6 +214,8 @@ def triplet_loss(
         mining: "semi-hard" (default), "hard", "all" or "random".
         distance: "euclidean" (default), "squared_euclidean" or "cosine" (1 - cosine similarity).
         soft: softplus instead of the margin hinge (not with mining="all"). Defaults to False.
+        reference: optional `(embeddings, labels)` or `(embeddings, labels, valid)`: more positives and
+            negatives for every anchor of the batch (no gradient flows into them).
 
     Returns:
         The per-anchor loss, of shape `(batch,)`; `(0,)` for an empty batch.
@@ -229,8 +234,9 @@ def triplet_loss(
     labels = example_labels(y_true, y_pred, "triplet_loss")
     if is_empty_batch(y_pred):
         return empty_batch_loss(y_pred)
-    d = _distances(y_pred, distance)
-    positives, negatives = positive_and_negative_masks(labels)
+    pool = candidates(y_pred, labels, reference, "triplet_loss")
+    d = pairwise_distances(y_pred, None if reference is None else pool.embeddings, distance)
+    positives, negatives = pool.positives, pool.negatives
     batch = ops.cast(ops.shape(d)[0], d.dtype)
     has_negative = ops.any(negatives, axis=1, keepdims=True)
     pairs = ops.logical_and(positives, has_negative)  # anchor-positive pairs that can form a triplet
@@ -308,6 +314,9 @@ class TripletLoss(Loss):
         y_true: Integer class labels, shape `(batch,)` (or `(batch, 1)`).
         y_pred: Embeddings, shape `(batch, dim)`.
         sample_weight: Optional weights of shape `(batch,)`, or of the per-sample loss's shape.
+        reference: Optional `(embeddings (M, dim), labels (M,))`, or with a third entry `valid (M,)`, a
+            boolean mask of the entries to use: more positives and negatives for every anchor
+            (`kerasloss.CrossBatchMemory` passes its memory this way). No gradient flows into them.
 
     Returns:
         The loss reduced as `reduction` says: a scalar by default, the per-anchor loss of shape

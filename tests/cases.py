@@ -11,6 +11,7 @@ import numpy as np
 
 import kerasloss
 from tests import reference as ref
+from tests import reference_metric as ref_metric
 
 BATCH, WIDTH, CLASSES = 16, 3, 5
 
@@ -391,6 +392,42 @@ CASES += [
             lambda y, p: ref.triplet_all(y, p, 2.0, "squared_euclidean"),
         ),
     ]
+]
+
+CASES += [
+    Case(
+        "multi-similarity",
+        kerasloss.MultiSimilarity,
+        {},
+        labelled_embeddings,
+        lambda y, p: ref_metric.multi_similarity(y, p),
+        tags={"embedding", "batch-coupled"},
+    ),
+    Case(
+        "multi-similarity-mined-dot",
+        kerasloss.MultiSimilarity,
+        {"alpha": 1.0, "beta": 10.0, "base": 0.3, "epsilon": 0.1, "distance": "dot"},
+        labelled_embeddings,
+        lambda y, p: ref_metric.multi_similarity(y, p, 1.0, 10.0, 0.3, epsilon=0.1, distance="dot"),
+        tags={"embedding", "batch-coupled"},
+        half_rtol=0.05,  # mining keeps pairs by a threshold: in float16 borderline ones flip
+    ),
+    Case(
+        "lifted-structure",
+        kerasloss.LiftedStructure,
+        {"margin": 2.0},
+        labelled_embeddings,
+        lambda y, p: ref_metric.lifted_structure_per_anchor(y, p, 2.0),
+        tags={"embedding", "batch-coupled"},
+    ),
+    Case(
+        "soft-nearest-neighbor",
+        kerasloss.SoftNearestNeighbor,
+        {"temperature": 2.0},
+        labelled_embeddings,
+        lambda y, p: ref_metric.soft_nearest_neighbor(y, p, 2.0),
+        tags={"embedding", "batch-coupled"},
+    ),
 ]
 
 BY_ID = {case.id: case for case in CASES}

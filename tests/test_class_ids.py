@@ -38,8 +38,11 @@ def test_a_class_id_past_the_dtype_s_integers_is_read_exactly(make, dtype, class
         *SPARSE,
         lambda dtype: kerasloss.SupervisedContrastive(dtype=dtype),
         lambda dtype: kerasloss.TripletLoss(dtype=dtype),
+        lambda dtype: kerasloss.MultiSimilarity(dtype=dtype),
+        lambda dtype: kerasloss.LiftedStructure(dtype=dtype),
+        lambda dtype: kerasloss.SoftNearestNeighbor(dtype=dtype),
     ],
-    ids=["sparse_ce", "sparse_focal", "supcon", "triplet"],
+    ids=["sparse_ce", "sparse_focal", "supcon", "triplet", "multi_similarity", "lifted", "soft_nearest_neighbor"],
 )
 def test_fractional_float_labels_are_an_error(make):
     y_pred = np.random.default_rng(0).normal(size=(4, 3)).astype("float32")

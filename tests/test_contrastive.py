@@ -227,7 +227,7 @@ def test_nt_xent_with_a_learned_temperature_learns_digit_embeddings():
     embedded = keras.layers.TimeDistributed(encoder)(pair_input)
     temperature = kerasloss.LearnableTemperature(initial_temperature=0.2)
     model = keras.Model(pair_input, temperature(embedded))
-    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss=kerasloss.NTXent(temperature=1.0, similarity="dot"))
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss=kerasloss.NTXent(temperature=1.0, distance="dot"))
     for _ in range(8):  # fresh augmentations each epoch
         pairs = np.stack([view(), view()], axis=1)
         model.fit(pairs, np.zeros(len(pairs)), batch_size=256, epochs=1, verbose=0)

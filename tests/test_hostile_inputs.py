@@ -122,9 +122,13 @@ def test_values_inside_the_range_are_kept():
     [
         lambda dtype: kerasloss.TripletLoss(dtype=dtype),
         lambda dtype: kerasloss.TripletLoss(mining="all", dtype=dtype),
-        lambda dtype: kerasloss.SupervisedContrastive(similarity="dot", temperature=100.0, dtype=dtype),
+        lambda dtype: kerasloss.SupervisedContrastive(distance="dot", temperature=100.0, dtype=dtype),
+        lambda dtype: kerasloss.MultiSimilarity(dtype=dtype),
+        lambda dtype: kerasloss.SoftNearestNeighbor(temperature=200.0, dtype=dtype),
     ],
-    ids=["triplet", "triplet_all", "supcon_dot"],
+    # Not here: LiftedStructure's squared hinge of distances near 400, and MultiSimilarity's with dot products
+    # near 2e4, are values past float16's 65504 themselves (Keras reduces in the loss dtype).
+    ids=["triplet", "triplet_all", "supcon_dot", "multi_similarity", "soft_nearest_neighbor"],
 )
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_pairwise_losses_in_half_precision_survive_large_embeddings(make, dtype):
@@ -164,6 +168,10 @@ EMPTY_BATCH = [
     (kerasloss.SupervisedContrastive, {}, (0, 2, 4)),
     (kerasloss.ContrastiveLoss, {}, (0, 2, 4)),
     *[(kerasloss.TripletLoss, {"mining": mining}, (0, 4)) for mining in ("semi-hard", "hard", "all", "random")],
+    (kerasloss.MultiSimilarity, {}, (0, 4)),
+    (kerasloss.MultiSimilarity, {"epsilon": 0.1}, (0, 4)),
+    (kerasloss.LiftedStructure, {}, (0, 4)),
+    (kerasloss.SoftNearestNeighbor, {}, (0, 4)),
 ]
 
 
@@ -190,8 +198,11 @@ def test_an_empty_batch_gives_an_empty_loss_in_every_mode(cls, kwargs, shape, mo
         (kerasloss.SupervisedContrastive, (32, 16)),
         (kerasloss.SupervisedContrastive, (32, 2, 16)),
         (kerasloss.TripletLoss, (32, 16)),
+        (kerasloss.MultiSimilarity, (32, 16)),
+        (kerasloss.LiftedStructure, (32, 16)),
+        (kerasloss.SoftNearestNeighbor, (32, 16)),
     ],
-    ids=["supcon", "supcon_views", "triplet"],
+    ids=["supcon", "supcon_views", "triplet", "multi_similarity", "lifted", "soft_nearest_neighbor"],
 )
 def test_one_hot_labels_to_a_pairwise_loss_show_the_shapes_passed(make, embeddings):
     """The error names the shapes the user passed (it said y_pred.shape=(32, 1) for a (32, 16) input)."""
