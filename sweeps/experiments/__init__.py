@@ -15,6 +15,7 @@ ORDER = (
     "gradient_norms",
     "kl_distillation",
     "mae_linear",
+    "metric_batches",
 )
 
 
