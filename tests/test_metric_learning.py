@@ -47,8 +47,9 @@ def test_multi_similarity_equals_pytorch_metric_learning(row):
     )
     result = loss(labels, x)
     got = numpy(result).astype(np.float64)
-    # float64 on TensorFlow: pml's values to 1e-9. JAX computes in float32 (x64 is off by default), and
-    # PyTorch's float64 loses digits to float32 constants inside keras.ops: float32's 2e-6 there.
+    # float64 on TensorFlow: pml's values to 1e-9. On JAX and PyTorch, Keras' type promotion demotes any
+    # 64-bit result to 32 bits (keras.src.backend.common.dtypes, BIT64_TO_BIT32_DTYPE, "aligned with JAX's
+    # default"): float32's 2e-6 there.
     rtol, atol = (1e-9, 1e-12) if BACKEND == "tensorflow" else (2e-6, 1e-7)
     if row["pml_zero_shortcut"]:
         # pml returns 0 whenever at most one pair of each kind survives; the formula is used here instead.
