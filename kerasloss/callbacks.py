@@ -28,7 +28,16 @@ from dataclasses import dataclass
 import keras
 import numpy as np  # diagnostics summarise fetched values on the host; no loss math here
 
-EMBEDDING_LOSSES = ("TripletLoss", "NTXent", "InfoNCE", "SupervisedContrastive", "ContrastiveLoss")
+EMBEDDING_LOSSES = (
+    "TripletLoss",
+    "NTXent",
+    "InfoNCE",
+    "SupervisedContrastive",
+    "ContrastiveLoss",
+    "MultiSimilarity",
+    "LiftedStructure",
+    "SoftNearestNeighbor",
+)
 
 
 def embedding_spread(embeddings):

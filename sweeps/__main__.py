@@ -39,6 +39,10 @@ spec fields (TOML; paths relative to the spec file):
   executions          seeded trainings per trial, their metrics averaged (default 1)
   epochs              per execution (default 10); seed: the sweep's seed (default 0)
   batch_size          default 64; learning_rate: Adam's, default 0.01 (both may be searched in [space])
+  batches             "shuffled" (default) or "class-balanced" (embedding tasks): every batch holds
+                      classes_per_batch (P) distinct classes x examples_per_class (K) examples of each
+                      (kerasloss.ClassBalancedBatches; both required, either may be searched; no
+                      batch_size: a batch is P x K). Each loss then sees one view per example
   (sweeps.run also takes a dict spec; its `name` field names the sweep)
 """
 

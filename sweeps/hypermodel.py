@@ -21,7 +21,7 @@ PREDICT_BATCH = 8192  # rows per forward pass when evaluating: a large test set 
 @dataclass
 class Built:
     model: keras.Model  # what fit trains
-    train: tf.data.Dataset
+    train: object  # a tf.data.Dataset, or a kerasloss.ClassBalancedBatches (a keras.utils.PyDataset)
     predict: object  # x -> raw outputs (logits, estimates or embeddings) as NumPy
     evaluate: object  # () -> {metric: value} on the test set
     dataset: datasets.Dataset
@@ -113,24 +113,43 @@ def pipeline(data, batch_size, seed, views, teacher=False):
     return train.prefetch(tf.data.AUTOTUNE)
 
 
+def class_balanced(spec, values, data, seed):
+    """Class-balanced training batches: `classes_per_batch` (P) distinct classes x `examples_per_class` (K)
+    examples in each, about one pass over the training data per epoch, drawn anew each epoch from `seed`.
+    It is the `keras.utils.PyDataset` itself that `fit` gets (not its tf.data form), so it runs on every
+    backend."""
+    return kerasloss.ClassBalancedBatches(
+        data.x_train,
+        data.y_train,
+        classes_per_batch=int(values.get("classes_per_batch", spec.classes_per_batch)),
+        examples_per_class=int(values.get("examples_per_class", spec.examples_per_class)),
+        seed=seed,
+    )
+
+
 def build(spec, values, seed, data, model_function=None):
-    """Seed everything from `seed`, then build the trial's model and data pipeline."""
+    """Seed everything from `seed`, then build the trial's model and data pipeline. With class-balanced
+    batches every loss sees one view of each example: the batch's K examples of a class are each other's
+    positives (SupCon takes them from the labels, as triplet and multi-similarity losses do)."""
     keras.backend.clear_session()  # the last trial's graphs and layers are not kept alive
     keras.utils.set_random_seed(seed)
     batch_size = int(values.get("batch_size", spec.batch_size))
     learning_rate = float(values.get("learning_rate", spec.learning_rate))
     loss = build_loss(spec, values)
-    views = data.task == "embedding" and _is_view_loss(values.get("loss", spec.loss))
+    views = data.task == "embedding" and not spec.class_balanced and _is_view_loss(values.get("loss", spec.loss))
     predictor = network(spec, data, model_function)
     model = models.two_view(predictor, data.x_train.shape[1:]) if views else predictor
 
     teacher = data.task == "multiclass" and "distillation" in type(loss).__name__.lower()  # teacher logits as targets
-    train = pipeline(data, batch_size, seed, views, teacher)
+    if spec.class_balanced:
+        train = class_balanced(spec, values, data, seed)
+    else:
+        train = pipeline(data, batch_size, seed, views, teacher)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, jit_compile=False)
 
     def predict(x):
         chunks = [predictor(x[i : i + PREDICT_BATCH], training=False) for i in range(0, len(x), PREDICT_BATCH)]
-        return np.concatenate([np.asarray(c) for c in chunks])
+        return np.concatenate([keras.ops.convert_to_numpy(c) for c in chunks])  # torch: detached
 
     def evaluate():
         if data.task == "binary":

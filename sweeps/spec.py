@@ -13,6 +13,12 @@ names the spec and the field, and is raised before any training.
     choice = [0.5, 1.0, 2.0, 5.0]
     when = { loss = "FocalLoss" }
 
+Class-balanced batches for the pairwise losses (`kerasloss.ClassBalancedBatches`, embedding tasks only):
+
+    batches = "class-balanced"     # every batch: P distinct classes x K examples of each
+    classes_per_batch = 8          # P (at most the training data's classes); K below; both may be searched
+    examples_per_class = 16        # K; the batch size is P x K, so `batch_size` is not given
+
 Your own data and model (paths are relative to the spec file; modules are looked for beside it):
 
     dataset = "data/churn.csv"     # or "x.npz", or "my_module:load" returning arrays / tf.data.Datasets
@@ -29,6 +35,8 @@ import tomllib
 import warnings
 from dataclasses import dataclass, field
 
+import numpy as np
+
 import kerasloss
 from sweeps import data as sources
 from sweeps import datasets
@@ -36,7 +44,12 @@ from sweeps.metrics import DEFAULT_MIN_PRECISION, TASK_METRICS
 
 SPEC_DIR = pathlib.Path(__file__).parent / "specs"
 TUNERS = ("random", "bayesian", "hyperband", "grid")
-TRAINING_PARAMETERS = ("learning_rate", "batch_size")  # searched like loss arguments, given to training
+# searched like loss arguments, given to training
+TRAINING_PARAMETERS = ("learning_rate", "batch_size", "classes_per_batch", "examples_per_class")
+BATCHES = ("shuffled", "class-balanced")  # how training batches are drawn (`batches`)
+BALANCED_FIELDS = ("classes_per_batch", "examples_per_class")  # P and K of class-balanced batches
+# Losses that ignore the labels and need two views of each example: class-balanced batches cannot feed them.
+VIEW_ONLY_LOSSES = ("ntxent", "infonce", "simclr")
 MODEL_FIELDS = {"hidden": list, "embedding_dim": int, "normalize": bool, "function": str}
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # one plain path component, never . or ..
 FIELDS = {
@@ -60,9 +73,19 @@ FIELDS = {
     "seed": int,
     "batch_size": int,
     "learning_rate": float,
+    "batches": str,
+    "classes_per_batch": int,
+    "examples_per_class": int,
 }
 GIVEN = "<given>"  # model.function when `sweeps.run` was handed the model as a Python object
-REPRESENTATION_MODULES = ("kerasloss.contrastive", "kerasloss.triplet")  # losses over embeddings
+# losses over embeddings
+REPRESENTATION_MODULES = (
+    "kerasloss.contrastive",
+    "kerasloss.triplet",
+    "kerasloss.multi_similarity",
+    "kerasloss.lifted_structure",
+    "kerasloss.soft_nearest_neighbor",
+)
 PARAM_FIELDS = ("choice", "min", "max", "log", "when")
 
 
@@ -116,6 +139,9 @@ class Spec:
     test_fraction: float = 0.2
     validation_fraction: float = 0.2
     min_precision: float = DEFAULT_MIN_PRECISION
+    batches: str = "shuffled"  # or "class-balanced": P classes x K examples per batch
+    classes_per_batch: int = None  # P, with class-balanced batches (unless searched)
+    examples_per_class: int = None  # K, with class-balanced batches (unless searched)
     source: str = None  # the spec file, or None for a dict
     base: str = None  # the folder where relative paths and modules are looked for
     table: dict = field(default=None, compare=False, repr=False)  # the validated table, paths resolved
@@ -133,6 +159,10 @@ class Spec:
     def losses(self):
         """The loss names this sweep can build."""
         return self.param("loss").choice if self.loss is None else (self.loss,)
+
+    @property
+    def class_balanced(self):
+        return self.batches == "class-balanced"
 
 
 def _fail(spec, field, message):
@@ -325,6 +355,7 @@ def parse(table, name, base=None, source=None, data_given=False, model_given=Fal
                     f"{p.name} would never be searched",
                 )
     _check_training_space(name, space)
+    _check_batches(name, table, task, space)
 
     objective = table["objective"]
     if not isinstance(objective, dict) or "name" not in objective:
@@ -383,6 +414,8 @@ def parse(table, name, base=None, source=None, data_given=False, model_given=Fal
                 "test_fraction",
                 "validation_fraction",
                 "min_precision",
+                "batches",
+                *BALANCED_FIELDS,
             )
             if k in table
         },
@@ -395,15 +428,50 @@ def parse(table, name, base=None, source=None, data_given=False, model_given=Fal
 
 
 def _check_training_space(name, space):
-    """Searched training parameters: batch sizes positive integers, learning rates finite and > 0."""
+    """Searched training parameters: batch sizes positive integers, P and K of class-balanced batches
+    integers >= 2, learning rates finite and > 0."""
     for p in space:
         values = p.extremes()
         if p.name == "batch_size" and not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
             _fail(name, "space.batch_size", f"expected positive integers, got {list(values)!r}")
+        if p.name in BALANCED_FIELDS and not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 2 for v in values
+        ):
+            _fail(name, f"space.{p.name}", f"expected integers >= 2, got {list(values)!r}")
         if p.name == "learning_rate" and not all(
             isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v > 0 for v in values
         ):
             _fail(name, "space.learning_rate", f"expected finite numbers > 0, got {list(values)!r}")
+
+
+def _check_batches(name, table, task, space):
+    """`batches`: "shuffled" (the default) or "class-balanced", the latter for an embedding task only, with
+    P (`classes_per_batch`) and K (`examples_per_class`) each given or searched (in every trial: no
+    condition), and no batch size."""
+    searched = {p.name: p for p in space}
+    batches = table.get("batches", "shuffled")
+    if batches not in BATCHES:
+        _fail(name, "batches", f"expected one of {', '.join(map(repr, BATCHES))}, got {batches!r}")
+    balanced = batches == "class-balanced"
+    for key in BALANCED_FIELDS:
+        given, where = key in table, key if key in table else f"space.{key}"
+        if not balanced and (given or key in searched):
+            _fail(name, where, 'only with batches = "class-balanced"')
+        if balanced and given and key in searched:
+            _fail(name, key, f"give it either as `{key} = N` or as a searched `space.{key}`, not both")
+        if balanced and not given and key not in searched:
+            _fail(name, key, f"missing: class-balanced batches need {' and '.join(BALANCED_FIELDS)} (P and K)")
+        if key in searched and searched[key].when:
+            _fail(name, f"space.{key}.when", "every trial draws its batches with it: it cannot be conditional")
+        if given and table[key] < 2:
+            _fail(name, key, f"expected at least 2, got {table[key]}")
+    if not balanced:
+        return
+    if task != "embedding":
+        _fail(name, "batches", f"class-balanced batches draw an embedding task's classes; this is a {task} task")
+    if "batch_size" in table or "batch_size" in searched:
+        where = "batch_size" if "batch_size" in table else "space.batch_size"
+        _fail(name, where, "with class-balanced batches the batch size is classes_per_batch x examples_per_class")
 
 
 def _check_losses(spec):
@@ -425,6 +493,13 @@ def _check_each_loss(spec, field):
         if representation != (spec.task == "embedding"):
             wanted = "an embedding task" if representation else f"a {spec.task} task's outputs"
             _fail(spec.name, field, f"{loss} needs {wanted}; this sweep's data is a {spec.task} task")
+        if spec.class_balanced and loss.lower().replace("_", "").replace("-", "") in VIEW_ONLY_LOSSES:
+            _fail(
+                spec.name,
+                field,
+                f"{loss} ignores the labels and needs two views of each example; class-balanced batches hold "
+                "one view per example (a loss over class labels: TripletLoss, SupervisedContrastive, ...)",
+            )
         for p in spec.space:
             if p.name == "loss" or p.name in TRAINING_PARAMETERS:
                 continue
@@ -437,6 +512,19 @@ def _check_each_loss(spec, field):
                     _fail(spec.name, f"space.{p.name}", f"{loss} takes no argument {p.name!r}")
                 except ValueError as error:
                     _fail(spec.name, f"space.{p.name}", f"{loss}: {error}")
+
+
+def check_data(spec, data):
+    """What the spec asks of its loaded data, before any training: class-balanced batches cannot draw more
+    distinct classes per batch than the training part holds."""
+    if not spec.class_balanced:
+        return
+    classes = len(np.unique(data.y_train))
+    p = spec.param("classes_per_batch") if spec.classes_per_batch is None else None
+    largest = max(p.extremes()) if p is not None else spec.classes_per_batch
+    if largest > classes:
+        field = "space.classes_per_batch" if p is not None else "classes_per_batch"
+        _fail(spec.name, field, f"{largest} classes per batch, but the training data holds {classes} classes")
 
 
 def load(name, data_given=False, model_given=False):

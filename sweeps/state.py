@@ -44,7 +44,7 @@ def fingerprint(spec, data_digest, model_function=None):
     if model_function is not None:
         model["source"] = _digest(_function_source(model_function))
     space = [[p.name, list(p.choice), p.low, p.high, p.log, [[k, list(v)] for k, v in p.when]] for p in spec.space]
-    return {
+    parts = {
         "data": data_digest,
         "task": spec.task,
         "model": _digest(model),
@@ -58,6 +58,10 @@ def fingerprint(spec, data_digest, model_function=None):
         "batch_size": spec.batch_size,
         "learning_rate": spec.learning_rate,
     }
+    if spec.class_balanced:  # only then: a shuffled sweep's state from before `batches` existed still resumes
+        p, k = (spec.classes_per_batch or "searched"), (spec.examples_per_class or "searched")
+        parts["batches"] = f"class-balanced {p} x {k}"
+    return parts
 
 
 @contextlib.contextmanager

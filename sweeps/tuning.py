@@ -337,6 +337,7 @@ def prepare(
     given_data = data is not None
     if not given_data:
         data = sources.load(spec.data_source)
+    specs.check_data(spec, data)
     model_function = _model_function(spec, model_function)
     parts = state.fingerprint(spec, sources.fingerprint(data), model_function)
     if overwrite:

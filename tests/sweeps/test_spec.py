@@ -34,6 +34,7 @@ def test_the_default_suite_covers_the_issue():
         "triplet_blobs5",
         "triplet_digits",
         "contrastive_digits",
+        "class_balanced_digits",
     } <= names
 
 
