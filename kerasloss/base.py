@@ -155,8 +155,7 @@ def hyperparameters(renamed: "dict[str, str] | None" = None, **checks: "Callable
                     value = values.pop(old)
                     if value is None:
                         continue
-                    # A class passes the new name's default along with the old name: not a conflict.
-                    if values.get(new, defaults[new]) not in (value, defaults[new]):
+                    if new in values and values[new] != value:
                         raise ValueError(
                             f"Pass `{new}` only (`{old}` is its former name). Received: {old}={value!r}, "
                             f"{new}={values[new]!r}"
@@ -181,6 +180,10 @@ def hyperparameters(renamed: "dict[str, str] | None" = None, **checks: "Callable
     return decorate
 
 
+def _default(function, argument):
+    return inspect.signature(getattr(function, "unchecked", function)).parameters[argument].default
+
+
 class Loss(keras.losses.Loss):
     """Base class: a registered, serializable wrapper around one pure loss function.
 
@@ -195,7 +198,13 @@ class Loss(keras.losses.Loss):
     def __init__(self, *, name, reduction="sum_over_batch_size", dtype=None, **hyperparameters):
         _check_dtype(dtype)
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        check = getattr(type(self).function, "check", None)
+        function = type(self).function
+        check = getattr(function, "check", None)
+        for old, new in getattr(function, "renamed", {}).items():
+            # The class passes the new name at its default along with the former one: the former is the
+            # one given (a config saved before the rename). An explicit default is indistinguishable.
+            if hyperparameters.get(old) is not None and hyperparameters.get(new) == _default(function, new):
+                del hyperparameters[new]
         if check is not None:
             hyperparameters = check(**hyperparameters)
         _check_range(hyperparameters, self._dtype_policy.compute_dtype)
@@ -225,7 +234,8 @@ class Loss(keras.losses.Loss):
 
         The pairwise losses with class labels also take `reference=(embeddings, labels)` (optionally
         `(embeddings, labels, valid)`, a boolean mask of the entries to use): each anchor of the batch is
-        then compared with the batch and the reference set (pytorch-metric-learning's `ref_emb`), as
+        then compared with the batch and the reference set (pytorch-metric-learning's `ref_emb` replaces the
+        batch instead), as
         `kerasloss.CrossBatchMemory` does with its memory."""
         if not self.labels_are_ids and reference is None:
             return super().__call__(y_true, y_pred, sample_weight)

@@ -30,8 +30,14 @@ class CrossBatchMemory(keras.Model):
 
     The loss must be a kerasloss pairwise loss that takes a reference set: `MultiSimilarity`,
     `SupervisedContrastive` (one view), `TripletLoss` or `SoftNearestNeighbor`; `compile(loss=...)`
-    with anything else raises on the first training step. The wrapped encoder's own `losses` (e.g.
-    regularizers) are added. At inference use the encoder (or this model: its output is the encoder's).
+    with anything else raises on the first training step, and `loss_weights` must be one number (or
+    None). The wrapped encoder's own `losses` (e.g. regularizers) are added. At inference use the encoder
+    (or this model: its output is the encoder's).
+
+    One device: under a `tf.distribute` strategy with several replicas each replica would write its
+    share of the batch over the same slots, so training there raises instead. A batch larger than the
+    memory (possible only where the batch size is unknown until run time; a known one raises) keeps
+    its last `memory_size` rows.
 
     Args:
         encoder: A Keras model or layer from inputs to embeddings of shape `(batch, dim)`.
@@ -91,10 +97,28 @@ class CrossBatchMemory(keras.Model):
     def call(self, inputs, training=None):
         return self.encoder(inputs, training=training)
 
+    def compile(self, *args, loss_weights=None, **kwargs):
+        """Keras' `compile`; `loss_weights`, if given, is one number scaling the loss (the memory's loss
+        is computed here, not by Keras' compiled loss, so a per-output structure has nothing to weigh)."""
+        if loss_weights is not None and (isinstance(loss_weights, bool) or not isinstance(loss_weights, (int, float))):
+            raise ValueError(
+                f"CrossBatchMemory: loss_weights must be one number or None. Received: loss_weights={loss_weights!r}"
+            )
+        self._loss_weight = 1.0 if loss_weights is None else float(loss_weights)
+        super().compile(*args, loss_weights=loss_weights, **kwargs)
+
+    def compile_from_config(self, config):
+        """Keras' own `compile_from_config` (which skips a model whose `compile` is overridden): a loaded
+        `.keras` file comes back compiled, optimizer state included."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if getattr(self, "optimizer", None) is not None and self.built:
+            self.optimizer.build(self.trainable_variables)
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if not training or y is None:
             return super().compute_loss(x, y, y_pred, sample_weight, training=training)
         loss = self._pairwise_loss()
+        _refuse_several_replicas()
         labels = ops.cast(ops.reshape(y, (-1,)), "int32")
         batch = y_pred.shape[0]
         if batch is not None and batch > self.memory_size:
@@ -106,6 +130,7 @@ class CrossBatchMemory(keras.Model):
         total = loss(
             y, y_pred, sample_weight=sample_weight, reference=(self.memory_embeddings, self.memory_labels, valid)
         )
+        total = total * getattr(self, "_loss_weight", 1.0)
         for extra in self.losses:
             total = total + self._aggregate_additional_loss(extra)
         self._enqueue(ops.stop_gradient(y_pred), labels)
@@ -122,7 +147,9 @@ class CrossBatchMemory(keras.Model):
         return loss
 
     def _enqueue(self, embeddings, labels):
-        """Write the batch over the oldest entries: slots next, next + 1, ... modulo M."""
+        """Write the batch over the oldest entries: slots next, next + 1, ... modulo M (at most the batch's
+        last M rows: distinct slots)."""
+        embeddings, labels = embeddings[-self.memory_size :], labels[-self.memory_size :]
         batch = ops.shape(embeddings)[0]
         slots = ops.mod(self.memory_next + ops.arange(batch, dtype="int32"), self.memory_size)
         slots = ops.expand_dims(slots, 1)
@@ -151,3 +178,17 @@ class CrossBatchMemory(keras.Model):
         config = dict(config)
         encoder = keras.saving.deserialize_keras_object(config.pop("encoder"))
         return cls(encoder, **config)
+
+
+def _refuse_several_replicas():
+    """Under a TensorFlow strategy with several replicas, each would enqueue its share into the same slots."""
+    if keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf  # the distribution context; Keras has no public form of it
+
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    if replicas > 1:
+        raise ValueError(
+            f"CrossBatchMemory keeps one memory on one device; this strategy has {replicas} replicas. "
+            "Train it without a multi-replica tf.distribute strategy."
+        )

@@ -48,10 +48,11 @@ def multi_similarity(
     S the cosine similarity (or the inner product, `distance="dot"`), P(i) the other embeddings of i's
     class, N(i) those of other classes; an empty set adds log 1 = 0. Keras' batch mean is the mean over
     all B anchors: pytorch-metric-learning 2.9's `MultiSimilarityLoss(alpha, beta, base)` on the same
-    inputs (its `MeanReducer`). With `epsilon`, the paper's pair mining first (its eq. 5 and 6, pml's
-    `MultiSimilarityMiner(epsilon)`): a negative counts only if S_ik + epsilon > the anchor's least
-    similar positive, a positive only if S_ij - epsilon < its most similar negative; an anchor with no
-    positive or no negative then counts nothing.
+    inputs (its `MeanReducer`), except where pml returns 0 by a shortcut (at most one pair of each kind
+    in the batch, as after mining a small one) and this the formula's value. With `epsilon`, the paper's
+    pair mining first (its eq. 5 and 6, pml's `MultiSimilarityMiner(epsilon)`): a negative counts only
+    if S_ik + epsilon > the anchor's least similar positive, a positive only if S_ij - epsilon < its most
+    similar negative; an anchor with no positive or no negative then counts nothing.
 
     Args:
         alpha: the positives' scale, > 0. Defaults to 2.0.
@@ -100,7 +101,8 @@ class MultiSimilarity(Loss):
             + 1 / beta  * log(1 + sum_(k in N(i)) exp( beta  * (S_ik - base)))
 
     Keras' batch mean is the mean over all anchors, which is pytorch-metric-learning 2.9's
-    `MultiSimilarityLoss(alpha, beta, base)` on the same inputs. `epsilon` turns on the paper's pair
+    `MultiSimilarityLoss(alpha, beta, base)` on the same inputs (pml returns 0 by a shortcut where at most
+    one pair of each kind survives mining; this, the formula's value). `epsilon` turns on the paper's pair
     mining (pytorch-metric-learning's `MultiSimilarityMiner(epsilon)`): a negative counts only if it is
     more similar than the anchor's least similar positive minus epsilon, a positive only if it is less
     similar than the anchor's most similar negative plus epsilon.
@@ -112,7 +114,8 @@ class MultiSimilarity(Loss):
     O(B^2) in memory: one similarity matrix, masks instead of index lists.
 
     A reference set extends each anchor's candidates: `loss(labels, embeddings, reference=(ref_embeddings,
-    ref_labels))` (pytorch-metric-learning's `ref_emb`); `kerasloss.CrossBatchMemory` passes its memory
+    ref_labels))`: the batch and the reference set (pytorch-metric-learning's `ref_emb` replaces the batch
+    instead); `kerasloss.CrossBatchMemory` passes its memory
     this way.
 
     Args:

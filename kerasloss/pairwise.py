@@ -231,7 +231,8 @@ def candidates(embeddings, labels, reference=None, loss_name="loss"):
     """The Candidates of a batch of `embeddings` (B, dim) with integer `labels` (B,), and of a reference
     set: `(reference_embeddings (M, dim), reference_labels (M,))` or `(..., valid (M,))`, a boolean mask
     of the entries to use (an unfilled slot of a memory is not valid). Reference embeddings carry no
-    gradient (pytorch-metric-learning's `ref_emb`, a memory of past batches, a gallery)."""
+    gradient (a memory of past batches, a gallery). Unlike pytorch-metric-learning's `ref_emb`, which
+    replaces the batch as the candidates, the reference set is added to the batch."""
     if reference is None:
         positives, negatives = positive_and_negative_masks(labels)
         return Candidates(embeddings, positives, negatives)

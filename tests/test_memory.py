@@ -144,3 +144,42 @@ def test_a_saved_model_reloads_in_a_fresh_process_with_its_memory(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert "reloaded" in result.stdout, result.stderr[-3000:]
+
+
+def test_loss_weights_scale_the_loss_and_must_be_one_number():
+    x, y = _data(8)
+    losses = {}
+    for weight in (None, 0.5):
+        model = _model(memory_size=8)
+        model.compile(optimizer=keras.optimizers.SGD(0.0), loss=kerasloss.MultiSimilarity(), loss_weights=weight)
+        model.train_on_batch(x[:4], y[:4])
+        losses[weight] = float(numpy(model.train_on_batch(x[4:], y[4:])))
+    assert losses[0.5] == pytest.approx(0.5 * losses[None], rel=1e-5)
+    with pytest.raises(ValueError, match="loss_weights must be one number"):
+        _model().compile(optimizer="adam", loss=kerasloss.MultiSimilarity(), loss_weights=[1.0])
+
+
+MIRRORED = """
+import numpy as np, tensorflow as tf
+(cpu,) = tf.config.list_physical_devices("CPU")
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras, kerasloss
+with tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]).scope():
+    encoder = keras.Sequential([keras.Input(shape=(5,)), keras.layers.Dense(3)])
+    model = kerasloss.CrossBatchMemory(encoder, memory_size=16)
+    model.compile(optimizer="adam", loss=kerasloss.MultiSimilarity())
+try:
+    model.fit(np.zeros((16, 5), "float32"), np.arange(16) % 4, batch_size=8, epochs=1, verbose=0)
+except ValueError as error:
+    print("refused:", error)
+"""
+
+
+def test_several_replicas_are_refused_rather_than_corrupting_the_memory():
+    """Each replica would write its share of the batch over the same slots (found in review)."""
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("tf.distribute strategies are TensorFlow's")
+    result = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True, timeout=300)
+    assert "refused: CrossBatchMemory keeps one memory on one device; this strategy has 2 replicas" in result.stdout, (
+        result.stderr[-3000:]
+    )

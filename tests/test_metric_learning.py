@@ -331,6 +331,9 @@ def test_the_former_similarity_argument_still_works(cls):
     assert cls(similarity="dot").get_config() == cls(distance="dot").get_config()
     with pytest.raises(ValueError, match="Pass `distance` only"):
         cls(distance="dot", similarity="cosine")
+    function = cls.function
+    with pytest.raises(ValueError, match="Pass `distance` only"):  # a call names both explicitly: no guessing
+        function(np.zeros(2), np.zeros((2, 2, 3), "float32"), similarity="dot", distance="cosine")
     with pytest.raises(ValueError, match=r"argument `similarity`.*Received: similarity='cosin'"):
         cls(similarity="cosin")
 
