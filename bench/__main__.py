@@ -4,6 +4,7 @@ Writes bench/results.md (quoted in the README) and bench/results.json. Run: `pyt
 """
 
 import argparse
+import functools
 import json
 import os
 import pathlib
@@ -18,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 import kerasloss
+from bench import metric_learning
 from bench.timing import forward_backward, paired_median_seconds, peak_bytes
 
 HERE = pathlib.Path(__file__).parent
@@ -194,16 +196,17 @@ def triplet_suite(repeats, batch=1024, dim=64, class_counts=(10, 128), memory_ba
     return rows
 
 
-def write(rows, quick):
+def write(rows, command):
     (HERE / "results.json").write_text(json.dumps(rows, indent=2) + "\n")
     lines = [
         "# Benchmark results",
         "",
-        f"`python -m bench{' --quick' if quick else ''}` on {platform.machine()}, {os.cpu_count()} CPU cores, "
+        f"`{command}` on {platform.machine()}, {os.cpu_count()} CPU cores, "
         f"TensorFlow {tf.__version__}, Keras {keras.__version__}. Forward + backward (gradient with respect to "
         "the logits), median of repeated runs, each pair measured in the same process on the same data. "
         "Peak memory is the step's own allocations above its inputs: for the sparse rows in units of one "
-        "(batch, classes) float32 tensor (a block), for NT-Xent in MiB.",
+        "(batch, classes) float32 tensor (a block), for NT-Xent in MiB. A suite rerun alone "
+        "(`--suite NAME`) replaces its own rows and keeps the others from the previous results.json.",
         "",
         "| benchmark | mode | kerasloss | baseline | ratio | target | peak memory (ours / baseline) |",
         "|---|---|---:|---:|---:|---:|---:|",
@@ -222,6 +225,7 @@ def write(rows, quick):
             f"| {r['benchmark']} (vs {r['baseline']}) | {r['mode']} | {r['ours_ms']:.1f} ms | "
             f"{_or_dash(r['baseline_ms'], '{:.1f} ms')} | {_or_dash(r['ratio'], '{:.3f}')}{met} | {target} | {memory} |"
         )
+    lines += metric_learning.notes(rows)
     (HERE / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
@@ -230,16 +234,41 @@ def _or_dash(value, form):
     return "—" if value != value else form.format(value)  # NaN: not measured
 
 
+def suites(quick):
+    """Every suite by name, in the order of results.md: name -> a function returning its rows."""
+    repeats = 5 if quick else 50
+    return {
+        "focal": lambda: focal_suite(2 * repeats),
+        "sparse": lambda: sparse_suite(3 if quick else 10, batch=8192 if quick else 65536),
+        "ntxent": lambda: ntxent_suite(3 if quick else 7, batch=1024 if quick else 4096),
+        "triplet": lambda: triplet_suite(3 if quick else 7, memory_batches=(256, 512) if quick else (1024, 4096, 8192)),
+        **{name: functools.partial(suite, quick) for name, suite in metric_learning.SUITES.items()},
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller sparse batch (a smoke run)")
+    parser.add_argument(
+        "--suite",
+        action="append",
+        choices=list(suites(False)),
+        help="run only this suite (repeatable); the other suites' rows are kept from results.json",
+    )
     args = parser.parse_args()
-    repeats = 5 if args.quick else 50
-    rows = focal_suite(2 * repeats)
-    rows += sparse_suite(3 if args.quick else 10, batch=8192 if args.quick else 65536)
-    rows += ntxent_suite(3 if args.quick else 7, batch=1024 if args.quick else 4096)
-    rows += triplet_suite(3 if args.quick else 7, memory_batches=(256, 512) if args.quick else (1024, 4096, 8192))
-    write(rows, args.quick)
+    available = suites(args.quick)
+    selected = args.suite or list(available)
+    rows = []
+    for name in selected:
+        rows += [{"suite": name, **row} for row in available[name]()]
+    if args.suite:  # keep the rows of the suites not rerun, in suite order
+        previous = json.loads((HERE / "results.json").read_text()) if (HERE / "results.json").exists() else []
+        order = {name: i for i, name in enumerate(available)}
+        kept = [row for row in previous if row.get("suite") not in selected]
+        rows = sorted(kept + rows, key=lambda row: order.get(row.get("suite"), -1))
+    flags = ["--quick"] * args.quick + [f"--suite {name}" for name in args.suite or ()]
+    command = " ".join(["python -m bench", *flags])
+    write(rows, command)
 
 
 if __name__ == "__main__":
