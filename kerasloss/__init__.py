@@ -51,9 +51,13 @@ _EXPORTS = {
     ),
     "layers": ("LearnableTemperature", "UncertaintyWeighting"),
     "lifted_structure": ("LiftedStructure", "lifted_structure"),
+    "margins": ("ArcFace", "CosFace", "arcface", "cosface"),
     "memory": ("CrossBatchMemory",),
     "multi_similarity": ("MultiSimilarity", "multi_similarity"),
+    "ordinal": ("WeightedKappa", "weighted_kappa"),
+    "quantile": ("Pinball", "pinball"),
     "multitask": ("MultiTaskLoss", "UncertaintyWeightedModel", "multitask_loss", "multitask_terms"),
+    "proxies": ("CosineProxies", "ProxyAnchor", "ProxyNCA", "proxy_anchor", "proxy_nca"),
     "recommend": ("Recommendation", "recommend"),
     "regression": (
         "Huber",
@@ -65,6 +69,7 @@ _EXPORTS = {
     ),
     "retrieval": ("RetrievalEvaluation",),
     "search": ("search_space",),
+    "self_supervised": ("BarlowTwins", "SimSiam", "VICReg", "barlow_twins", "simsiam", "vicreg"),
     "soft_nearest_neighbor": ("SoftNearestNeighbor", "soft_nearest_neighbor"),
     "triplet": ("TripletLoss", "triplet_loss"),
 }

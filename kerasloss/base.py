@@ -166,6 +166,9 @@ def hyperparameters(renamed: "dict[str, str] | None" = None, **checks: "Callable
             if unknown:
                 raise TypeError(f"{function.__name__}() got an unexpected keyword argument {unknown[0]!r}")
             given = {**hyper, **values}
+            missing = [name for name, value in given.items() if value is inspect.Parameter.empty]
+            if missing:
+                raise TypeError(f"{function.__name__}() missing required keyword argument {missing[0]!r}")
             return {name: checks[name](spelled.get(name, name), given[name]) for name in hyper}
 
         @functools.wraps(function)

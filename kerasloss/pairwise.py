@@ -258,6 +258,7 @@ def log_one_plus_sum_exp(logits, mask, axis=-1):
     """log(1 + sum of exp(logits) over the entries where mask is True): 0 for a row with none, with a
     zero gradient; stable for large logits (the maximum, and at least 0, is factored out)."""
     masked = ops.where(mask, logits, -float("inf"))
-    shift = ops.stop_gradient(ops.maximum(ops.max(masked, axis=axis, keepdims=True), 0.0))
+    # initial=0: the shift is at least 0 anyway, and an empty axis (a batch of 0) passes TF's eager check.
+    shift = ops.stop_gradient(ops.max(masked, axis=axis, keepdims=True, initial=0.0))
     total = ops.exp(-shift) + ops.sum(ops.exp(masked - shift), axis=axis, keepdims=True)
     return ops.squeeze(ops.log(total) + shift, axis=axis)

@@ -12,6 +12,9 @@ import numpy as np
 import kerasloss
 from tests import reference as ref
 from tests import reference_metric as ref_metric
+from tests import reference_proxies as ref_proxies
+from tests import reference_quantile_ordinal as ref_qo
+from tests import reference_self_supervised as ref_ssl
 
 BATCH, WIDTH, CLASSES = 16, 3, 5
 
@@ -427,6 +430,126 @@ CASES += [
         labelled_embeddings,
         lambda y, p: ref_metric.soft_nearest_neighbor(y, p, 2.0),
         tags={"embedding", "batch-coupled"},
+    ),
+]
+
+
+def cosine_scores(rng, batch=BATCH, width=CLASSES):
+    """Class ids and their cosines with `width` class proxies (the output of CosineProxies)."""
+    labels = rng.integers(0, width, batch)
+    x = rng.normal(size=(batch, width))
+    x[np.arange(batch), labels] += 1.0
+    return labels, np.tanh(x / 2).astype("float32")
+
+
+def predictions_and_projections(rng, batch=BATCH, width=DIM):
+    """SimSiam's layout: (batch, 2 views, [prediction, projection], dim)."""
+    return np.zeros(batch, "float32"), rng.normal(size=(batch, 2, 2, width)).astype("float32")
+
+
+def quantile_targets(rng, batch=BATCH, width=3):
+    """One target per example and `width` quantile estimates (the case's quantiles fix width)."""
+    return rng.normal(size=(batch,)).astype("float32"), rng.normal(size=(batch, width)).astype("float32")
+
+
+def ordinal_probs(rng, batch=BATCH, width=None):
+    """Class ids of 5 ordered classes and softmax probabilities (the class count is the loss's)."""
+    return class_probs(rng, batch, 5)
+
+
+def _batch_value(value, batch):
+    return np.full(batch, value)
+
+
+def _vicreg_per_example(views, *weights):
+    """The batch's VICReg with each example carrying its own invariance term (kerasloss' split)."""
+    views = np.asarray(views, np.float64)
+    own = weights[0] * np.mean((views[:, 0] - views[:, 1]) ** 2, axis=-1)
+    return ref_ssl.vicreg(views, *weights) - own.mean() + own
+
+
+CASES += [
+    Case(
+        "arcface",
+        kerasloss.ArcFace,
+        {"scale": 16.0, "margin": 0.3},
+        cosine_scores,
+        lambda y, p: ref_proxies.arcface(y, p, 16.0, 0.3),
+        activation="tanh",
+    ),
+    Case(
+        "cosface",
+        kerasloss.CosFace,
+        {"scale": 16.0, "margin": 0.2},
+        cosine_scores,
+        lambda y, p: ref_proxies.cosface(y, p, 16.0, 0.2),
+        activation="tanh",
+    ),
+    Case(
+        "proxy-anchor",
+        kerasloss.ProxyAnchor,
+        {"alpha": 8.0, "delta": 0.1},
+        cosine_scores,
+        lambda y, p: _batch_value(ref_proxies.proxy_anchor(y, p, 8.0, 0.1), len(y)),
+        activation="tanh",
+        tags={"batch-coupled"},
+    ),
+    Case(
+        "proxy-nca",
+        kerasloss.ProxyNCA,
+        {"scale": 3.0},
+        cosine_scores,
+        lambda y, p: ref_proxies.proxy_nca(y, p, 3.0),
+        activation="tanh",
+    ),
+    Case(
+        "barlow-twins",
+        kerasloss.BarlowTwins,
+        {"redundancy_weight": 0.05},
+        two_views,
+        lambda y, p: _batch_value(ref_ssl.barlow_twins(p, 0.05, epsilon=1e-5), len(p)),
+        tags={"embedding", "batch-coupled"},
+    ),
+    Case(
+        "vicreg",
+        kerasloss.VICReg,
+        {"invariance": 5.0, "variance": 5.0, "covariance": 1.0},
+        two_views,
+        lambda y, p: _vicreg_per_example(p, 5.0, 5.0, 1.0, 1e-4),
+        tags={"embedding", "batch-coupled"},
+    ),
+    Case(
+        "simsiam",
+        kerasloss.SimSiam,
+        {},
+        predictions_and_projections,
+        lambda y, p: np.array(
+            [ref_ssl.simsiam(*(p[[i], v, k] for v, k in ((0, 0), (1, 0), (0, 1), (1, 1)))) for i in range(len(p))]
+        ),
+        tags={"embedding"},
+    ),
+    Case(
+        "pinball",
+        kerasloss.Pinball,
+        {"quantiles": 0.8},
+        regression_data,
+        lambda y, p: ref_qo.pinball(y, p, 0.8),
+    ),
+    Case(
+        "pinball-quantiles",
+        kerasloss.Pinball,
+        {"quantiles": [0.1, 0.5, 0.9]},
+        quantile_targets,
+        lambda y, p: ref_qo.pinball(y[:, None], p, [0.1, 0.5, 0.9]),
+    ),
+    Case(
+        "weighted-kappa",
+        kerasloss.WeightedKappa,
+        {"num_classes": 5},
+        ordinal_probs,
+        lambda y, p: _batch_value(ref_qo.weighted_kappa(np.eye(5)[y], p, 5), len(y)),
+        activation="softmax",
+        tags={"batch-coupled"},
     ),
 ]
 
