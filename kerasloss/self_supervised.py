@@ -45,8 +45,9 @@ def barlow_twins(y_true, y_pred, *, redundancy_weight: float = 5e-3):
         C_ij = sum_b za_bi zb_bj / B,   loss = sum_i (1 - C_ii)^2 + lambda sum_{i != j} C_ij^2
 
     Standardized as the official code's BatchNorm1d(affine=False) does: population variance (over B, not
-    B - 1) plus 1e-5 (the paper's Algorithm 1 divides by the unbiased std: about 1/B apart, 1.6% at a
-    batch of 64). A batch of one, or a constant dimension, standardizes to 0: that dimension adds 1, the
+    B - 1) plus 1e-5 (the paper's Algorithm 1 divides by the unbiased std, scaling C by (B - 1) / B; where
+    the views agree, C_ii near 1, that moves the loss by far more than 1/B: 25% at a batch of 64). A
+    batch of one, or a constant dimension, standardizes to 0: that dimension adds 1, the
     loss stays finite. `y_true` is ignored.
 
     Args:
@@ -172,7 +173,8 @@ class BarlowTwins(Loss):
         loss = sum_i (1 - C_ii) ** 2 + redundancy_weight * sum_(i != j) C_ij ** 2
 
     Standardized as the official code does (BatchNorm without affine: population variance + 1e-5; the
-    paper's Algorithm 1 uses the unbiased std, about 1/B apart). A batch of one or a constant dimension
+    paper's Algorithm 1 uses the unbiased std, scaling C by (B - 1) / B: where the views agree, C_ii near
+    1, the two losses differ by far more than 1/B, 25% at a batch of 64). A batch of one or a constant dimension
     standardizes to 0 and adds 1 per such dimension: finite. The loss is the batch's: every example
     carries it, so Keras' mean is the loss. Memory O(B dim + dim^2). An empty batch gives an empty
     loss. In float16 and bfloat16 the loss is computed in float32. `y_true` is ignored.

@@ -29,7 +29,7 @@ def test_barlow_twins_matches_the_official_code(batch, dim, weight):
 
 def test_barlow_twins_population_and_unbiased_std_differ_by_about_one_over_b():
     """The official code's BatchNorm (population std) is kept; the paper's Algorithm 1 (unbiased) is
-    another loss, ~1/B apart: the test shows which one this is."""
+    another loss (C scaled by (B - 1)/B; 25% apart here): the test shows which one this is."""
     views = _views(64, 8, seed=1)
     got = float(numpy(kerasloss.BarlowTwins()(np.zeros(64), views)))
     assert got == pytest.approx(ref.barlow_twins(views, unbiased=False), rel=2e-5)
