@@ -14,6 +14,18 @@ from kerasloss.pairwise import safe_sqrt
 from kerasloss.proxies import cosines_and_labels
 
 
+def check_radians(argument, value):
+    """ArcFace's margin: radians in [0, pi). pytorch-metric-learning takes degrees (28.6 by default): a
+    value in degrees here would make cos(theta + m) wrap around, and the loss reward the wrong logit."""
+    value = non_negative(argument, value)
+    if value >= math.pi:
+        raise ValueError(
+            f"Invalid value for argument `{argument}`. Expected radians in [0, pi). Received: {argument}={value!r} "
+            f"(in degrees? math.radians({value!r}) = {math.radians(value):.4f})"
+        )
+    return value
+
+
 def _margin_cross_entropy(cosines, labels, in_range, target_logit, scale):
     """Cross-entropy of scale * cosines with the target class's cosine replaced by `target_logit(cos)`."""
     classes = ops.shape(cosines)[1]
@@ -24,7 +36,7 @@ def _margin_cross_entropy(cosines, labels, in_range, target_logit, scale):
     return ops.where(in_range, ops.logsumexp(logits, axis=1) - scale * adjusted, float("nan"))
 
 
-@hyperparameters(scale=positive, margin=non_negative)
+@hyperparameters(scale=positive, margin=check_radians)
 @computed_in_float32
 def arcface(y_true, y_pred, *, scale: float = 64.0, margin: float = 0.5):
     """ArcFace, the additive angular margin loss (Deng et al. 2019), from cosines cos(theta_j):
@@ -40,7 +52,7 @@ def arcface(y_true, y_pred, *, scale: float = 64.0, margin: float = 0.5):
 
     Args:
         scale: s > 0. Defaults to 64.0.
-        margin: m >= 0, radians. Defaults to 0.5 (28.6 degrees, pytorch-metric-learning's default).
+        margin: m in radians, in [0, pi). Defaults to 0.5 (28.6 degrees, pytorch-metric-learning's default).
 
     Returns:
         The per-example loss, shape `(batch,)`.
@@ -105,7 +117,8 @@ class ArcFace(Loss):
 
     Args:
         scale: s, a float > 0. Defaults to `64.0`.
-        margin: m in radians, a float >= 0. Defaults to `0.5`.
+        margin: m in radians, a float in [0, pi) (a value in degrees is refused, naming its radians).
+            Defaults to `0.5`.
         reduction: Type of reduction to apply to the per-sample loss: `"sum_over_batch_size"` (the sum
             divided by the number of entries: the mean), `"sum"`, `"mean"` (as `"sum_over_batch_size"`),
             `"mean_with_sample_weight"` (the sum divided by the sum of the sample weights), or `None` /

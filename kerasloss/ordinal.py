@@ -63,8 +63,10 @@ def weighted_kappa(
         one_hot = ops.cast(y_true, y_pred.dtype)
     else:
         ids = sparse_ids(y_true, y_pred, "weighted_kappa")
-        valid_class_ids(ids, num_classes, "weighted_kappa")
+        in_range = valid_class_ids(ids, num_classes, "weighted_kappa")
         one_hot = ops.one_hot(ids, num_classes, dtype=y_pred.dtype)
+        # Under XLA nothing can raise: an id out of range makes the batch's loss NaN, not a zero label row.
+        one_hot = ops.where(ops.all(in_range), one_hot, float("nan"))
     if is_empty_batch(y_pred):
         return empty_batch_loss(y_pred)
     classes = ops.cast(ops.arange(num_classes), y_pred.dtype)
@@ -94,9 +96,12 @@ class WeightedKappa(Loss):
 
     with n_i the batch's count of label i and m_j its summed probability of class j. Kappa is a statistic
     of the batch, not of single examples: every example carries the batch's value, so Keras' mean is the
-    loss; use batches large enough to hold the classes. Where the denominator is 0 (labels and predictions
-    all in one class) the loss is log(epsilon), as in TFA. In float16 and bfloat16 the loss is computed in
-    float32.
+    loss; use batches large enough to hold the classes. `sample_weight` scales the batch's value and takes
+    no example out of the confusion matrix; under `tf.distribute` each replica scores its own share.
+    Labels must be one-hot (or ids): with soft labels this weighs E[w(y, j)], where TFA weighed w(E[y],
+    j). An id out of range raises where it can be seen and makes the batch's loss NaN under XLA. Where the
+    denominator is 0 (labels and predictions all in one class) the loss is log(epsilon), as in TFA. In
+    float16 and bfloat16 the loss is computed in float32.
 
     Args:
         num_classes: The number of ordered classes C, an integer >= 2.

@@ -4,6 +4,12 @@ of SimSiam. Two views of each example, stacked on axis 1 as for `NTXent`; `y_tru
 Barlow Twins and VICReg are losses of the batch (statistics over it: standardization, variance,
 covariance), not sums over examples: each example carries the batch terms so that Keras' batch mean is
 the loss. Memory is O(B dim + dim^2): one dim x dim matrix, never B x B.
+
+What that means for weights: `sample_weight` (and `class_weight`, masks) scales the batch's value; it
+does not take an example out of the statistics (a zero weight does not remove a padding row). Under
+`tf.distribute` each replica computes the statistics of its own share of the batch (the official codes
+all-reduce them; `NTXent`'s `global_negatives` has no counterpart here yet). With a float16 loss dtype
+the float32 result is cast back, so a value past 65504 (a collapsed batch at dim 4096) reads inf.
 """
 
 from keras import ops
@@ -174,10 +180,12 @@ class BarlowTwins(Loss):
 
     Standardized as the official code does (BatchNorm without affine: population variance + 1e-5; the
     paper's Algorithm 1 uses the unbiased std, scaling C by (B - 1) / B: where the views agree, C_ii near
-    1, the two losses differ by far more than 1/B, 25% at a batch of 64). A batch of one or a constant dimension
-    standardizes to 0 and adds 1 per such dimension: finite. The loss is the batch's: every example
-    carries it, so Keras' mean is the loss. Memory O(B dim + dim^2). An empty batch gives an empty
-    loss. In float16 and bfloat16 the loss is computed in float32. `y_true` is ignored.
+    1, the two losses differ by far more than 1/B, 25% at a batch of 64). A batch of one or a constant
+    dimension standardizes to 0 and adds 1 per such dimension: finite. The loss is the batch's: every
+    example carries it, so Keras' mean is the loss. `sample_weight` scales that value; it takes no example
+    out of the statistics (see the module's note, also on `tf.distribute`). Memory O(B dim + dim^2). An
+    empty batch gives an empty loss. In float16 and bfloat16 the loss is computed in float32. `y_true` is
+    ignored.
 
     Args:
         redundancy_weight: lambda, a float >= 0. Defaults to `5e-3` (the paper's).
@@ -236,9 +244,10 @@ class VICReg(Loss):
     variance_mu=variance, covariance_v=covariance, eps=epsilon)` called as `loss(view_a, ref_emb=view_b)`.
     A batch of one takes B - 1 as 1 (variance 0): finite. Collapse (all embeddings equal) gives the
     variance term its maximum. The invariance term is per example; the variance and covariance terms are
-    the batch's, carried by each example, so Keras' mean is the loss. Memory O(B dim + dim^2). An empty
-    batch gives an empty loss. In float16 and bfloat16 the loss is computed in float32. `y_true` is
-    ignored.
+    the batch's, carried by each example, so Keras' mean is the loss; `sample_weight` weighs the
+    invariance terms but takes no example out of the variance and covariance (see the module's note).
+    Memory O(B dim + dim^2). An empty batch gives an empty loss. In float16 and bfloat16 the loss is
+    computed in float32. `y_true` is ignored.
 
     Args:
         invariance: lambda, a float >= 0. Defaults to `25.0`.

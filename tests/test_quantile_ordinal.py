@@ -121,3 +121,14 @@ def test_pinball_errors():
         kerasloss.Pinball([])
     with pytest.raises(ValueError, match=r"2 quantiles expects y_pred of shape \(batch, 2\)"):
         kerasloss.Pinball([0.1, 0.9])(np.zeros(4), np.zeros((4, 3), "float32"))
+
+
+def test_weighted_kappa_with_an_id_out_of_range_is_nan_under_xla():
+    """Nothing can raise under XLA; the loss of the batch is NaN rather than a zero label row's value
+    (found in review: 1-based grades trained silently on a wrong loss)."""
+    from tests.backend import compiled
+
+    probs = np.full((4, 3), 1 / 3, "float32")
+    run = compiled(lambda y, p: kerasloss.WeightedKappa(3)(y, p))
+    assert np.isnan(float(numpy(run(np.array([0, 1, 2, 3]), probs))))
+    assert np.isfinite(float(numpy(run(np.array([0, 1, 2, 2]), probs))))
