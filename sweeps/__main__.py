@@ -27,7 +27,11 @@ spec fields (TOML; paths relative to the spec file):
                       "module:function": function(input_shape=(...), outputs=n) -> an uncompiled keras.Model
                       whose outputs are logits, estimates or embeddings
   description         one line shown by `python -m sweeps list`
-  loss / loss_args    a fixed loss (kerasloss.get name) and fixed arguments; or search `space.loss`
+  loss / loss_args    a fixed loss (kerasloss.get name) and fixed arguments; or search `space.loss`.
+                      Embedding losses train as each needs; the metrics measure the model's embeddings:
+                      NTXent, BarlowTwins, VICReg (and SupCon, shuffled) on two augmented views of each
+                      example; ArcFace, CosFace, ProxyAnchor, ProxyNCA through kerasloss.CosineProxies
+                      (one trainable proxy per class) after the model, left out of the measured embeddings
   [space.NAME]        { choice = [...] } or { min = a, max = b, log = true }, optionally when = { loss = "..." }
   [objective]         name = a metric of the task, direction = "max" | "min"
                       binary: pr_auc, roc_auc, recall_at_precision, f1, balanced_accuracy, minority_recall,

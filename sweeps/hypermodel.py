@@ -12,23 +12,18 @@ import kerasloss
 from sweeps import data as sources
 from sweeps import datasets, models
 from sweeps.metrics import BY_TASK
-from sweeps.spec import TRAINING_PARAMETERS
+from sweeps.spec import PROXY_LOSSES, TRAINING_PARAMETERS, VIEW_LOSSES
 
-VIEW_LOSSES = ("ntxent", "supervisedcontrastive", "supcon", "infonce", "simclr")
 PREDICT_BATCH = 8192  # rows per forward pass when evaluating: a large test set is not one giant batch
 
 
 @dataclass
 class Built:
-    model: keras.Model  # what fit trains
+    model: keras.Model  # what fit trains: the predictor, or it with two views in or class proxies out
     train: object  # a tf.data.Dataset, or a kerasloss.ClassBalancedBatches (a keras.utils.PyDataset)
     predict: object  # x -> raw outputs (logits, estimates or embeddings) as NumPy
     evaluate: object  # () -> {metric: value} on the test set
     dataset: datasets.Dataset
-
-
-def _is_view_loss(name):
-    return name.lower().replace("_", "").replace("-", "") in VIEW_LOSSES
 
 
 def build_loss(spec, values):
@@ -127,18 +122,34 @@ def class_balanced(spec, values, data, seed):
     )
 
 
+def proxy_classes(data):
+    """How many class proxies a proxy loss trains: one per class id (ids are 0 ... classes - 1)."""
+    return max(int(data.classes), int(np.max(data.y_train)) + 1)
+
+
 def build(spec, values, seed, data, model_function=None):
     """Seed everything from `seed`, then build the trial's model and data pipeline. With class-balanced
     batches every loss sees one view of each example: the batch's K examples of a class are each other's
-    positives (SupCon takes them from the labels, as triplet and multi-similarity losses do)."""
+    positives (SupCon takes them from the labels, as triplet and multi-similarity losses do).
+
+    What `fit` trains: for a two-view loss (NT-Xent, Barlow Twins, VICReg; SupCon unless the batches are
+    class-balanced) the predictor applied to each of two augmented views; for a proxy loss (ArcFace,
+    CosFace, ProxyAnchor, ProxyNCA) the predictor followed by `kerasloss.CosineProxies`, whose cosines
+    the loss takes; otherwise the predictor. The test metrics measure the predictor alone: the embedding,
+    without the class proxies."""
     keras.backend.clear_session()  # the last trial's graphs and layers are not kept alive
     keras.utils.set_random_seed(seed)
     batch_size = int(values.get("batch_size", spec.batch_size))
     learning_rate = float(values.get("learning_rate", spec.learning_rate))
     loss = build_loss(spec, values)
-    views = data.task == "embedding" and not spec.class_balanced and _is_view_loss(values.get("loss", spec.loss))
+    views = data.task == "embedding" and not spec.class_balanced and isinstance(loss, VIEW_LOSSES)
+    proxies = data.task == "embedding" and isinstance(loss, PROXY_LOSSES)
     predictor = network(spec, data, model_function)
-    model = models.two_view(predictor, data.x_train.shape[1:]) if views else predictor
+    model = predictor
+    if views:
+        model = models.two_view(predictor, data.x_train.shape[1:])
+    elif proxies:
+        model = models.with_proxies(predictor, data.x_train.shape[1:], proxy_classes(data))
 
     teacher = data.task == "multiclass" and "distillation" in type(loss).__name__.lower()  # teacher logits as targets
     if spec.class_balanced:

@@ -1,7 +1,10 @@
 """The networks a sweep trains: the built-in MLPs (a head per task, an encoder for embeddings), or the
-user's own, from a function `build(input_shape=..., outputs=...)` returning an uncompiled Keras model."""
+user's own, from a function `build(input_shape=..., outputs=...)` returning an uncompiled Keras model; and
+the wrappers some embedding losses train it in (two views in, class proxies out)."""
 
 import keras
+
+import kerasloss
 
 DEFAULTS = {"hidden": [32, 32], "embedding_dim": 16, "normalize": True}
 
@@ -50,3 +53,11 @@ def two_view(encoder_model, input_shape):
     """The encoder applied to each of two views: (2, *input_shape) -> (2, embedding_dim), for NT-Xent / SupCon."""
     inputs = keras.Input((2, *input_shape), name="views")
     return keras.Model(inputs, keras.layers.TimeDistributed(encoder_model, name="per_view")(inputs), name="two_view")
+
+
+def with_proxies(encoder_model, input_shape, classes):
+    """The encoder followed by trainable class proxies: input_shape -> (classes,) cosines, for ArcFace,
+    CosFace, ProxyAnchor and ProxyNCA. The proxies are the last layer's weights; the encoder is unchanged."""
+    inputs = keras.Input(tuple(input_shape), name="x")
+    cosines = kerasloss.CosineProxies(classes, name="proxies")(encoder_model(inputs))
+    return keras.Model(inputs, cosines, name="with_proxies")

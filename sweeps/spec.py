@@ -19,6 +19,11 @@ Class-balanced batches for the pairwise losses (`kerasloss.ClassBalancedBatches`
     classes_per_batch = 8          # P (at most the training data's classes); K below; both may be searched
     examples_per_class = 16        # K; the batch size is P x K, so `batch_size` is not given
 
+Embedding losses train as each needs, and the metrics always measure the embedding model's outputs:
+two-view losses (NTXent, BarlowTwins, VICReg; SupCon with shuffled batches) on two augmented views of each
+example; proxy losses (ArcFace, CosFace, ProxyAnchor, ProxyNCA) through a `kerasloss.CosineProxies(classes)`
+layer the harness puts after the embedding model: trained with it, left out of the measured embeddings.
+
 Your own data and model (paths are relative to the spec file; modules are looked for beside it):
 
     dataset = "data/churn.csv"     # or "x.npz", or "my_module:load" returning arrays / tf.data.Datasets
@@ -49,7 +54,15 @@ TRAINING_PARAMETERS = ("learning_rate", "batch_size", "classes_per_batch", "exam
 BATCHES = ("shuffled", "class-balanced")  # how training batches are drawn (`batches`)
 BALANCED_FIELDS = ("classes_per_batch", "examples_per_class")  # P and K of class-balanced batches
 # Losses that ignore the labels and need two views of each example: class-balanced batches cannot feed them.
-VIEW_ONLY_LOSSES = ("ntxent", "infonce", "simclr")
+VIEW_ONLY_LOSSES = (kerasloss.NTXent, kerasloss.InfoNCE, kerasloss.BarlowTwins, kerasloss.VICReg)
+# Losses trained on two augmented views of each example in shuffled batches: the above, and SupCon (whose
+# positives are then the other view and the batch's same-class examples).
+VIEW_LOSSES = (*VIEW_ONLY_LOSSES, kerasloss.SupervisedContrastive)
+# Losses over the cosines of embeddings with trainable class proxies: a trial trains the embedding model
+# followed by `kerasloss.CosineProxies(classes)` and measures the embedding model alone.
+PROXY_LOSSES = (kerasloss.ArcFace, kerasloss.CosFace, kerasloss.ProxyAnchor, kerasloss.ProxyNCA)
+# Representation losses the harness cannot train: SimSiam's y_pred holds a predictor head's outputs too.
+UNSWEPT_LOSSES = {kerasloss.SimSiam: "it needs a predictor head beside the encoder, which the harness does not build"}
 MODEL_FIELDS = {"hidden": list, "embedding_dim": int, "normalize": bool, "function": str}
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # one plain path component, never . or ..
 FIELDS = {
@@ -85,6 +98,9 @@ REPRESENTATION_MODULES = (
     "kerasloss.multi_similarity",
     "kerasloss.lifted_structure",
     "kerasloss.soft_nearest_neighbor",
+    "kerasloss.margins",  # ArcFace, CosFace (over CosineProxies' cosines)
+    "kerasloss.proxies",  # ProxyAnchor, ProxyNCA (over CosineProxies' cosines)
+    "kerasloss.self_supervised",  # BarlowTwins, VICReg (two views)
 )
 PARAM_FIELDS = ("choice", "min", "max", "log", "when")
 
@@ -493,7 +509,9 @@ def _check_each_loss(spec, field):
         if representation != (spec.task == "embedding"):
             wanted = "an embedding task" if representation else f"a {spec.task} task's outputs"
             _fail(spec.name, field, f"{loss} needs {wanted}; this sweep's data is a {spec.task} task")
-        if spec.class_balanced and loss.lower().replace("_", "").replace("-", "") in VIEW_ONLY_LOSSES:
+        if type(built) in UNSWEPT_LOSSES:
+            _fail(spec.name, field, f"{loss} cannot be swept: {UNSWEPT_LOSSES[type(built)]}")
+        if spec.class_balanced and isinstance(built, VIEW_ONLY_LOSSES):
             _fail(
                 spec.name,
                 field,

@@ -35,6 +35,8 @@ def test_the_default_suite_covers_the_issue():
         "triplet_digits",
         "contrastive_digits",
         "class_balanced_digits",
+        "arcface_cosface_digits",
+        "self_supervised_digits",
     } <= names
 
 
