@@ -87,14 +87,20 @@ def inner_products(a, b):
     small beside the network's own matmuls. float64 and half-precision inputs (the pairwise losses
     compute those in float32, see `computed_in_float32`) are handled alike.
     """
+    return accurate_matmul(a, ops.transpose(b))
+
+
+def accurate_matmul(a, b):
+    """a (n, d) @ b (d, m), float32-accurate on any GPU: `inner_products` with b already in columns
+    (CosineProxies' (dim, classes) proxies: no transpose of the matrix, nor of its gradient)."""
     if keras.backend.backend() == "jax":
         import jax
 
-        return jax.numpy.matmul(a, ops.transpose(b), precision=jax.lax.Precision.HIGHEST)
+        return jax.numpy.matmul(a, b, precision=jax.lax.Precision.HIGHEST)
     if not _splits(a):
-        return _matmul(a, ops.transpose(b))
+        return _matmul(a, b)
     a_hi, a_lo = _tf32_head_and_tail(a)
-    b_hi, b_lo = _tf32_head_and_tail(ops.transpose(b))
+    b_hi, b_lo = _tf32_head_and_tail(b)
     return _matmul(a_hi, b_hi) + (_matmul(a_hi, b_lo) + _matmul(a_lo, b_hi))
 
 

@@ -12,7 +12,7 @@ from keras import ops
 from kerasloss.base import PACKAGE, Loss, check_integer, hyperparameters, non_negative, positive, register
 from kerasloss.inputs import sparse_ids, valid_class_ids
 from kerasloss.numerics import computed_in_float32
-from kerasloss.pairwise import inner_products, l2_normalize, log_one_plus_sum_exp
+from kerasloss.pairwise import accurate_matmul, l2_normalize, log_one_plus_sum_exp
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -88,8 +88,8 @@ class CosineProxies(keras.layers.Layer):
 
     def call(self, inputs):
         embeddings = l2_normalize(ops.cast(inputs, "float32"))
-        proxies = l2_normalize(ops.transpose(ops.cast(self.proxies, "float32")))  # (C K, dim)
-        cosines = inner_products(embeddings, proxies)
+        proxies = l2_normalize(ops.cast(self.proxies, "float32"), axis=0)  # (dim, C K), columns normalized
+        cosines = accurate_matmul(embeddings, proxies)
         if self.sub_centers == 1:
             return cosines
         return ops.max(ops.reshape(cosines, (-1, self.num_classes, self.sub_centers)), axis=-1)
