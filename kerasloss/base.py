@@ -409,23 +409,29 @@ def check_bool(argument, value):
     return value
 
 
-def check_alpha(value):
-    """alpha: None (no weighting), a float in [0, 1], or a non-empty sequence of them (per class/label)."""
-    expected = "None, a float in [0, 1], or a non-empty list of floats in [0, 1]"
+def check_unit_values(argument, value, *, optional=False):
+    """A float in [0, 1] or a non-empty sequence of them (a tuple back); None too where `optional`.
+    alpha (per class/label weights), quantiles (one per output)."""
+    expected = ("None, " if optional else "") + "a float in [0, 1], or a non-empty list of floats in [0, 1]"
     value = _plain(value)
-    if value is None:
+    if value is None and optional:
         return None
     if isinstance(value, (list, tuple)):
         if not value:
-            raise _invalid("alpha", expected, value)
+            raise _invalid(argument, expected, value)
         try:
-            return tuple(check_unit_interval("alpha", v) for v in value)
+            return tuple(check_unit_interval(argument, v) for v in value)
         except ValueError:
-            raise _invalid("alpha", expected, value) from None
+            raise _invalid(argument, expected, value) from None
     try:
-        return check_unit_interval("alpha", value)
+        return check_unit_interval(argument, value)
     except ValueError:
-        raise _invalid("alpha", expected, value) from None
+        raise _invalid(argument, expected, value) from None
+
+
+def check_alpha(value):
+    """alpha: None (no weighting), a float in [0, 1], or a non-empty sequence of them (per class/label)."""
+    return check_unit_values("alpha", value, optional=True)
 
 
 def check_integer(argument, value, *, optional=False):

@@ -78,7 +78,7 @@ def multi_similarity(
     if is_empty_batch(y_pred):
         return empty_batch_loss(y_pred)
     pool = candidates(y_pred, labels, reference, "multi_similarity")
-    s = pairwise_similarities(y_pred, pool.embeddings, distance)
+    s = pairwise_similarities(y_pred, pool.embeddings, distance)  # None: the batch against itself
     positives, negatives = pool.positives, pool.negatives
     if epsilon is not None:
         least_similar_positive = ops.min(ops.where(positives, s, math.inf), axis=1, keepdims=True)

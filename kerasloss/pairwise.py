@@ -223,7 +223,9 @@ def masked_logsumexp(logits, mask, axis=-1):
 class Candidates(NamedTuple):
     """What each anchor of a batch is compared with: the batch itself, then a reference set.
 
-    embeddings: (N, dim), the B anchors first, then the M reference embeddings (N = B + M).
+    embeddings: (N, dim), the B anchors first, then the M reference embeddings (N = B + M); None without
+                a reference set: the batch against itself, passed on as b=None to the matrices, which then
+                normalize once and keep an exact zero diagonal.
     positives:  (B, N) boolean, same label, not the anchor itself, a valid reference entry.
     negatives:  (B, N) boolean, another label, a valid reference entry.
     """
@@ -241,7 +243,7 @@ def candidates(embeddings, labels, reference=None, loss_name="loss"):
     replaces the batch as the candidates, the reference set is added to the batch."""
     if reference is None:
         positives, negatives = positive_and_negative_masks(labels)
-        return Candidates(embeddings, positives, negatives)
+        return Candidates(None, positives, negatives)
     ref_embeddings, ref_labels, valid = reference_set(reference, embeddings, loss_name)
     batch = ops.shape(embeddings)[0]
     pool = ops.concatenate([embeddings, ops.stop_gradient(ref_embeddings)], axis=0)

@@ -6,29 +6,12 @@ Q quantiles: y_pred (batch, Q), y_true (batch, 1) or (batch,) -> (batch,), the m
 
 from keras import ops
 
-from kerasloss.base import Loss, _invalid, _plain, check_unit_interval, hyperparameters, register
+from kerasloss.base import Loss, check_unit_values, hyperparameters, register
 from kerasloss.inputs import same_shape
 from kerasloss.numerics import computed_in_float32
 
 
-def check_quantiles(argument, value):
-    """A quantile in [0, 1], or a non-empty list of them."""
-    value = _plain(value)
-    expected = "a float in [0, 1] or a non-empty list of them"
-    if isinstance(value, (list, tuple)):
-        if not value:
-            raise _invalid(argument, expected, value)
-        try:
-            return tuple(check_unit_interval(argument, v) for v in value)
-        except ValueError:
-            raise _invalid(argument, expected, value) from None
-    try:
-        return check_unit_interval(argument, value)
-    except ValueError:
-        raise _invalid(argument, expected, value) from None
-
-
-@hyperparameters(quantiles=check_quantiles)
+@hyperparameters(quantiles=check_unit_values)
 @computed_in_float32
 def pinball(y_true, y_pred, *, quantiles: "float | tuple[float, ...]" = 0.5):
     """Pinball (quantile) loss (Koenker & Bassett 1978), with delta = y_true - y_pred and tau the quantile:

@@ -60,8 +60,7 @@ def soft_nearest_neighbor(
     if is_empty_batch(y_pred):
         return empty_batch_loss(y_pred)
     pool = candidates(y_pred, labels, reference, "soft_nearest_neighbor")
-    other = None if reference is None else pool.embeddings  # the batch against itself: one product
-    logits = -pairwise_distances(y_pred, other, distance) / temperature
+    logits = -pairwise_distances(y_pred, pool.embeddings, distance) / temperature
     neighbours = ops.logical_or(pool.positives, pool.negatives)  # every valid candidate but the anchor
     has_positive = ops.any(pool.positives, axis=1)
     per_anchor = masked_logsumexp(logits, neighbours) - masked_logsumexp(logits, pool.positives)

@@ -235,7 +235,7 @@ def triplet_loss(
     if is_empty_batch(y_pred):
         return empty_batch_loss(y_pred)
     pool = candidates(y_pred, labels, reference, "triplet_loss")
-    d = pairwise_distances(y_pred, None if reference is None else pool.embeddings, distance)
+    d = pairwise_distances(y_pred, pool.embeddings, distance)
     positives, negatives = pool.positives, pool.negatives
     batch = ops.cast(ops.shape(d)[0], d.dtype)
     has_negative = ops.any(negatives, axis=1, keepdims=True)

@@ -300,3 +300,16 @@ def triplet_all(labels, x, margin, distance="euclidean"):
                     per_anchor[a] += value
                     active += 1
     return per_anchor * len(d) / max(active, 1)
+
+
+def finite_differences(f, x, step=1e-6):
+    """Central differences of a scalar float64 function f at x, entry by entry: the gradient a loss's
+    autodiff gradient is checked against."""
+    x = np.asarray(x, np.float64)
+    g = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[index] += step
+        down[index] -= step
+        g[index] = (f(up) - f(down)) / (2 * step)
+    return g

@@ -11,6 +11,7 @@ import kerasloss
 from tests import metric_literals as pml
 from tests import reference_metric as ref
 from tests.backend import BACKEND, compiled, numpy, value_and_grad
+from tests.reference import finite_differences
 
 # (batch, classes, dim): one example, one class, all singletons, a few classes, the 40.
 LAYOUTS = [(1, 1, 3), (2, 1, 3), (2, 2, 3), (5, 1, 4), (6, 6, 4), (12, 3, 4), (17, 5, 6), (40, 7, 8)]
@@ -154,16 +155,6 @@ def test_soft_nearest_neighbor_averages_over_every_anchor_singletons_counting_ze
 # Gradients against float64 finite differences of the references
 
 
-def _finite_differences(f, x, step=1e-6):
-    g = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[index] += step
-        down[index] -= step
-        g[index] = (f(up) - f(down)) / (2 * step)
-    return g
-
-
 GRADIENTS = [
     ("multi_similarity", kerasloss.MultiSimilarity(dtype="float64"), lambda y, x: ref.multi_similarity(y, x).mean()),
     (
@@ -185,10 +176,10 @@ GRADIENTS = [
 
 
 @pytest.mark.parametrize(("name", "loss", "reference"), GRADIENTS, ids=[g[0] for g in GRADIENTS])
-def test_gradient_matches_float64_finite_differences(name, loss, reference):
+def test_gradient_matches_float64finite_differences(name, loss, reference):
     labels, x = _batch(9, 3, 3, seed=5)
     _, gradient = value_and_grad(lambda e: loss(labels, e), x)
-    expected = _finite_differences(lambda e: reference(labels, e), x)
+    expected = finite_differences(lambda e: reference(labels, e), x)
     np.testing.assert_allclose(gradient, expected, rtol=1e-5, atol=1e-7)
 
 

@@ -16,6 +16,7 @@ import kerasloss
 from tests import proxy_literals as pml
 from tests import reference_proxies as ref
 from tests.backend import BACKEND, numpy, value_and_grad
+from tests.reference import finite_differences
 
 
 def _cosines(batch=12, classes=5, seed=0):
@@ -119,16 +120,6 @@ def test_stored_pml_rows_cover_wrapping_and_a_batch_of_one(name):
 # Gradients against float64 finite differences
 
 
-def _finite_differences(f, x, step=1e-6):
-    g = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[index] += step
-        down[index] -= step
-        g[index] = (f(up) - f(down)) / (2 * step)
-    return g
-
-
 GRADIENTS = [
     ("arcface", kerasloss.ArcFace(16.0, 0.3, dtype="float64"), lambda y, c: ref.arcface(y, c, 16.0, 0.3).mean()),
     ("cosface", kerasloss.CosFace(16.0, 0.2, dtype="float64"), lambda y, c: ref.cosface(y, c, 16.0, 0.2).mean()),
@@ -138,13 +129,13 @@ GRADIENTS = [
 
 
 @pytest.mark.parametrize(("name", "loss", "reference"), GRADIENTS, ids=[g[0] for g in GRADIENTS])
-def test_gradient_matches_float64_finite_differences(name, loss, reference):
+def test_gradient_matches_float64finite_differences(name, loss, reference):
     if BACKEND != "tensorflow":
         pytest.skip("float64 end to end: Keras computes 64-bit inputs in 32 bits on JAX and PyTorch")
     labels, cosines = _cosines(9, 4, seed=3)
     _, gradient = value_and_grad(lambda c: loss(labels, c), cosines)
     np.testing.assert_allclose(
-        gradient, _finite_differences(lambda c: reference(labels, c), cosines), rtol=1e-5, atol=1e-8
+        gradient, finite_differences(lambda c: reference(labels, c), cosines), rtol=1e-5, atol=1e-8
     )
 
 

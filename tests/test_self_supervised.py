@@ -11,6 +11,7 @@ import kerasloss
 from tests import proxy_literals as pml
 from tests import reference_self_supervised as ref
 from tests.backend import BACKEND, numpy, value_and_grad
+from tests.reference import finite_differences
 
 
 def _views(batch=16, dim=6, seed=0):
@@ -70,16 +71,6 @@ def test_simsiam_matches_the_paper_and_stops_the_gradient_at_the_projections():
 # Gradients against float64 finite differences
 
 
-def _finite_differences(f, x, step=1e-6):
-    g = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[index] += step
-        down[index] -= step
-        g[index] = (f(up) - f(down)) / (2 * step)
-    return g
-
-
 @pytest.mark.parametrize(
     ("loss", "reference"),
     [
@@ -88,12 +79,12 @@ def _finite_differences(f, x, step=1e-6):
     ],
     ids=["barlow_twins", "vicreg"],
 )
-def test_gradient_matches_float64_finite_differences(loss, reference):
+def test_gradient_matches_float64finite_differences(loss, reference):
     if BACKEND != "tensorflow":
         pytest.skip("float64 end to end: Keras computes 64-bit inputs in 32 bits on JAX and PyTorch")
     views = _views(6, 3, seed=4)
     _, gradient = value_and_grad(lambda v: loss(np.zeros(6), v), views)
-    np.testing.assert_allclose(gradient, _finite_differences(reference, views), rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(gradient, finite_differences(reference, views), rtol=1e-5, atol=1e-8)
 
 
 # ---------------------------------------------------------------------------------------------------
