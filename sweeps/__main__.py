@@ -1,4 +1,5 @@
-"""python -m sweeps {list, run, report}: the sweep harness's command line."""
+"""python -m sweeps {list, run, worker, results, best, board, report, experiment}: the sweep harness's
+command line. `list`, `results` and `--help` import no TensorFlow: they answer at once."""
 
 import argparse
 import os
@@ -58,7 +59,9 @@ def _parser():
         epilog=SPEC_FIELDS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{list,run,worker,report,experiment}")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="{list,run,worker,results,best,board,report,experiment}"
+    )
     commands.add_parser("list", help="the sweeps in the default suite, with their dataset, loss and space")
 
     run = commands.add_parser(
@@ -134,6 +137,39 @@ def _parser():
     worker.add_argument("--logdir", default="logs", help="the chief's TensorBoard folder (default: logs)")
     worker.add_argument("--state", default=".sweeps", help="the chief's state folder (default: .sweeps)")
 
+    results = commands.add_parser(
+        "results",
+        help="every trial of a sweep as a table: hyperparameters, val_/test_ metrics and their spread",
+        description="Print a sweep's results table from its state: one row per trial with its id, status, "
+        "hyperparameters, every val_ and test_ metric (means over the executions) with its _std, the epochs "
+        "trained and the seconds taken. Trials are chosen on val_ metrics; test_ ones are reported only.",
+    )
+    results.add_argument("name", metavar="NAME", help="the sweep (a spec path: its file name)")
+    results.add_argument("--state", default=".sweeps", help="the sweep's state folder (default: .sweeps)")
+    results.add_argument("--format", choices=("csv", "json", "markdown"), default="markdown")
+
+    best = commands.add_parser(
+        "best",
+        help="the best trial's trained model: where it is, or a copy with --save",
+        description="The sweep keeps the trained predictor (logits, estimates or embeddings) of its best trial "
+        "on validation as STATE/NAME/best/model.keras. Print which trial it is and its metrics, and with "
+        "--save copy it to PATH.keras (load it with keras.models.load_model after `import kerasloss`).",
+    )
+    best.add_argument("name", metavar="NAME", help="the sweep (a spec path: its file name)")
+    best.add_argument("--state", default=".sweeps", help="the sweep's state folder (default: .sweeps)")
+    best.add_argument("--save", metavar="PATH.keras", help="copy the model here")
+
+    board = commands.add_parser(
+        "board",
+        help="serve one sweep in TensorBoard with its own HParams config (make tensorboard SWEEP=NAME)",
+        description="TensorBoard on one sweep's runs, with a config of that sweep alone, so its searched "
+        "hyperparameters and its objective are the columns shown without clicking.",
+    )
+    board.add_argument("name", metavar="NAME", help="the sweep (a spec path: its file name)")
+    board.add_argument("--logdir", default="logs", help="the sweeps' TensorBoard folder (default: logs)")
+    board.add_argument("--state", default=".sweeps", help="the sweep's state folder (default: .sweeps)")
+    board.add_argument("--port", type=int, default=6006)
+
     report = commands.add_parser(
         "report",
         help="the best configuration of each sweep, as a table and plots",
@@ -159,16 +195,95 @@ def _parser():
     return parser
 
 
+def _list():
+    """The default suite from its TOML files alone (no TensorFlow import): name, dataset, objective, space."""
+    import tomllib
+
+    folder = pathlib.Path(__file__).parent / "specs"
+    for path in sorted(folder.glob("*.toml")):
+        table = tomllib.loads(path.read_text())
+        space = ", ".join(table.get("space", {}))
+        objective = table.get("objective", {}).get("name", "?")
+        executions = table.get("executions", 1)
+        print(
+            f"{path.stem:<24} {table.get('dataset', '?'):<17} val_{objective} over {space} "
+            f"(x{executions} seeds): {table.get('description', '')}"
+        )
+    return 0
+
+
+def _name(argument):
+    return pathlib.Path(argument).stem if argument.endswith(".toml") else argument
+
+
+def _results(args):
+    from sweeps import results, state
+
+    try:
+        result = results.load(args.state, _name(args.name))
+    except state.StateError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(result.table(args.format))
+    return 0
+
+
+def _best(args):
+    import shutil
+
+    from sweeps import best, state
+
+    name = _name(args.name)
+    try:
+        source = best.path_of(args.state, name)
+    except (FileNotFoundError, state.StateError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    entry = best.record(args.state, name)
+    shown = ", ".join(f"{k} {v:.4g}" for k, v in entry["metrics"].items())
+    print(f"sweep {name}: best trial {entry['trial_id']} (execution {entry['execution']}), {source}: {shown}")
+    if args.save:
+        if not args.save.endswith(".keras"):
+            print("error: --save takes a path ending in .keras", file=sys.stderr)
+            return 2
+        os.makedirs(os.path.dirname(os.path.abspath(args.save)), exist_ok=True)
+        shutil.copyfile(source, args.save)
+        print(f"saved to {args.save}")
+    return 0
+
+
+def _board(args):
+    import subprocess
+
+    from sweeps import state
+
+    name = _name(args.name)
+    try:
+        record = state.read(args.state, name)
+    except state.StateError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if record is None or not os.path.isdir(os.path.join(args.logdir, name)):
+        print(f"error: no sweep '{name}' in {args.state} and {args.logdir}: run it first", file=sys.stderr)
+        return 2
+    from sweeps import tensorboard as board
+
+    view = board.sweep_view(state.recorded(record), args.logdir, os.path.join(args.state, name))
+    command = [sys.executable, "-m", "tensorboard.main", "--logdir", view, "--host", "127.0.0.1"]
+    return subprocess.call([*command, "--port", str(args.port)])
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
-    from sweeps import spec as specs
-
     if args.command == "list":
-        for name in specs.available():
-            s = specs.load(name)
-            space = ", ".join(p.name for p in s.space)
-            print(f"{name:<22} {s.dataset:<17} {s.objective} ({s.direction}) over {space}: {s.description}")
-        return 0
+        return _list()
+    if args.command == "results":
+        return _results(args)
+    if args.command == "best":
+        return _best(args)
+    if args.command == "board":
+        return _board(args)
+    from sweeps import spec as specs
 
     if args.command == "report":
         from sweeps import report
@@ -233,14 +348,13 @@ def main(argv=None):
         except (specs.SpecError, DataError, state.StateError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-        except (cluster.WorkersLostError, RuntimeError) as error:  # keras-tuner gives up after repeated failures
+        except (cluster.WorkersLostError, RuntimeError) as error:  # every trial failed; workers lost
             print(f"error: {error}", file=sys.stderr)
             return 1
         failed += result.failed
     summary = f"{len(chosen)} sweep(s) in {time.perf_counter() - started:.0f} s"
     if failed:
-        print(f"{summary}; {failed} trial(s) FAILED (see the messages above)", file=sys.stderr, flush=True)
-        return 1
+        summary += f"; {failed} trial(s) FAILED (diverged: see the reasons above)"
     board = f"make tensorboard LOGDIR={args.logdir}" if args.logdir != "logs" else "make tensorboard"
     print(f"{summary}; `{board}` to look at every sweep in one HParams table.", flush=True)
     return 0

@@ -1,74 +1,20 @@
 """`sweeps.run`: one sweep from Python (a notebook, a script), on the same code path as `python -m sweeps
-run`. It prints the same progress lines, raises instead of exiting, and returns a `Result`."""
+run`. It prints the same progress lines, raises instead of exiting, and returns a `sweeps.results.Result`
+(`best`, `compare`, `to_frame`, `best_model`)."""
 
 import dataclasses
 import sys
 
 from sweeps import data as sources
+from sweeps import results
 from sweeps import spec as specs
+from sweeps.results import Result, Trial
+
+__all__ = ["Result", "Trial", "TrialsFailedError", "resolve", "run"]
 
 
-@dataclasses.dataclass(frozen=True)
-class Trial:
-    """One trial: its hyperparameter values, status (COMPLETED, FAILED, ...), the metrics of its last epoch
-    (averaged over executions), and, for trials this process ran, what it measured: seconds, build +
-    first-epoch compile seconds, resident memory (MiB) after the trial."""
-
-    trial_id: str
-    status: str
-    values: dict
-    metrics: dict
-    objective: float = None
-    measured: dict = dataclasses.field(default_factory=dict)
-
-
-@dataclasses.dataclass(frozen=True)
-class Result:
-    """A finished (or resumed and finished) sweep. `best` is the completed trial with the best objective
-    (None when none completed); `trials` every trial in id order; `failed` how many failed."""
-
-    name: str
-    objective: str
-    direction: str
-    trials: tuple
-    best: Trial
-    logdir: str
-
-    @property
-    def failed(self):
-        return sum(1 for t in self.trials if t.status == "FAILED")
-
-    def __str__(self):
-        if self.best is None:
-            return f"sweep {self.name}: no completed trial ({self.failed} failed)"
-        values = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.best.values.items())
-        return (
-            f"sweep {self.name}: {len(self.trials)} trials, {self.failed} failed; best trial {self.best.trial_id} "
-            f"({values}): {self.objective} {self.best.objective:.4g} ({self.direction} is better)"
-        )
-
-
-def result_of(searcher, logdir):
-    """The `Result` of a finished search, read from its oracle."""
-    spec = searcher.spec
-    trials = []
-    for trial_id, trial in sorted(searcher.oracle.trials.items(), key=lambda item: int(item[0])):
-        values = {k: v for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")}
-        metrics = {m: trial.metrics.get_last_value(m) for m in trial.metrics.metrics}
-        trials.append(
-            Trial(
-                trial_id,
-                str(trial.status),
-                values,
-                metrics,
-                metrics.get(spec.objective),
-                searcher.measured.get(trial_id, {}),
-            )
-        )
-    done = [t for t in trials if t.status == "COMPLETED" and t.objective is not None]
-    sign = 1 if spec.direction == "max" else -1
-    best = max(done, key=lambda t: sign * t.objective) if done else None
-    return Result(spec.name, spec.objective, spec.direction, tuple(trials), best, logdir)
+class TrialsFailedError(RuntimeError):
+    """Every trial of a sweep failed; the message gives the first failure's reason."""
 
 
 def resolve(spec, data=None, model=None):
@@ -91,8 +37,10 @@ def run(
     Args:
         spec: a sweep of the default suite by name ("focal_imbalance"), a path to a .toml spec, or a dict
             with the same fields (and `name`).
-        data: your data instead of the spec's `dataset`: `(x, y)` (a seeded, stratified `test_fraction` is
-            held out) or `((x_train, y_train), (x_test, y_test))`; the spec must declare `task`.
+        data: your data instead of the spec's `dataset`: `(x, y)` (seeded, stratified `test_fraction` and
+            `validation_fraction` parts are held out), `((x_train, y_train), (x_test, y_test))` (validation
+            split from the training part) or `((x_train, y_train), (x_val, y_val), (x_test, y_test))`; x may
+            be a pandas DataFrame. The spec must declare `task`.
         model: a function `model(input_shape=(...), outputs=n)` returning an uncompiled Keras model, instead
             of the spec's `model`. With `workers`, it must be importable (a module's top-level function).
         trials, tuner: override the spec's trial budget and keras-tuner oracle.
@@ -101,7 +49,8 @@ def run(
         overwrite: forget this sweep's earlier state and TensorBoard runs and start over.
 
     Raises `sweeps.spec.SpecError`, `sweeps.data.DataError` or `sweeps.state.StateError` before any training
-    when the spec, the data or the state is not right.
+    when the spec, the data, the model function or the state is not right, and `TrialsFailedError` when
+    every trial failed.
     """
     from sweeps import tuning
 
@@ -115,8 +64,10 @@ def run(
         spec, logdir, state, trials=trials, tuner=tuner, stream=stream, workers=workers, bind=bind,
         timeout=heartbeat_timeout, data=checked, model_function=model, overwrite=overwrite,
     )  # fmt: skip
-    if workers or bind is not None:
-        searcher.oracle.reload()  # the workers' results, as the chief saved them
-    result = result_of(searcher, logdir)
+    del searcher  # the trials' results are read from the state, as `python -m sweeps results` reads them
+    result = results.load(state, spec.name, logdir)
     print(result, file=stream, flush=True)
+    if result.trials and all(t.status == "FAILED" for t in result.trials):
+        first = results.failure_reason(result.trials[0].message)
+        raise TrialsFailedError(f"sweep {spec.name}: every trial failed; the first: {first}")
     return result

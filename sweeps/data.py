@@ -4,8 +4,11 @@ is checked before any training (every error names the source and the problem), s
 (a seeded, stratified `test_fraction` when the source has no test part), and kept for the process: every
 trial of a sweep shares one copy.
 
-Binary tasks also carve a stratified validation split (`validation_fraction` of the training part) on
-which `f1` and `balanced_accuracy` choose their decision thresholds (`sweeps.metrics`).
+Every sweep has three parts: train, validation and test. The validation part is the data's own (`x_val`
+and `y_val` in a `.npz` or a returned dict, the middle pair of `((train), (validation), (test))`), else a
+seeded split of the training part (`validation_fraction`, stratified for class labels), never of the test
+part. Trials are scored, thresholds chosen and early stopping decided on validation; the test part is
+measured and reported, and chooses nothing.
 """
 
 import dataclasses
@@ -193,9 +196,9 @@ def _is_tf_dataset(value):
 
 def parts(value, where, task=None):
     """(x_train, y_train, x_test, y_test, x_val, y_val) from what a function returned or `sweeps.run` was
-    given: (x, y), ((x_train, y_train), (x_test, y_test)), a tf.data.Dataset or a pair of them, or a dict
-    with the `.npz` keys (`x_val` and `y_val` too: a binary task's validation split, kept as given).
-    Parts not given are None."""
+    given: (x, y), ((x_train, y_train), (x_test, y_test)), ((x_train, y_train), (x_val, y_val), (x_test,
+    y_test)), a tf.data.Dataset or a pair of them, or a dict with the `.npz` keys (`x_val` and `y_val` too:
+    the validation split, kept as given). Parts not given are None."""
     if isinstance(value, dict):
         validation = (value.get("x_val"), value.get("y_val"))
         if {"x_train", "y_train", "x_test", "y_test"} <= value.keys():
@@ -205,6 +208,10 @@ def parts(value, where, task=None):
         raise DataError(f"{where}: a dict needs keys x, y or x_train, y_train, x_test, y_test")
     if _is_tf_dataset(value):
         return (*_dataset_to_arrays(value, where, task), None, None, None, None)
+    if isinstance(value, tuple | list) and len(value) == 3 and all(isinstance(v, tuple | list) for v in value):
+        if all(len(v) == 2 for v in value):
+            (x_train, y_train), (x_val, y_val), (x_test, y_test) = value
+            return x_train, y_train, x_test, y_test, x_val, y_val
     if isinstance(value, tuple | list) and len(value) == 2:
         first, second = value
         if _is_tf_dataset(first) and _is_tf_dataset(second):
@@ -216,8 +223,9 @@ def parts(value, where, task=None):
         elif not isinstance(first, tuple | list):
             return first, second, None, None, None, None
     raise DataError(
-        f"{where}: expected (x, y), ((x_train, y_train), (x_test, y_test)), a tf.data.Dataset of (x, y) or a "
-        f"pair of them, or a dict of arrays; got {type(value).__name__}"
+        f"{where}: expected (x, y), ((x_train, y_train), (x_test, y_test)), ((x_train, y_train), (x_val, y_val), "
+        f"(x_test, y_test)), a tf.data.Dataset of (x, y) or a pair of them, or a dict of arrays; got "
+        f"{type(value).__name__}"
     )
 
 
@@ -334,12 +342,12 @@ def check_and_split(arrays, task, where, test_fraction=0.2, validation_fraction=
     classes = int(max(y_train.max(), y_test.max())) + 1 if task in ("multiclass", "embedding") else 0
     if (x_val is None) != (y_val is None):
         raise DataError(f"{where}: give both x_val and y_val, or neither")
-    if task != "binary":
-        x_val = y_val = None
-    elif x_val is not None:
+    if x_val is not None:
         x_val, y_val = _given_part(x_val, y_val, task, where, "validation", x_train)
     else:
-        x_train, y_train, x_val, y_val = _split(x_train, y_train, validation_fraction, True, seed, where, "validation")
+        x_train, y_train, x_val, y_val = _split(
+            x_train, y_train, validation_fraction, stratify, seed, where, "validation"
+        )
     if task == "binary":  # both classes on every side: threshold-free metrics and thresholds need them
         for part, labels in (("training", y_train), ("test", y_test), ("validation", y_val)):
             if np.unique(labels).size < 2:
@@ -347,20 +355,30 @@ def check_and_split(arrays, task, where, test_fraction=0.2, validation_fraction=
                     f"{where}: the {part} labels hold one class only; binary metrics need both (give more rows "
                     "of the rarer class, or a larger test_fraction / validation_fraction)"
                 )
-    sizes = f"{len(x_train)} train / {len(x_test)} test" + (f" / {len(x_val)} validation" if x_val is not None else "")
+    sizes = f"{len(x_train)} train / {len(x_val)} validation / {len(x_test)} test"
     return datasets.Dataset(
         name or where, task, x_train, y_train, x_test, y_test, f"{where}: {sizes}", classes, x_val=x_val, y_val=y_val
     )
 
 
 def _builtin(source):
+    """A built-in dataset's train and test parts, with a validation part split from its training part (the
+    teacher's logits, where the data has them, split with their rows)."""
     data = datasets.load(source.dataset)
-    if data.task != "binary":
-        return data
-    x_train, y_train, x_val, y_val = _split(
-        data.x_train, data.y_train, source.validation_fraction, True, source.seed, source.dataset, "validation"
+    rows = np.arange(len(data.y_train))
+    kept, _, held, _ = _split(
+        rows, data.y_train, source.validation_fraction, data.task != "regression", source.seed, source.dataset,
+        "validation",
+    )  # fmt: skip
+    teacher = data.teacher[kept] if data.teacher is not None else None
+    return dataclasses.replace(
+        data,
+        x_train=data.x_train[kept],
+        y_train=data.y_train[kept],
+        x_val=data.x_train[held],
+        y_val=data.y_train[held],
+        teacher=teacher,
     )
-    return dataclasses.replace(data, x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val)
 
 
 def load(source):

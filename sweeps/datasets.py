@@ -30,7 +30,7 @@ class Dataset:
     classes: int = 0
     image_shape: tuple = ()  # for augmentations (digits: 8 x 8)
     teacher: np.ndarray = field(default=None, repr=False)  # teacher logits for x_train (multiclass)
-    x_val: np.ndarray = field(default=None, repr=False)  # binary tasks: the threshold-choosing split
+    x_val: np.ndarray = field(default=None, repr=False)  # the validation part: what chooses, never the test
     y_val: np.ndarray = field(default=None, repr=False)
 
 

@@ -1,5 +1,6 @@
 """A spec plus one trial's hyperparameter values -> a compiled model, its training data, and the
-function that evaluates it on the test set. The loss is built through `kerasloss.get` only."""
+function that measures it on the validation and test parts. The loss is built through `kerasloss.get`
+only."""
 
 import warnings
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ import tensorflow as tf
 import kerasloss
 from sweeps import data as sources
 from sweeps import datasets, models
-from sweeps.metrics import BY_TASK
+from sweeps import metrics
 from sweeps.spec import PROXY_LOSSES, TRAINING_PARAMETERS, VIEW_LOSSES
 
 PREDICT_BATCH = 8192  # rows per forward pass when evaluating: a large test set is not one giant batch
@@ -21,8 +22,9 @@ PREDICT_BATCH = 8192  # rows per forward pass when evaluating: a large test set 
 class Built:
     model: keras.Model  # what fit trains: the predictor, or it with two views in or class proxies out
     train: object  # a tf.data.Dataset, or a kerasloss.ClassBalancedBatches (a keras.utils.PyDataset)
-    predict: object  # x -> raw outputs (logits, estimates or embeddings) as NumPy
-    evaluate: object  # () -> {metric: value} on the test set
+    predictor: keras.Model  # x -> logits, estimates or embeddings: what a user keeps
+    predict: object  # x -> the predictor's outputs as NumPy
+    evaluate: object  # () -> {val_NAME: ..., test_NAME: ...}; raises metrics.DivergedError on NaN outputs
     dataset: datasets.Dataset
 
 
@@ -53,7 +55,8 @@ def network(spec, data, model_function=None):
     shape = data.x_train.shape[1:]
     if "function" in spec.model:
         function = model_function or sources.import_function(spec.model["function"], spec.base)
-        return models.from_function(function, shape, outputs(spec, data), spec.model["function"])
+        logits = data.task in ("binary", "multiclass")
+        return models.from_function(function, shape, outputs(spec, data), spec.model["function"], logits=logits)
     if data.task == "embedding":
         return models.encoder(shape, spec.model)
     return models.head(data.task, shape, outputs(spec, data), spec.model)
@@ -135,7 +138,7 @@ def build(spec, values, seed, data, model_function=None):
     What `fit` trains: for a two-view loss (NT-Xent, Barlow Twins, VICReg; SupCon unless the batches are
     class-balanced) the predictor applied to each of two augmented views; for a proxy loss (ArcFace,
     CosFace, ProxyAnchor, ProxyNCA) the predictor followed by `kerasloss.CosineProxies`, whose cosines
-    the loss takes; otherwise the predictor. The test metrics measure the predictor alone: the embedding,
+    the loss takes; otherwise the predictor. The metrics measure the predictor alone: the embedding,
     without the class proxies."""
     keras.backend.clear_session()  # the last trial's graphs and layers are not kept alive
     keras.utils.set_random_seed(seed)
@@ -163,11 +166,8 @@ def build(spec, values, seed, data, model_function=None):
         return np.concatenate([keras.ops.convert_to_numpy(c) for c in chunks])  # torch: detached
 
     def evaluate():
-        if data.task == "binary":
-            validation = (data.y_val, predict(data.x_val)) if data.x_val is not None else None
-            return BY_TASK["binary"](
-                data.y_test, predict(data.x_test), validation=validation, min_precision=spec.min_precision
-            )
-        return BY_TASK[data.task](data.y_test, predict(data.x_test))
+        val = (data.y_val, predict(data.x_val))
+        test = (data.y_test, predict(data.x_test))
+        return metrics.measure(data.task, val, test, spec.min_precision, names=spec.metrics)
 
-    return Built(model, train, predict, evaluate, data)
+    return Built(model, train, predictor, predict, evaluate, data)

@@ -1,5 +1,7 @@
-"""What a trial measures on the held-out test set, per task, in NumPy. Every function takes the test
-labels (or targets) and the model's raw outputs (logits, estimates or embeddings).
+"""What a trial measures, per task, in NumPy. Every function takes the labels (or targets) of one split and
+the model's raw outputs on it (logits, estimates or embeddings). A trial is measured on two splits
+(`measure`): validation, which chooses (the objective, thresholds, early stopping), and test, which is
+reported beside it and used for nothing else; each metric is logged as `val_NAME` and `test_NAME`.
 
 Binary metrics come in three kinds, and the difference matters when a loss is swept:
 - at the fixed threshold 0.5 (`minority_recall`, `precision`, `accuracy`): a loss that shifts every score
@@ -8,8 +10,11 @@ Binary metrics come in three kinds, and the difference matters when a loss is sw
 - threshold-free (`pr_auc`, `roc_auc`, `recall_at_precision`): they depend only on how the scores rank the
   test examples, so no shift can win them;
 - at a threshold chosen on validation data (`f1`, `balanced_accuracy`): the threshold that maximises the
-  metric on a validation split carved from the training data is applied to the test set, as a deployed
-  model would be tuned. A shift of the scores moves the chosen threshold with it.
+  metric on the validation split is applied to both splits, as a deployed model would be tuned. A shift
+  of the scores moves the chosen threshold with it.
+
+Outputs that are not finite (a diverged model) raise `DivergedError`: they have no score, and a NaN
+embedding must not be ranked as a perfect one.
 """
 
 import numpy as np
@@ -30,11 +35,37 @@ TASK_METRICS = {
         "precision": "max",
         "accuracy": "max",
     },
-    "regression": {"test_mse": "min", "test_mae": "min"},
+    "regression": {"mse": "min", "mae": "min"},
     "multiclass": {"accuracy": "max", "macro_recall": "max", "calibration_error": "min", "nll": "min"},
     "embedding": {"recall_at_1": "max", "map_at_r": "max", "embedding_spread": "max"},
 }
 DEFAULT_MIN_PRECISION = 0.8  # recall_at_precision's precision floor unless a spec sets `min_precision`
+PARTS = ("val", "test")  # the splits a trial is measured on, as metric-name prefixes
+
+
+class DivergedError(ValueError):
+    """A model whose outputs are NaN or infinite: the trial failed, it has no score."""
+
+
+def direction(name):
+    """"max" or "min" for a logged metric name (`val_pr_auc`, `test_mse_std`, `objective`, `pr_auc`), or None."""
+    base = name.removesuffix("_std")
+    for part in PARTS:
+        base = base.removeprefix(f"{part}_")
+    for directions in TASK_METRICS.values():
+        if base in directions:
+            return directions[base] if not name.endswith("_std") else "min"
+    return None
+
+
+def check_finite(outputs, part):
+    """Raise `DivergedError` when any output on `part` is NaN or infinite, naming how many rows."""
+    values = np.asarray(outputs, np.float64).reshape(len(outputs), -1)
+    bad = ~np.isfinite(values).all(axis=1)
+    if bad.any():
+        raise DivergedError(
+            f"the model diverged: {int(bad.sum())} of {len(values)} {part} output row(s) are NaN or infinite"
+        )
 
 
 def _sigmoid(z):
@@ -80,9 +111,17 @@ def recall_at_precision(labels, scores, min_precision):
     return float(np.max(recall[precision >= min_precision], initial=0.0))
 
 
-def binary(labels, logits, threshold=0.5, *, validation=None, min_precision=DEFAULT_MIN_PRECISION):
-    """Every binary metric of class 1 (the minority) on the test set; `validation` = (labels, logits) of the
-    validation split, where `f1` and `balanced_accuracy` choose their thresholds (left out without it).
+def thresholds(labels, logits):
+    """The decision thresholds `f1` and `balanced_accuracy` use, chosen on (labels, logits) of the validation
+    split."""
+    labels = np.asarray(labels).reshape(-1)
+    scores = np.asarray(logits, np.float64).reshape(-1)
+    return {"f1": best_f1_threshold(labels, scores), "balanced_accuracy": best_balanced_threshold(labels, scores)}
+
+
+def binary(labels, logits, threshold=0.5, *, chosen=None, min_precision=DEFAULT_MIN_PRECISION):
+    """Every binary metric of class 1 (the minority) on one split; `chosen` = `thresholds(...)` of the
+    validation split, at which `f1` and `balanced_accuracy` are measured (left out without it).
     Scores are the logits themselves: the same ranking as the probabilities, without the ties that
     rounding large logits to probability 1.0 would make."""
     labels = np.asarray(labels).reshape(-1)
@@ -96,20 +135,16 @@ def binary(labels, logits, threshold=0.5, *, validation=None, min_precision=DEFA
         "precision": float(tp / max(tp + fp, 1)),
         "accuracy": float((tp + tn) / max(len(labels), 1)),
     }
-    if validation is not None:
-        val_labels = np.asarray(validation[0]).reshape(-1)
-        val_scores = np.asarray(validation[1], np.float64).reshape(-1)
-        measured["f1"] = f1_score(labels, scores, best_f1_threshold(val_labels, val_scores))
-        measured["balanced_accuracy"] = balanced_accuracy(
-            labels, scores, best_balanced_threshold(val_labels, val_scores)
-        )
+    if chosen is not None:
+        measured["f1"] = f1_score(labels, scores, chosen["f1"])
+        measured["balanced_accuracy"] = balanced_accuracy(labels, scores, chosen["balanced_accuracy"])
     return measured
 
 
 def regression(targets, estimates):
-    """Test error against clean targets."""
+    """Mean squared and absolute error (the built-in regression data's test targets are clean)."""
     error = np.asarray(estimates, np.float64).reshape(-1) - np.asarray(targets, np.float64).reshape(-1)
-    return {"test_mse": float(np.mean(error**2)), "test_mae": float(np.mean(np.abs(error)))}
+    return {"mse": float(np.mean(error**2)), "mae": float(np.mean(np.abs(error)))}
 
 
 def calibration_error(labels, probabilities, bins=15):
@@ -162,3 +197,19 @@ def embedding(labels, embeddings):
 
 
 BY_TASK = {"binary": binary, "regression": regression, "multiclass": multiclass, "embedding": embedding}
+
+
+def measure(task, val, test, min_precision=DEFAULT_MIN_PRECISION, names=None):
+    """`{val_NAME: ..., test_NAME: ...}` for every metric of the task (or those in `names`), from `val` and
+    `test`, each (labels, raw outputs). Binary thresholds are chosen on validation and applied to both.
+    Raises `DivergedError` when an output is not finite."""
+    measured = {}
+    chosen = thresholds(*val) if task == "binary" else None
+    for part, (labels, outputs) in zip(PARTS, (val, test), strict=True):
+        check_finite(outputs, {"val": "validation", "test": "test"}[part])
+        if task == "binary":
+            values = binary(labels, outputs, chosen=chosen, min_precision=min_precision)
+        else:
+            values = BY_TASK[task](labels, outputs)
+        measured.update({f"{part}_{k}": v for k, v in values.items() if names is None or k in names})
+    return measured

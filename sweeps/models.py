@@ -34,10 +34,36 @@ def encoder(input_shape, config):
     return keras.Model(inputs, z, name="encoder")
 
 
-def from_function(function, input_shape, outputs, where):
+SQUASHING = ("sigmoid", "softmax", "log_softmax")
+
+
+def _squashing(model):
+    """The name of a sigmoid or softmax the model's output passes through last, or None."""
+    layer = model.layers[-1] if model.layers else None
+    while isinstance(layer, keras.Model) and layer.layers:  # a nested model: its own last layer
+        layer = layer.layers[-1]
+    if isinstance(layer, keras.layers.Softmax):
+        return "softmax"
+    activation = getattr(layer, "activation", None)
+    name = getattr(activation, "__name__", None)
+    return name if name in SQUASHING else None
+
+
+def from_function(function, input_shape, outputs, where, logits=True):
     """The user's model: `function(input_shape=..., outputs=...)`, checked to be a Keras model that takes
-    `input_shape` and returns (batch, outputs)."""
-    model = function(input_shape=tuple(input_shape), outputs=int(outputs))
+    `input_shape` and returns (batch, outputs). A classifier (`logits`) whose output layer applies a sigmoid
+    or softmax is refused: every loss the harness builds is told `from_logits=True`, and would train the
+    squashed values as logits (a model that predicts every row positive)."""
+    try:
+        model = function(input_shape=tuple(input_shape), outputs=int(outputs))
+    except TypeError as error:
+        if "argument" not in str(error):
+            raise
+        raise TypeError(
+            f"model {where}: calling it as {getattr(function, '__name__', 'function')}(input_shape="
+            f"{tuple(input_shape)}, outputs={outputs}) failed: {error}. A model function takes the keywords "
+            "input_shape and outputs: def build(input_shape, outputs): ..."
+        ) from None
     if not isinstance(model, keras.Model):
         raise TypeError(f"model {where}: returned {type(model).__name__}, not a keras.Model")
     produced = model.compute_output_spec(keras.KerasTensor((2, *input_shape))).shape
@@ -45,6 +71,12 @@ def from_function(function, input_shape, outputs, where):
         raise ValueError(
             f"model {where}: for input_shape={tuple(input_shape)} and outputs={outputs} it returns shape "
             f"{tuple(produced[1:])} per example, not ({outputs},)"
+        )
+    squashing = _squashing(model) if logits else None
+    if squashing:
+        raise ValueError(
+            f"model {where}: its output layer applies a {squashing}; the harness trains on logits (each loss "
+            f"with from_logits=True), so end with a plain Dense({outputs}) and no activation"
         )
     return model
 

@@ -35,7 +35,6 @@ Your own data and model (paths are relative to the spec file; modules are looked
 import math
 import os
 import pathlib
-import re
 import tomllib
 import warnings
 from dataclasses import dataclass, field
@@ -44,7 +43,7 @@ import numpy as np
 
 import kerasloss
 from sweeps import data as sources
-from sweeps import datasets
+from sweeps import datasets, state
 from sweeps.metrics import DEFAULT_MIN_PRECISION, TASK_METRICS
 
 SPEC_DIR = pathlib.Path(__file__).parent / "specs"
@@ -64,7 +63,7 @@ PROXY_LOSSES = (kerasloss.ArcFace, kerasloss.CosFace, kerasloss.ProxyAnchor, ker
 # Representation losses the harness cannot train: SimSiam's y_pred holds a predictor head's outputs too.
 UNSWEPT_LOSSES = {kerasloss.SimSiam: "it needs a predictor head beside the encoder, which the harness does not build"}
 MODEL_FIELDS = {"hidden": list, "embedding_dim": int, "normalize": bool, "function": str}
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # one plain path component, never . or ..
+NAME_PATTERN = state.NAME_PATTERN  # one plain path component, never . or ..
 FIELDS = {
     "description": str,
     "dataset": str,
@@ -83,6 +82,7 @@ FIELDS = {
     "trials": int,
     "executions": int,
     "epochs": int,
+    "patience": int,
     "seed": int,
     "batch_size": int,
     "learning_rate": float,
@@ -148,6 +148,7 @@ class Spec:
     trials: int = 10
     executions: int = 1
     epochs: int = 10
+    patience: int = None  # stop an execution when the validation objective has not improved for this many epochs
     seed: int = 0
     batch_size: int = 64
     learning_rate: float = 0.01
@@ -168,6 +169,11 @@ class Spec:
         return sources.Source(
             self.dataset, self.task, self.target, self.test_fraction, self.validation_fraction, self.seed, self.base
         )
+
+    @property
+    def tuner_objective(self):
+        """What trials are chosen by: the objective measured on the validation part (`val_pr_auc`)."""
+        return f"val_{self.objective}"
 
     def param(self, name):
         return next(p for p in self.space if p.name == name)
@@ -380,6 +386,7 @@ def parse(table, name, base=None, source=None, data_given=False, model_given=Fal
         if key not in ("name", "direction"):
             _fail(name, f"objective.{key}", "unknown field. Known: name, direction")
     logged = TASK_METRICS[task]
+    objective = {**objective, "name": _objective_name(name, objective.get("name"), logged)}
     if objective["name"] not in logged:
         _fail(
             name,
@@ -395,7 +402,7 @@ def parse(table, name, base=None, source=None, data_given=False, model_given=Fal
             _fail(name, "metrics", f"{metric!r} is not logged for a {task} task. Logged: {', '.join(logged)}")
     if table.get("tuner", "random") not in TUNERS:
         _fail(name, "tuner", f"unknown tuner {table['tuner']!r}. Known: {', '.join(TUNERS)}")
-    for key in ("trials", "executions", "epochs", "batch_size"):
+    for key in ("trials", "executions", "epochs", "batch_size", "patience"):
         if key in table and table[key] < 1:
             _fail(name, key, f"expected at least 1, got {table[key]}")
 
@@ -423,6 +430,7 @@ def parse(table, name, base=None, source=None, data_given=False, model_given=Fal
                 "trials",
                 "executions",
                 "epochs",
+                "patience",
                 "seed",
                 "batch_size",
                 "learning_rate",
@@ -441,6 +449,21 @@ def parse(table, name, base=None, source=None, data_given=False, model_given=Fal
     )
     _check_losses(spec)
     return spec
+
+
+def _objective_name(name, given, logged):
+    """The metric an objective names: `pr_auc` or `val_pr_auc` (it is always measured on the validation
+    part); a test metric is refused, since choosing on the test part makes its score optimistic."""
+    if not isinstance(given, str):
+        _fail(name, "objective.name", f"expected a metric name, got {given!r}")
+    if given.startswith("test_") and given not in logged:
+        _fail(
+            name,
+            "objective.name",
+            f"{given!r} would choose on the test part, which only reports: trials are chosen on validation; name "
+            f"the metric ({given.removeprefix('test_')!r}, measured as 'val_{given.removeprefix('test_')}')",
+        )
+    return given.removeprefix("val_")
 
 
 def _check_training_space(name, space):
@@ -574,7 +597,11 @@ def from_dict(table, data_given=False, model_given=False):
     if not isinstance(table, dict):
         raise SpecError(f"a sweep spec is a name, a path or a dict; got {type(table).__name__}")
     table = dict(table)
-    name = table.pop("name", "sweep")
+    if "name" not in table:
+        raise SpecError(
+            "a dict spec needs a `name`: it names the sweep's state and TensorBoard folders (e.g. name='churn_focal')"
+        )
+    name = table.pop("name")
     return parse(table, name, base=os.getcwd(), data_given=data_given, model_given=model_given)
 
 

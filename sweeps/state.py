@@ -15,12 +15,14 @@ import hashlib
 import inspect
 import json
 import os
+import re
 import shutil
 import socket
 import sys
 import time
 
 RECORD = "sweep.json"
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # one plain path component, never . or ..
 
 
 class StateError(RuntimeError):
@@ -100,6 +102,8 @@ def _describe(source):
 
 def read(state_dir, name):
     """The record of the sweep `name` in `state_dir`, or None when it has none."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or set(name) <= {"."}:
+        raise StateError(f"invalid sweep name {str(name)[:60]!r}: no state can be named so")
     path = os.path.join(state_dir, name, RECORD)
     if not os.path.exists(path):
         return None
@@ -181,6 +185,8 @@ def write(spec, parts, state_dir, trials, extra=None):
         "base": spec.base,
         "table": spec.table,
         "trials": trials,
+        "objective": spec.tuner_objective,
+        "direction": spec.direction,
         "fingerprint": parts,
         **(extra or {}),
     }

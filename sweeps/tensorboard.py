@@ -6,12 +6,22 @@ arbitrarily). So `LOGDIR/_config` holds a single config: the union of every swee
 their declared domains, a `sweep` hyperparameter naming the sweeps, and every metric. Each sweep adds
 itself to it (under a file lock; the sweeps it lists are kept in `LOGDIR/_config/sweeps.json`). Each
 session names its sweep and carries only its own sweep's values; runs are `LOGDIR/SWEEP/trial_N,values,
-execution_E` and session groups `SWEEP/trial_N`, so nothing of two sweeps merges. Serving one sweep's
-folder alone (`make tensorboard SWEEP=NAME`) shows its sessions with domains inferred from their values.
+execution_E` and session groups `SWEEP/trial_N`, so nothing of two sweeps merges.
+
+The winner at a glance. The dashboard ticks the first five hyperparameters and metrics of the config and
+hides the rest until clicked, and TensorBoard orders hyperparameters by whether they are marked as
+differing, then by name. So every session carries `sweep`, `loss` and `setting` (the searched values as
+one line, `gamma=2 alpha=0.25`), the config marks those three (and, in a sweep's own view, its searched
+hyperparameters) as differing, and the metrics start with `objective` (the validation objective the trial
+was chosen by) and `test_objective` (the same metric on the test part), then `val_`/`test_` pairs. The
+training loss (`training_loss`) is logged per epoch but is not an HParams metric: losses of different
+losses are not comparable. `make tensorboard SWEEP=NAME` serves one sweep with a config of its own
+(`python -m sweeps board`).
 
 A session is written in a staging folder outside the log directory and moved into place in one rename
 when it is complete, so TensorBoard never shows a half-written session, and a re-run of an interrupted
-trial replaces its sessions rather than adding duplicates.
+trial replaces its sessions rather than adding duplicates. A trial that diverged is committed with the
+failure status and its reason as text.
 """
 
 import contextlib
@@ -24,9 +34,51 @@ import shutil
 import numpy as np
 import tensorflow as tf
 from tensorboard.plugins.hparams import api as hparams_api
+from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
+from tensorboard.plugins.hparams import summary as hparams_summary
 from tensorboard.plugins.pr_curve import summary as pr_summary
 
 CONFIG_RUN = "_config"
+LEADING = ("sweep", "loss", "setting")  # the hyperparameters every session carries, shown first
+
+
+def setting(values):
+    """The searched values as one line (`gamma=2 alpha=0.25`): the whole configuration in one column."""
+    shown = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items() if k != "loss"]
+    return " ".join(shown) or "-"
+
+
+def session_values(spec, values):
+    """The hyperparameters a session records: the loss (searched or fixed), the searched values, and the
+    `setting` line."""
+    return {"loss": values.get("loss", spec.loss), **values, "setting": setting(values)}
+
+
+def metric_names(spec):
+    """The HParams metrics of a sweep, in the order the dashboard shows them."""
+    names = ["objective", "test_objective"]
+    for metric in spec.metrics:
+        names += [f"val_{metric}", f"test_{metric}"]
+    return names
+
+
+def _config_pb(hparams, metrics, leading):
+    """An HParams experiment config whose `leading` hyperparameters are marked as differing, so that
+    TensorBoard lists them first (it sorts by that mark, then by name)."""
+    summary = hparams_api.hparams_config_pb(hparams=hparams, metrics=metrics)
+    value = summary.value[0]
+    data = plugin_data_pb2.HParamsPluginData.FromString(value.metadata.plugin_data.content)
+    for info in data.experiment.hparam_infos:
+        info.differs = info.name in leading
+    value.metadata.plugin_data.content = data.SerializeToString()
+    return summary
+
+
+def _write_config(folder, hparams, metrics, leading):
+    writer = tf.summary.create_file_writer(folder)
+    with writer.as_default():
+        tf.summary.experimental.write_raw_pb(_config_pb(hparams, metrics, leading).SerializeToString(), step=0)
+    writer.close()
 
 
 def domain(param):
@@ -97,6 +149,11 @@ def _locked(logdir):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _metrics(names):
+    shown = {"objective": "objective (validation)", "test_objective": "objective on test"}
+    return [hparams_api.Metric(m, display_name=shown.get(m, m)) for m in names]
+
+
 def write_config(spec, logdir, staging_root):
     """Add the sweep to the log folder's one HParams config (the union of every sweep in it)."""
     final = os.path.join(logdir, CONFIG_RUN)
@@ -106,27 +163,54 @@ def write_config(spec, logdir, staging_root):
             registry = json.load(file)
         registry[spec.name] = {
             "hparams": {p.name: _declared(p) for p in spec.space},
-            "metrics": list(spec.metrics),
+            "losses": list(spec.losses()),
+            "metrics": metric_names(spec),
         }
         names = sorted(registry)
-        hparams = [hparams_api.HParam("sweep", hparams_api.Discrete(names))]
+        losses = sorted({loss for name in names for loss in registry[name].get("losses", [])})
+        hparams = [
+            hparams_api.HParam("sweep", hparams_api.Discrete(names)),
+            hparams_api.HParam("loss", hparams_api.Discrete(losses) if losses else None),
+            hparams_api.HParam("setting"),
+        ]
         declared = {}
         for name in names:
             for hparam, domain_of in registry[name]["hparams"].items():
-                declared.setdefault(hparam, []).append(domain_of)
+                if hparam != "loss":
+                    declared.setdefault(hparam, []).append(domain_of)
         hparams += [hparams_api.HParam(h, _union_domain(d)) for h, d in declared.items()]
         metrics = list(dict.fromkeys(m for name in names for m in registry[name]["metrics"]))
-        metrics = [hparams_api.Metric(m, display_name=m) for m in metrics]
-        metrics.append(hparams_api.Metric("epoch_loss", display_name="training loss"))
         staging = os.path.join(staging_root, f"{CONFIG_RUN}.{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
-        writer = tf.summary.create_file_writer(staging)
-        with writer.as_default():
-            hparams_api.hparams_config(hparams=hparams, metrics=metrics)
-        writer.close()
+        _write_config(staging, hparams, _metrics(metrics), LEADING)
         with open(os.path.join(staging, "sweeps.json"), "w") as file:
             json.dump(registry, file, indent=1, default=str)
         _move_into_place(staging, final)
+
+
+def write_sweep_config(spec, folder):
+    """A config of one sweep alone into `folder` (its own view: `python -m sweeps board NAME`): its searched
+    hyperparameters marked as differing too, so they are shown beside sweep, loss and setting."""
+    hparams = [
+        hparams_api.HParam("sweep", hparams_api.Discrete([spec.name])),
+        hparams_api.HParam("loss", hparams_api.Discrete(list(spec.losses()))),
+        hparams_api.HParam("setting"),
+    ]
+    hparams += [hparams_api.HParam(p.name, domain(p)) for p in spec.space if p.name != "loss"]
+    shutil.rmtree(folder, ignore_errors=True)
+    _write_config(folder, hparams, _metrics(metric_names(spec)), {*LEADING, *(p.name for p in spec.space)})
+
+
+def sweep_view(spec, logdir, state_folder):
+    """A folder TensorBoard can serve to show one sweep with its own config: `STATE/NAME/board/` holding
+    that config and a link to the sweep's runs in the log folder (nothing is copied)."""
+    view = os.path.join(state_folder, "board")
+    write_sweep_config(spec, os.path.join(view, CONFIG_RUN))
+    link = os.path.join(view, spec.name)
+    if os.path.islink(link) or os.path.exists(link):
+        os.remove(link)
+    os.symlink(os.path.abspath(os.path.join(logdir, spec.name)), link)
+    return view
 
 
 def run_name(trial_id, values, execution):
@@ -175,6 +259,14 @@ class Session:
         )
         with self.writer.as_default():
             tf.summary.experimental.write_raw_pb(summary.SerializeToString(), step=step)
+
+    def fail(self, reason):
+        """Commit the session as failed: TensorBoard's failure status and the reason as text."""
+        with self.writer.as_default():
+            tf.summary.text("failure", reason, step=0)
+            end = hparams_summary.session_end_pb(api_pb2.STATUS_FAILURE)
+            tf.summary.experimental.write_raw_pb(end.SerializeToString(), step=0)
+        self.commit()
 
     def commit(self):
         self.writer.close()

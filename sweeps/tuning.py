@@ -22,20 +22,16 @@ import keras_tuner
 import numpy as np
 from keras_tuner.src.engine import metrics_tracking
 
-from sweeps import cluster, hypermodel, pictures, state
+from sweeps import best, cluster, hypermodel, metrics, pictures, results, state
 from sweeps import data as sources
 from sweeps import spec as specs
 from sweeps import tensorboard as board
-from sweeps.metrics import TASK_METRICS
 
 
 def _metric_direction(name, infer=metrics_tracking.infer_metric_direction):
     """keras-tuner guesses a metric's direction from Keras' metric of the same name, and fails outright on
     one that needs arguments (`recall_at_precision` is Keras' RecallAtPrecision): ours are declared."""
-    for directions in TASK_METRICS.values():
-        if name in directions:
-            return directions[name]
-    return infer(name)
+    return metrics.direction(name) or infer(name)
 
 
 metrics_tracking.infer_metric_direction = _metric_direction
@@ -72,9 +68,11 @@ ORACLES = {
 }
 
 
-def execution_seed(sweep_seed, trial_id, execution):
-    """A 31-bit seed from (sweep seed, trial, execution): repeats of a trial differ, re-runs agree."""
-    digest = hashlib.sha256(f"{sweep_seed}/{trial_id}/{execution}".encode()).digest()
+def execution_seed(sweep_seed, execution):
+    """A 31-bit seed from (sweep seed, execution): the executions of a trial differ, and execution e of every
+    trial shares its seed (initial weights where the models match, batch order), so two trials' results
+    pair up by execution: their difference is measured on the same seeds (`Result.compare`)."""
+    digest = hashlib.sha256(f"{sweep_seed}/execution/{execution}".encode()).digest()
     return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
 
 
@@ -97,9 +95,10 @@ def search_space(spec):
 
 
 def planned_trials(spec, trials):
-    """How many trials the search will run: the budget, or fewer when a grid has fewer points."""
-    if spec.tuner != "grid":
-        return trials
+    """How many trials the search will run: the budget, or fewer when a space of choices has fewer points
+    (every oracle stops once it has tried them all)."""
+    if spec.tuner == "hyperband" or not all(p.choice for p in spec.space):
+        return trials  # a range never runs out of values
     count = 1
     for p in spec.space:
         if not p.when and p.choice:
@@ -120,23 +119,58 @@ def planned_trials(spec, trials):
 
 
 def make_oracle(spec, tuner, trials):
-    objective = keras_tuner.Objective(spec.objective, direction=spec.direction)
-    common = {"objective": objective, "hyperparameters": search_space(spec), "seed": spec.seed}
+    """keras-tuner's oracle for the spec, optimizing the validation objective. A failed trial (a diverged
+    model) does not stop the search: the sweep ends with an error only when every trial failed."""
+    objective = keras_tuner.Objective(spec.tuner_objective, direction=spec.direction)
+    common = {
+        "objective": objective,
+        "hyperparameters": search_space(spec),
+        "seed": spec.seed,
+        "max_consecutive_failed_trials": 10**9,
+    }
     if tuner == "hyperband":
         return keras_tuner.oracles.HyperbandOracle(max_epochs=spec.epochs, factor=3, hyperband_iterations=1, **common)
     return ORACLES[tuner](max_trials=trials, **common)
 
 
-class _EpochLogger(keras.callbacks.Callback):
-    """Per-epoch training loss and test metrics into the execution's session."""
+class EpochScorer(keras.callbacks.Callback):
+    """After every epoch: the training loss and the validation and test metrics into the execution's
+    session, a non-finite loss or output ended as a diverged trial, and, with `patience`, the best epoch
+    on the validation objective kept (its weights restored at the end) and training stopped once the
+    objective has not improved for `patience` epochs."""
 
-    def __init__(self, session, built):
+    def __init__(self, spec, session, built, patience=None):
         super().__init__()
-        self.session, self.built = session, built
+        self.spec, self.session, self.built, self.patience = spec, session, built, patience
+        self.sign = 1 if spec.direction == "max" else -1
+        self.scored = None  # the metrics of the epoch that counts: the best one with patience, else the last
+        self.best_epoch = self.epochs = 0
+        self.best_weights = None
 
     def on_epoch_end(self, epoch, logs=None):
-        values = {"epoch_loss": logs["loss"]} if logs and "loss" in logs else {}
-        self.session.scalars(epoch + 1, {**values, **self.built.evaluate()})
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            raise metrics.DivergedError(f"the model diverged: the training loss is {loss} at epoch {epoch + 1}")
+        measured = self.built.evaluate()
+        self.epochs = epoch + 1
+        objective = measured[self.spec.tuner_objective]
+        logged = {"objective": objective, "test_objective": measured[f"test_{self.spec.objective}"], **measured}
+        if loss is not None:
+            logged["training_loss"] = loss
+        self.session.scalars(self.epochs, logged)
+        best = self.scored[self.spec.tuner_objective] if self.scored is not None else None
+        if self.patience is None or best is None or self.sign * objective > self.sign * best:
+            self.scored, self.best_epoch = measured, self.epochs
+            if self.patience is not None:
+                self.best_weights = self.built.model.get_weights()
+        elif self.epochs - self.best_epoch >= self.patience:
+            self.model.stop_training = True
+
+    def restore(self):
+        """Put back the best epoch's weights (with patience); returns the metrics that count."""
+        if self.best_weights is not None and self.best_epoch != self.epochs:
+            self.built.model.set_weights(self.best_weights)
+        return self.scored
 
 
 class Progress:
@@ -150,14 +184,20 @@ class Progress:
         self.started = time.perf_counter()
         self.done = self.resumed = 0  # trials finished, of which before this run
 
-    def trial(self, trial_id, values, metrics, seconds, overhead):
+    def trial(self, trial_id, values, measured, seconds, overhead, failed=None):
         self.done += 1
         shown = " ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
-        others = ", ".join(f"{m} {metrics[m]:.4g}" for m in self.spec.metrics[1:] if m in metrics)
-        line = (
-            f"[{self.label}] trial {trial_id} {shown} -> {self.spec.objective} {metrics[self.spec.objective]:.4g} "
-            f"({others}) in {seconds:.1f} s ({overhead:.1f} s build+compile)"
-        )
+        if failed:
+            outcome = f"FAILED: {failed}"
+        else:
+            objective = self.spec.tuner_objective
+            noise = f" ± {measured[objective + '_std']:.2g}" if objective + "_std" in measured else ""
+            others = ", ".join(
+                f"{m} {measured['val_' + m]:.4g}" for m in self.spec.metrics[1:] if "val_" + m in measured
+            )
+            outcome = f"{objective} {measured[objective]:.4g}{noise} (test {measured['test_' + self.spec.objective]:.4g}"
+            outcome += f"; {others})" if others else ")"
+        line = f"[{self.label}] trial {trial_id} {shown} -> {outcome} in {seconds:.1f} s ({overhead:.1f} s build+compile)"
         if self.counting:
             elapsed = time.perf_counter() - self.started
             ran = self.done - self.resumed
@@ -186,6 +226,7 @@ class SweepTuner(keras_tuner.Tuner):
         if hasattr(self.oracle, "_retry_queue"):  # this process holds the oracle (not a worker's client)
             _forget_ended_retries(self.oracle)
         self.spec, self.progress, self.data, self.model_function = spec, progress, data, model_function
+        self.state_dir = state_dir
         self.measured = {}  # trial id -> what this process measured running it (time, overhead, memory)
         self.sweep_dir = os.path.join(logdir, spec.name)
         self.staging = os.path.join(state_dir, spec.name, "staging", self.tuner_id)
@@ -218,62 +259,100 @@ class SweepTuner(keras_tuner.Tuner):
                 self.heartbeat.trial_id = ""
 
     def run_trial(self, trial, *args, **kwargs):
+        """`executions` seeded trainings of the trial's configuration. Returns every metric's mean over them
+        (`val_NAME`, `test_NAME`) and, with several, its standard deviation (`val_NAME_std`); each execution's
+        own values are kept beside the trial (`results.EXECUTIONS`). A diverged execution fails the trial."""
         spec = self.spec
         values = {k: v for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")}
         epochs = int(trial.hyperparameters.values.get("tuner/epochs", spec.epochs))
         started = time.perf_counter()
-        results, overheads = [], []
-        for execution in range(spec.executions):
-            metrics, overhead = self._execute(trial.trial_id, execution, values, epochs)
-            results.append(metrics)
-            overheads.append(overhead)
-        averaged = {m: float(np.mean([r[m] for r in results])) for m in results[0]}
-        seconds = time.perf_counter() - started
-        self.measured[trial.trial_id] = {
-            "seconds": seconds,
-            "overhead_seconds": sum(overheads),
+        executions, overhead = [], 0.0
+        candidate = os.path.join(self.staging, "candidate.keras")
+        try:
+            for execution in range(spec.executions):
+                record, seconds = self._execute(trial.trial_id, execution, values, epochs, executions, candidate)
+                executions.append(record)
+                overhead += seconds
+        except metrics.DivergedError as error:
+            self._record(trial.trial_id, executions, started, overhead, failed=str(error))
+            self.progress.trial(trial.trial_id, values, {}, time.perf_counter() - started, overhead, str(error))
+            raise keras_tuner.errors.FailedTrialError(str(error)) from None
+        summary = results.summarize([e["metrics"] for e in executions])
+        self._record(trial.trial_id, executions, started, overhead)
+        kept = max(executions, key=lambda e: self._sign * e["metrics"][spec.tuner_objective])
+        best.offer(
+            self.state_dir, spec, trial.trial_id, kept["execution"], summary[spec.tuner_objective],
+            candidate if kept["saved"] else None, kept["metrics"],
+        )  # fmt: skip
+        self.progress.trial(trial.trial_id, values, summary, time.perf_counter() - started, overhead)
+        return summary
+
+    @property
+    def _sign(self):
+        return 1 if self.spec.direction == "max" else -1
+
+    def _record(self, trial_id, executions, started, overhead, failed=None):
+        """What this process measured running the trial, kept for `Result` (and beside the trial's state)."""
+        measured = {
+            "seconds": time.perf_counter() - started,
+            "overhead_seconds": overhead,
             "rss_mib": _rss_mib(),
             "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "epochs": [e["epochs"] for e in executions],
+            "executions": [{k: v for k, v in e.items() if k != "saved"} for e in executions],
         }
-        self.progress.trial(trial.trial_id, values, averaged, seconds, sum(overheads))
-        return averaged
+        if failed:
+            measured["failed"] = failed
+        self.measured[trial_id] = measured
+        results.write_measured(self.state_dir, self.spec.name, trial_id, measured)
 
-    def _execute(self, trial_id, execution, values, epochs):
-        seed = execution_seed(self.spec.seed, trial_id, execution)
+    def _execute(self, trial_id, execution, values, epochs, earlier, candidate):
+        """One seeded training: returns (its record, build + compile seconds). The predictor is saved as the
+        trial's candidate for the best model when it beats the trial's earlier executions on validation."""
+        spec = self.spec
+        seed = execution_seed(spec.seed, execution)
         run = board.run_name(trial_id, values, execution)
-        session = board.Session(self.sweep_dir, self.staging, run, values, self.spec.name, trial_id)
+        session = board.Session(self.sweep_dir, self.staging, run, board.session_values(spec, values), spec.name, trial_id)
         try:
             start = time.perf_counter()
-            built = hypermodel.build(self.spec, values, seed, self.data, self.model_function)
+            built = hypermodel.build(spec, values, seed, self.data, self.model_function)
+            scorer = EpochScorer(spec, session, built, spec.patience)
             first = time.perf_counter()
-            built.model.fit(built.train, epochs=1, verbose=0, shuffle=False, callbacks=[_EpochLogger(session, built)])
+            built.model.fit(built.train, epochs=1, verbose=0, shuffle=False, callbacks=[scorer])
             overhead_and_epoch = time.perf_counter() - first
             second = time.perf_counter()
-            if epochs > 1:
+            if epochs > 1 and not built.model.stop_training:
                 built.model.fit(
-                    built.train,
-                    initial_epoch=1,
-                    epochs=epochs,
-                    verbose=0,
-                    shuffle=False,
-                    callbacks=[_EpochLogger(session, built)],
+                    built.train, initial_epoch=1, epochs=epochs, verbose=0, shuffle=False, callbacks=[scorer]
                 )
-            per_epoch = (time.perf_counter() - second) / max(epochs - 1, 1)
+            per_epoch = (time.perf_counter() - second) / max(scorer.epochs - 1, 1)
             overhead = (first - start) + max(overhead_and_epoch - per_epoch, 0.0)  # build + first-epoch compile
-            metrics = built.evaluate()  # the last epoch's test metrics, as logged by _EpochLogger
+            measured = scorer.restore()
+            counts = {"objective": measured[spec.tuner_objective], "test_objective": measured[f"test_{spec.objective}"]}
+            session.scalars(scorer.epochs, {**counts, **measured})  # what counts: the best epoch's, with patience
             if built.dataset.task == "binary":
                 p = 0.5 * (1 + np.tanh(0.5 * built.predict(built.dataset.x_test)))
-                session.pr_curve("test_pr_curve", built.dataset.y_test, p, epochs)
-            png = pictures.picture(built.dataset, built.predict)
-            if png is not None:
-                session.image("picture", png, epochs)
+                session.pr_curve("test_pr_curve", built.dataset.y_test, p, scorer.epochs)
+            if execution == 0:  # one picture a trial: the executions differ by seed only
+                png = pictures.picture(built.dataset, built.predict)
+                if png is not None:
+                    session.image("picture", png, scorer.epochs)
             if self.heartbeat and trial_id in self.heartbeat.lost:
                 raise RuntimeError(f"trial {trial_id} was given to another worker")  # its sessions are theirs
+        except metrics.DivergedError as error:
+            session.fail(str(error))
+            raise
         except BaseException:
             session.abandon()
             raise
         session.commit()
-        return metrics, overhead
+        saved = False
+        objective = measured[spec.tuner_objective]
+        if not any(self._sign * e["metrics"][spec.tuner_objective] >= self._sign * objective for e in earlier):
+            saved = best.save_candidate(built, candidate)
+        record = {"execution": execution, "seed": seed, "epochs": scorer.epochs, "best_epoch": scorer.best_epoch,
+                  "metrics": measured, "saved": saved}  # fmt: skip
+        return record, overhead
 
 
 def _rss_mib():
@@ -326,6 +405,19 @@ def _worker_table(table, data, given_data, model_function, model, folder):
     return table
 
 
+def _check_model(spec, data, model_function):
+    """Build the trial network once before any trial: a model function with the wrong signature, one that
+    returns no Keras model or the wrong output shape, or one whose outputs pass through a sigmoid or
+    softmax (the harness trains on logits) is refused here, naming the problem."""
+    if "function" not in spec.model:
+        return
+    keras.backend.clear_session()
+    try:
+        hypermodel.network(spec, data, model_function)
+    except (TypeError, ValueError) as error:
+        raise specs.SpecError(f"sweep spec {spec.name!r}: `model`: {error}") from None
+
+
 def prepare(
     spec, logdir, state_dir, trials=None, tuner=None, data=None, model_function=None, overwrite=False,
     distributed=False,
@@ -339,6 +431,7 @@ def prepare(
         data = sources.load(spec.data_source)
     specs.check_data(spec, data)
     model_function = _model_function(spec, model_function)
+    _check_model(spec, data, model_function)
     parts = state.fingerprint(spec, sources.fingerprint(data), model_function)
     if overwrite:
         state.remove(spec.name, state_dir, logdir)
@@ -379,8 +472,8 @@ def _run(spec, logdir, state_dir, trials, tuner, stream, workers, bind, timeout,
     progress = Progress(spec, planned, stream)
     oracle = make_oracle(spec, spec.tuner, trials)
     searcher = SweepTuner(spec, oracle, state_dir, logdir, progress, data, model_function)
-    if spec.tuner == "grid" and planned is not None and planned < trials:
-        print(f"[{spec.name}] the grid has {planned} combinations: {planned} trial(s), not {trials}", file=stream)
+    if planned is not None and planned < trials:
+        print(f"[{spec.name}] the space has {planned} combinations: {planned} trial(s), not {trials}", file=stream)
     finished = sum(1 for t in searcher.oracle.trials.values() if t.status == "COMPLETED")
     progress.done = progress.resumed = finished
     if finished:
@@ -391,7 +484,7 @@ def _run(spec, logdir, state_dir, trials, tuner, stream, workers, bind, timeout,
 
     searcher.oracle.verbose = 0
     searcher.save()
-    chief = cluster.Chief(searcher.oracle, spec.name, [spec.objective], planned, timeout, stream)
+    chief = cluster.Chief(searcher.oracle, spec.name, [spec.tuner_objective], planned, timeout, stream)
     bind = bind or "127.0.0.1:0"
     host = bind.rpartition(":")[0]
     connect = "127.0.0.1" if host in ("", "0.0.0.0", "::", "[::]") else host
