@@ -190,6 +190,10 @@ def _dataset_to_arrays(dataset, where, task):
     return join(xs), join(ys)
 
 
+def _is_pair(value):
+    return isinstance(value, tuple | list) and len(value) == 2
+
+
 def _is_tf_dataset(value):
     return hasattr(value, "element_spec") and type(value).__module__.startswith("tensorflow")
 
@@ -208,10 +212,9 @@ def parts(value, where, task=None):
         raise DataError(f"{where}: a dict needs keys x, y or x_train, y_train, x_test, y_test")
     if _is_tf_dataset(value):
         return (*_dataset_to_arrays(value, where, task), None, None, None, None)
-    if isinstance(value, tuple | list) and len(value) == 3 and all(isinstance(v, tuple | list) for v in value):
-        if all(len(v) == 2 for v in value):
-            (x_train, y_train), (x_val, y_val), (x_test, y_test) = value
-            return x_train, y_train, x_test, y_test, x_val, y_val
+    if isinstance(value, tuple | list) and len(value) == 3 and all(_is_pair(v) for v in value):
+        (x_train, y_train), (x_val, y_val), (x_test, y_test) = value
+        return x_train, y_train, x_test, y_test, x_val, y_val
     if isinstance(value, tuple | list) and len(value) == 2:
         first, second = value
         if _is_tf_dataset(first) and _is_tf_dataset(second):

@@ -48,7 +48,7 @@ class DivergedError(ValueError):
 
 
 def direction(name):
-    """"max" or "min" for a logged metric name (`val_pr_auc`, `test_mse_std`, `objective`, `pr_auc`), or None."""
+    """ "max" or "min" for a logged metric name (`val_pr_auc`, `test_mse_std`, `objective`, `pr_auc`), or None."""
     base = name.removesuffix("_std")
     for part in PARTS:
         base = base.removeprefix(f"{part}_")

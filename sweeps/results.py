@@ -113,7 +113,8 @@ class Result:
         for t in self.trials:
             if t.trial_id == str(trial_id) or t.trial_id.lstrip("0") == str(trial_id).lstrip("0"):
                 return t
-        raise KeyError(f"sweep {self.name}: no trial {trial_id!r}; trials: {', '.join(t.trial_id for t in self.trials)}")
+        known = ", ".join(t.trial_id for t in self.trials)
+        raise KeyError(f"sweep {self.name}: no trial {trial_id!r}; trials: {known}")
 
     def compare(self, a, b, metric=None):
         """The validation objective (or `metric`) of trial `a` minus trial `b`, paired by execution (the same
@@ -192,7 +193,7 @@ class Result:
         if self.best is None:
             return f"sweep {self.name}: no completed trial ({self.failed} failed)"
         b = self.best
-        mean, low, high, n = self.interval(b.trial_id)
+        _, low, high, n = self.interval(b.trial_id)
         test = b.metrics.get(self.test_objective)
         noise = f"95% interval {low:.4g} to {high:.4g} over {n} seeds" if n >= 2 else "1 seed, no interval"
         lines = [
@@ -247,10 +248,9 @@ def _trial(folder, objective):
     measured = {}
     if (folder / MEASURED).is_file():
         measured = json.loads((folder / MEASURED).read_text())
-    status = record.get("status", "UNKNOWN")
-    return Trial(
-        record["trial_id"], status, values, values_metrics, values_metrics.get(objective), measured, record.get("message")
-    )
+    objective_value = values_metrics.get(objective)
+    status, message = record.get("status", "UNKNOWN"), record.get("message")
+    return Trial(record["trial_id"], status, values, values_metrics, objective_value, measured, message)
 
 
 def load(state_dir, name, logdir=None):
@@ -266,4 +266,3 @@ def load(state_dir, name, logdir=None):
     sign = 1 if direction == "max" else -1
     chosen = max(done, key=lambda t: sign * t.objective) if done else None  # the first of equals: max keeps it
     return Result(name, objective, direction, trials, chosen, logdir, state_dir)
-

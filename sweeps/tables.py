@@ -105,12 +105,13 @@ def _check_names(names, target, where):
     """The target exists; every column has a name, and its own."""
     if target is not None and target not in names:
         raise _error(where, f"no column {target!r} (`target`). Columns: {_listed(names)}")
-    unnamed = [str(i) for i, name in enumerate(names) if name == "" or name.startswith("Unnamed: ")]
+    # named as pandas names them, so that a CSV read here and one read by pandas get the same message
+    unnamed = [name or f"Unnamed: {i}" for i, name in enumerate(names) if name == "" or name.startswith("Unnamed: ")]
     if unnamed:
         raise _error(
             where,
-            f"column(s) without a header at position {', '.join(unnamed[:5])} (counting from 0; an index that "
-            "DataFrame.to_csv wrote? write with index=False, or name the column)",
+            f"column(s) without a header: {', '.join(unnamed[:5])} (an index that DataFrame.to_csv wrote? write "
+            "with index=False, or name the column)",
         )
     repeated = [name for name, count in collections.Counter(names).items() if count > 1]
     if repeated:

@@ -195,9 +195,11 @@ class Progress:
             others = ", ".join(
                 f"{m} {measured['val_' + m]:.4g}" for m in self.spec.metrics[1:] if "val_" + m in measured
             )
-            outcome = f"{objective} {measured[objective]:.4g}{noise} (test {measured['test_' + self.spec.objective]:.4g}"
+            test = measured[f"test_{self.spec.objective}"]
+            outcome = f"{objective} {measured[objective]:.4g}{noise} (test {test:.4g}"
             outcome += f"; {others})" if others else ")"
-        line = f"[{self.label}] trial {trial_id} {shown} -> {outcome} in {seconds:.1f} s ({overhead:.1f} s build+compile)"
+        took = f"in {seconds:.1f} s ({overhead:.1f} s build+compile)"
+        line = f"[{self.label}] trial {trial_id} {shown} -> {outcome} {took}"
         if self.counting:
             elapsed = time.perf_counter() - self.started
             ran = self.done - self.resumed
@@ -312,7 +314,8 @@ class SweepTuner(keras_tuner.Tuner):
         spec = self.spec
         seed = execution_seed(spec.seed, execution)
         run = board.run_name(trial_id, values, execution)
-        session = board.Session(self.sweep_dir, self.staging, run, board.session_values(spec, values), spec.name, trial_id)
+        hparams = board.session_values(spec, values)
+        session = board.Session(self.sweep_dir, self.staging, run, hparams, spec.name, trial_id)
         try:
             start = time.perf_counter()
             built = hypermodel.build(spec, values, seed, self.data, self.model_function)
