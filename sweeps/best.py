@@ -14,6 +14,8 @@ import fcntl
 import json
 import os
 
+import keras
+
 FOLDER = "best"
 MODEL = "model.keras"
 RECORD = "best.json"
@@ -27,8 +29,13 @@ def save_candidate(built, path):
     """Save a trial execution's predictor to `path`; False (with the reason printed) when the model cannot
     be saved as `.keras`, e.g. a custom layer that is not serializable."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
+    model = built.predictor
+    encoder = built.dataset.encoder
+    if encoder is not None:  # a table: the model takes its raw columns, encoded as in training
+        preprocessor = encoder.preprocessor()
+        model = keras.Model(preprocessor.input, model(preprocessor(preprocessor.input)), name="with_preprocessing")
     try:
-        built.predictor.save(path)
+        model.save(path)
     except Exception as error:  # a model of the user's that Keras cannot save: the sweep goes on without it
         print(f"warning: the trial's model cannot be saved as .keras ({type(error).__name__}: {error})", flush=True)
         return False
@@ -97,9 +104,8 @@ def path_of(state_dir, name):
 
 
 def load(state_dir, name):
-    """The sweep's best model as a `keras.Model`."""
-    import keras
-
+    """The sweep's best model as a `keras.Model` (for a table: taking a dict of its raw columns)."""
     import kerasloss  # noqa: F401  (registers the losses and layers a saved model may name)
+    from sweeps import tables  # noqa: F401  (registers the table encoding's layers)
 
     return keras.models.load_model(path_of(state_dir, name), compile=False)

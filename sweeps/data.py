@@ -52,6 +52,15 @@ class Source:
     validation_fraction: float = 0.2
     seed: int = 0
     base: str = None  # the spec's folder: where `module` is looked for
+    drop: tuple = ()  # a table's columns left out (a CSV, or a DataFrame given to `sweeps.run`)
+    categorical: tuple = ()  # a table's columns one-hot encoded in the model's input pipeline
+    missing: str = "error"  # what a missing table value does: "error", "drop" or "mean"
+
+    @property
+    def table_options(self):
+        from sweeps import tables  # pandas and keras: only for tables
+
+        return tables.TableOptions(self.drop, self.categorical, self.missing)
 
 
 _MODULES = {}  # (file, modification time) -> module loaded from it
@@ -135,39 +144,6 @@ def _read_npz(path):
         f"dataset {path!r}: expected arrays `x` and `y`, or `x_train`, `y_train`, `x_test` and `y_test`; "
         f"it holds {', '.join(sorted(keys)) or 'none'}"
     )
-
-
-def _read_csv(path, target):
-    import pandas as pd
-
-    if target is None:
-        raise DataError(f'dataset {path!r}: a CSV needs `target = "column"`: the label or target column')
-    try:
-        frame = pd.read_csv(path, low_memory=False)
-    except (ValueError, UnicodeDecodeError) as error:  # pandas' parser errors are ValueErrors
-        raise DataError(f"dataset {path!r}: not a readable CSV: {error}") from None
-    if target not in frame.columns:
-        shown = ", ".join(map(str, frame.columns[:20])) + (", ..." if len(frame.columns) > 20 else "")
-        raise DataError(f"dataset {path!r}: no column {target!r} (`target`). Columns: {shown}")
-    unnamed = [str(c) for c in frame.columns if str(c).startswith("Unnamed: ")]
-    if unnamed:
-        raise DataError(
-            f"dataset {path!r}: column(s) without a header: {', '.join(unnamed[:5])} (an index that "
-            "DataFrame.to_csv wrote? write with index=False, or name the column)"
-        )
-    features = frame.drop(columns=[target])
-    if features.shape[1] == 0:
-        raise DataError(f"dataset {path!r}: no feature column besides the target {target!r}")
-    text = [str(c) for c, t in features.dtypes.items() if not (pd.api.types.is_numeric_dtype(t))]
-    if text:
-        raise DataError(
-            f"dataset {path!r}: feature columns must be numbers; not numeric: {', '.join(text[:10])}"
-            + (" ..." if len(text) > 10 else "")
-            + " (encode them, or drop them from the file)"
-        )
-    if not pd.api.types.is_numeric_dtype(frame[target].dtype):
-        raise DataError(f"dataset {path!r}: target column {target!r} must hold numbers (class ids or targets)")
-    return features.to_numpy(np.float32), frame[target].to_numpy(), None, None, None, None
 
 
 def _dataset_to_arrays(dataset, where, task):
@@ -401,10 +377,13 @@ def _load(source, stamp):
     if kind(source.dataset) == "file":
         if not os.path.isfile(source.dataset):
             raise DataError(f"{where}: no such file")
-        is_npz = source.dataset.lower().endswith(".npz")
-        reader = _read_npz if is_npz else functools.partial(_read_csv, target=source.target)
         try:
-            arrays = reader(source.dataset)
+            if not source.dataset.lower().endswith(".npz"):
+                from sweeps import tables
+
+                table = tables.read_csv(source.dataset, source.target, source.table_options)
+                return split_table(table, table.y, source, where, source.dataset)
+            arrays = _read_npz(source.dataset)
         except (OSError, ValueError) as error:
             if isinstance(error, DataError):
                 raise
@@ -420,10 +399,77 @@ def _load(source, stamp):
     )
 
 
+def _is_frame(value):
+    return type(value).__name__ == "DataFrame" and type(value).__module__.startswith("pandas")
+
+
+def split_table(table, labels, source, where, name=None, given=None):
+    """Train, validation and test parts of a checked `sweeps.tables.Table` (a CSV or a DataFrame): its rows
+    split first (seeded, stratified), the encoding (`drop`, `categorical`, `missing = "mean"`'s means)
+    learnt from the training rows alone, then every part encoded. `given`: {part: (Table, labels)} for a
+    validation or test part handed over as DataFrames of its own. The dataset keeps the encoder, so the
+    exported model takes the raw columns."""
+    stratify = source.task != "regression"
+    labels = _labels(np.asarray(labels), source.task, where, "")
+    rows = np.arange(len(table))
+    given = given or {}
+    if "test" in given:
+        train_rows, y_train, test = rows, labels, given["test"]
+    else:
+        train_rows, y_train, test_rows, y_test = _split(rows, labels, source.test_fraction, stratify, source.seed,
+                                                       where, "test")  # fmt: skip
+        test = (table, test_rows, y_test)
+    if "validation" in given:
+        val = given["validation"]
+    else:
+        train_rows, y_train, val_rows, y_val = _split(
+            train_rows, y_train, source.validation_fraction, stratify, source.seed, where, "validation"
+        )
+        val = (table, val_rows, y_val)
+    encoder = table.fit(train_rows)
+    arrays = [encoder.transform(table, train_rows), y_train]
+    for part_table, part_rows, part_labels in (test, val):
+        arrays += [encoder.transform(part_table, part_rows), part_labels]
+    x_train, y_train, x_test, y_test, x_val, y_val = arrays
+    data = check_and_split((x_train, y_train, x_test, y_test, x_val, y_val), source.task, where, name=name)
+    rows = {"train": train_rows, "test": test[1], "validation": val[1]}
+    return dataclasses.replace(data, encoder=encoder, table_rows=rows)
+
+
+def _frame_parts(arrays, source):
+    """DataFrames given to `sweeps.run` as tables: the training frame checked and encoded as a CSV is, and
+    a test or validation frame encoded with the training part's encoding."""
+    from sweeps import tables
+
+    x_train, y_train, x_test, y_test, x_val, y_val = arrays
+    options = source.table_options
+
+    def table(frame, labels, part):
+        where = "data" if part == "training" else f"data ({part} part)"
+        checked = tables.from_frame(frame, None, options, where)
+        labels = np.asarray(labels)
+        if len(labels) != len(frame):
+            raise DataError(f"{where}: {len(frame)} rows of features but {len(labels)} labels")
+        return checked, labels[checked.kept]
+
+    train, labels = table(x_train, y_train, "training")
+    given = {}
+    for part, x, y in (("test", x_test, y_test), ("validation", x_val, y_val)):
+        if x is not None:
+            part_table, part_labels = table(x, y, part)
+            given[part] = (part_table, np.arange(len(part_table)), _labels(part_labels, source.task, "data", part))
+    return split_table(train, labels, source, "data", given=given)
+
+
 def from_arrays(value, source):
-    """The checked, split data of arrays given to `sweeps.run(data=...)`."""
+    """The checked, split data of arrays (or pandas DataFrames) given to `sweeps.run(data=...)`."""
+    arrays = parts(value, "data", source.task)
+    if _is_frame(arrays[0]):
+        return _frame_parts(arrays, source)
+    if source.drop or source.categorical or source.missing != "error":
+        raise DataError("data: `drop`, `categorical` and `missing` apply to a table: give x as a pandas DataFrame")
     return check_and_split(
-        parts(value, "data", source.task),
+        arrays,
         source.task,
         "data",
         source.test_fraction,

@@ -32,6 +32,8 @@ class Dataset:
     teacher: np.ndarray = field(default=None, repr=False)  # teacher logits for x_train (multiclass)
     x_val: np.ndarray = field(default=None, repr=False)  # the validation part: what chooses, never the test
     y_val: np.ndarray = field(default=None, repr=False)
+    encoder: object = field(default=None, repr=False)  # a table's `sweeps.tables.TableEncoder`: raw columns in
+    table_rows: dict = field(default=None, repr=False)  # a table's rows in each part ("train", "validation", "test")
 
 
 def _split(x, y, test_fraction, rng):

@@ -69,6 +69,9 @@ FIELDS = {
     "dataset": str,
     "task": str,
     "target": str,
+    "drop": list,
+    "categorical": list,
+    "missing": str,
     "test_fraction": float,
     "validation_fraction": float,
     "min_precision": float,
@@ -153,6 +156,9 @@ class Spec:
     batch_size: int = 64
     learning_rate: float = 0.01
     target: str = None
+    drop: tuple = ()  # a table's columns left out
+    categorical: tuple = ()  # a table's columns one-hot encoded in the model's input pipeline
+    missing: str = "error"  # a missing table value: "error", "drop" or "mean"
     test_fraction: float = 0.2
     validation_fraction: float = 0.2
     min_precision: float = DEFAULT_MIN_PRECISION
@@ -167,8 +173,9 @@ class Spec:
     def data_source(self):
         """What `sweeps.data.load` needs (hashable: one load per process)."""
         return sources.Source(
-            self.dataset, self.task, self.target, self.test_fraction, self.validation_fraction, self.seed, self.base
-        )
+            self.dataset, self.task, self.target, self.test_fraction, self.validation_fraction, self.seed, self.base,
+            self.drop, self.categorical, self.missing,
+        )  # fmt: skip
 
     @property
     def tuner_objective(self):
@@ -353,6 +360,7 @@ def parse(table, name, base=None, source=None, data_given=False, model_given=Fal
         _number_in(name, "learning_rate", table["learning_rate"], 0.0, math.inf)
     if "seed" in table and not 0 <= table["seed"] < 2**32:
         _fail(name, "seed", f"expected an integer in [0, 2**32), got {table['seed']}")
+    _check_table_fields(name, table, dataset)
     model = _model(name, table.get("model", {}))
     if model_given:
         model = given_model(model)
@@ -435,6 +443,7 @@ def parse(table, name, base=None, source=None, data_given=False, model_given=Fal
                 "batch_size",
                 "learning_rate",
                 "target",
+                "missing",
                 "test_fraction",
                 "validation_fraction",
                 "min_precision",
@@ -443,12 +452,31 @@ def parse(table, name, base=None, source=None, data_given=False, model_given=Fal
             )
             if k in table
         },
+        drop=tuple(table.get("drop", ())),
+        categorical=tuple(table.get("categorical", ())),
         source=source,
         base=base,
         table=resolved,
     )
     _check_losses(spec)
     return spec
+
+
+TABLE_FIELDS = ("drop", "categorical", "missing")
+MISSING = ("error", "drop", "mean")
+
+
+def _check_table_fields(name, table, dataset):
+    """`drop` and `categorical` (lists of column names) and `missing` apply to a table: a CSV file or a
+    DataFrame given to `sweeps.run` (no `dataset`)."""
+    for key in ("drop", "categorical"):
+        if key in table and not all(isinstance(c, str) and c for c in table[key]):
+            _fail(name, key, f"expected a list of column names, got {table[key]!r}")
+    if "missing" in table and table["missing"] not in MISSING:
+        _fail(name, "missing", f"expected one of {', '.join(map(repr, MISSING))}, got {table['missing']!r}")
+    given = [key for key in TABLE_FIELDS if key in table]
+    if given and dataset is not None and not dataset.lower().endswith(".csv"):
+        _fail(name, given[0], "applies to a table: a .csv dataset, or a DataFrame given to sweeps.run")
 
 
 def _objective_name(name, given, logged):

@@ -63,7 +63,7 @@ def test_the_sweep_compares_three_losses_on_class_balanced_batches_by_map_at_r()
         assert spec.param(argument).when == (("loss", (loss,)),) and len(spec.param(argument).choice) >= 2
     assert tuning.planned_trials(spec, spec.trials) == spec.trials  # the whole grid, no trial left out
     objective = tuning.make_oracle(spec, spec.tuner, spec.trials).objective
-    assert (objective.name, objective.direction) == ("map_at_r", "max")
+    assert (objective.name, objective.direction) == ("val_map_at_r", "max")
 
 
 @pytest.mark.parametrize("loss", sorted(LOSSES))
@@ -91,8 +91,8 @@ def test_each_loss_trains_on_p_classes_times_k_examples_and_is_measured_on_the_t
     assert not np.array_equal(*epochs)  # fit ends each epoch on the PyDataset: the next one draws new batches
     assert np.all(np.isfinite(history.history["loss"]))
     metrics = built.evaluate()
-    assert set(spec.metrics) <= set(metrics)
-    assert 0.0 < metrics["map_at_r"] <= metrics["recall_at_1"] <= 1.0
+    assert {f"val_{m}" for m in spec.metrics} | {f"test_{m}" for m in spec.metrics} == set(metrics)
+    assert 0.0 < metrics["test_map_at_r"] <= metrics["test_recall_at_1"] <= 1.0
 
 
 # A trial's training and test metrics on another backend: the PyDataset feeds fit, keras.ops reads the embeddings.
@@ -104,8 +104,9 @@ for loss, values in {losses!r}.items():
     built = hypermodel.build(spec, {{"loss": loss, **dict([values])}}, 1, data.load(spec.data_source))
     history = built.model.fit(built.train, epochs=1, verbose=0, shuffle=False)
     metrics = built.evaluate()
-    assert np.isfinite(history.history["loss"][0]) and 0 < metrics["map_at_r"] <= 1, (loss, history.history, metrics)
-    print(keras.backend.backend(), loss, type(built.train).__name__, round(metrics["map_at_r"], 3))
+    assert np.isfinite(history.history["loss"][0]), (loss, history.history)
+    assert 0 < metrics["val_map_at_r"] <= 1, (loss, metrics)
+    print(keras.backend.backend(), loss, type(built.train).__name__, round(metrics["val_map_at_r"], 3))
 """
 
 
@@ -142,8 +143,9 @@ def test_a_tiny_run_of_the_sweep_tunes_map_at_r_with_recall_at_1_beside_it(tmp_p
 
     assert [t.status for t in result.trials] == ["COMPLETED"] * 3, out.getvalue()
     assert sorted(t.values["loss"] for t in result.trials) == sorted(LOSSES)
-    assert result.objective == "map_at_r" and result.best.objective == max(t.metrics["map_at_r"] for t in result.trials)
-    assert all(0.0 < t.metrics["map_at_r"] <= t.metrics["recall_at_1"] <= 1.0 for t in result.trials)
+    assert result.objective == "val_map_at_r"
+    assert result.best.objective == max(t.metrics["val_map_at_r"] for t in result.trials)
+    assert all(0.0 < t.metrics["val_map_at_r"] <= t.metrics["val_recall_at_1"] <= 1.0 for t in result.trials)
     lines = [line for line in out.getvalue().splitlines() if line.startswith(f"[{SWEEP}] trial ")]
     assert len(lines) == 3 and all("-> map_at_r " in line and "recall_at_1 " in line for line in lines)
 

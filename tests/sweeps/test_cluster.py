@@ -172,12 +172,12 @@ def test_grid_oracle_hands_out_distinct_combinations_to_concurrent_workers(tmp_p
     assert len(seen) == 4
     for trial in running:
         trial.status = "COMPLETED"
-        oracle.update_trial(trial.trial_id, {spec.objective: 0.5})
+        oracle.update_trial(trial.trial_id, {spec.tuner_objective: 0.5})
         oracle.end_trial(trial)
     while (trial := oracle.create_trial("worker0")).status == "RUNNING":
         seen.add(json.dumps(trial.hyperparameters.values, sort_keys=True))
         trial.status = "COMPLETED"
-        oracle.update_trial(trial.trial_id, {spec.objective: 0.5})
+        oracle.update_trial(trial.trial_id, {spec.tuner_objective: 0.5})
         oracle.end_trial(trial)
     assert trial.status == "STOPPED"
     assert len(seen) == tuning.planned_trials(spec, 100) == 13

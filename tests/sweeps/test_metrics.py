@@ -42,7 +42,7 @@ def test_recall_at_one_and_spread():
 
 def test_regression_errors():
     m = metrics.regression(np.array([0.0, 1.0]), np.array([[1.0], [1.0]]))
-    assert m == {"test_mse": 0.5, "test_mae": 0.5}
+    assert m == {"mse": 0.5, "mae": 0.5}
 
 
 def test_threshold_free_metrics_by_hand():

@@ -24,7 +24,7 @@ for name, values in {trials!r}:
     built = hypermodel.build(spec, values, 1, data.load(spec.data_source))
     history = built.model.fit(built.train, epochs=1, verbose=0, shuffle=False)
     metrics = built.evaluate()
-    assert np.isfinite(history.history["loss"][0]) and 0 < metrics["recall_at_1"] <= 1, (values, history.history)
+    assert np.isfinite(history.history["loss"][0]) and 0 < metrics["val_recall_at_1"] <= 1, (values, history.history)
     embedding = built.predict(built.dataset.x_test[:5])
     print(keras.backend.backend(), values["loss"], built.model.output_shape[1:], embedding.shape)
 """

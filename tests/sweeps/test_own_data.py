@@ -50,8 +50,8 @@ def test_a_sweep_from_an_npz_file(tmp_path):
     result, out = _run(_spec(tmp_path, 'dataset = "d.npz"\ntask = "binary"\n'), tmp_path)
     assert [t.status for t in result.trials] == ["COMPLETED", "COMPLETED"]
     assert result.best.values["loss"] in ("BinaryCrossentropy", "FocalLoss")
-    assert 0.0 <= result.best.objective <= 1.0 and result.best.objective == result.best.metrics["pr_auc"]
-    assert {"f1", "roc_auc", "recall_at_precision", "balanced_accuracy"} <= result.best.metrics.keys()
+    assert 0.0 <= result.best.objective <= 1.0 and result.best.objective == result.best.metrics["val_pr_auc"]
+    assert {"val_f1", "test_roc_auc", "val_recall_at_precision", "test_balanced_accuracy"} <= result.best.metrics.keys()
     assert "[mine] trial 01 (2 of 2)" in out  # ids padded to the budget of 10
 
 
@@ -79,7 +79,7 @@ def test_a_sweep_from_a_csv_with_a_model_function(tmp_path):
     body = 'dataset = "d.csv"\ntask = "multiclass"\ntarget = "label"\nmodel = "my_models:build"\n'
     path = _spec(tmp_path, body, objective="macro_recall", losses='["SparseCategoricalCrossentropy"]')
     result, _ = _run(path, tmp_path)
-    assert result.best.status == "COMPLETED" and 0.0 <= result.best.metrics["macro_recall"] <= 1.0
+    assert result.best.status == "COMPLETED" and 0.0 <= result.best.metrics["val_macro_recall"] <= 1.0
     build = sources.import_function("my_models:build", str(tmp_path))  # the module the sweep loaded
     assert build.__globals__["calls"] == [((4,), 3)]  # the CSV's 4 feature columns, 3 classes
 
@@ -107,7 +107,7 @@ def test_a_module_function_returning_tf_data_is_loaded_once(tmp_path):
     path = _spec(
         tmp_path,
         'dataset = "my_data:load"\ntask = "regression"\n',
-        objective="test_mse",
+        objective="mse",
         losses='["MeanSquaredError", "MeanAbsoluteError"]',
     )
     result, _ = _run(path, tmp_path)
@@ -138,7 +138,7 @@ def test_the_python_api_with_arrays_and_a_callable_model(tmp_path):
         spec, data=(x, y), model=model, logdir=str(tmp_path / "logs"), state=str(tmp_path / "s"), stream=io.StringIO()
     )
     assert [t.values for t in result.trials] == [{"gamma": 0.0}, {"gamma": 2.0}]
-    assert result.best.objective == max(t.metrics["f1"] for t in result.trials)
+    assert result.best.objective == max(t.metrics["val_f1"] for t in result.trials)
     assert all(t.measured["rss_mib"] > 0 for t in result.trials)
     assert "best trial" in str(result)
 
@@ -153,7 +153,7 @@ def _table(**fields):
     [
         ("csv_ok", {"target": "nope"}, r"d.csv': no column 'nope' \(`target`\). Columns: f0, f1, label"),
         ("csv_nan", {"target": "label"}, r"2 row\(s\) have NaN or inf features \(data rows 1, 3, counting from 0\)"),
-        ("csv_text", {"target": "label"}, r"feature columns must be numbers; not numeric: f1"),
+        ("csv_text", {"target": "label"}, r"feature column\(s\) not numeric: f1"),
         ("csv_label2", {"target": "label"}, r"binary labels must be 0 or 1; found 2"),
         ("csv_negative", {"target": "label", "task": "multiclass"}, r"class ids must be >= 0; found -1"),
         ("csv_fraction", {"target": "label", "task": "multiclass"}, r"class ids must be whole numbers; found 0.5"),
@@ -393,3 +393,64 @@ def test_an_unknown_tuner_is_refused_before_anything_is_written(tmp_path):
             _api_spec("t"), data=(x, y), tuner="annealing", logdir=str(tmp_path / "l"), state=str(tmp_path / "s")
         )
     assert not (tmp_path / "s").exists()
+
+
+def _churn_csv(path, n=600, seed=0):
+    """A table as users have one: an id column, a string column, missing values, 10% positives."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.1).astype(int)
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(n) + 1000,
+            "age": rng.normal(40, 10, n) + 8 * y,
+            "plan": np.where(y == 1, rng.choice(["pro", "max"], n), rng.choice(["basic", "pro", "max"], n)),
+            "income": rng.normal(50, 10, n) - 8 * y,
+            "churned": y,
+        }
+    )
+    frame.loc[rng.choice(n, 20, replace=False), "age"] = np.nan
+    frame.loc[rng.choice(n, 16, replace=False), "income"] = np.nan
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def test_a_real_table_names_its_string_column_and_its_missing_values(tmp_path):
+    _churn_csv(tmp_path / "churn.csv")
+    base = {"name": "churn", "dataset": str(tmp_path / "churn.csv"), "target": "churned", "task": "binary"}
+    table = {**_table(), **base}
+    with pytest.raises(sources.DataError, match=r"not numeric: plan .* categorical = \[...\] .* drop = \[...\]"):
+        sources.load(specs.from_dict(table).data_source)
+    with pytest.raises(sources.DataError, match=r"36 missing value\(s\): age \(20\), income \(16\)"):
+        sources.load(specs.from_dict({**table, "categorical": ["plan"], "drop": ["id"]}).data_source)
+    with pytest.raises(specs.SpecError, match="`missing`: expected one of 'error', 'drop', 'mean'"):
+        specs.from_dict({**table, "missing": "zero"})
+
+
+@pytest.mark.slow
+def test_a_table_sweep_exports_a_model_of_the_raw_columns(tmp_path):
+    import keras
+
+    from sweeps import metrics, tables
+
+    frame = _churn_csv(tmp_path / "churn.csv")
+    spec = {
+        **_table(),
+        "name": "churn",
+        "dataset": str(tmp_path / "churn.csv"),
+        "target": "churned",
+        "drop": ["id"],
+        "categorical": ["plan"],
+        "missing": "mean",
+        "epochs": 3,
+    }
+    result = sweeps.run(spec, logdir=str(tmp_path / "logs"), state=str(tmp_path / "state"), stream=io.StringIO())
+    data = sources.load(specs.from_dict(spec).data_source)
+    table = tables.from_frame(frame.drop(columns=["churned"]), None, tables.TableOptions(("id",), ("plan",), "mean"))
+    raw = data.encoder.raw_inputs(table, data.table_rows["test"])
+    model = result.best_model()
+    logits = keras.ops.convert_to_numpy(model.predict(raw, verbose=0))
+    kept = result.best.executions("test_pr_auc")[0]
+    assert metrics.binary(data.y_test, logits)["pr_auc"] == pytest.approx(kept, abs=1e-6)
+    assert set(model.input) >= {"age", "plan", "income"} and "id" not in model.input

@@ -32,4 +32,4 @@ def test_each_tuner_runs_a_sweep(tmp_path, tuner):
     assert sorted(s.split(",")[0] for s in sessions) == sorted(f"trial_{t.trial_id}" for t in completed)
     lines = [line for line in out.getvalue().splitlines() if line.startswith(f"[{spec.name}] trial ")]
     assert len(lines) == len(completed), out.getvalue()
-    assert all(t.metrics.exists(spec.objective) for t in completed)
+    assert all(t.metrics.exists(spec.tuner_objective) for t in completed)
