@@ -27,6 +27,7 @@ failure status and its reason as text.
 import contextlib
 import fcntl
 import json
+import math
 import os
 import re
 import shutil
@@ -237,10 +238,12 @@ class Session:
         self.staging = os.path.join(staging_root, run)
         shutil.rmtree(self.staging, ignore_errors=True)
         self.writer = tf.summary.create_file_writer(self.staging)
+        self.step = 0  # the last step logged
         with self.writer.as_default():
             hparams_api.hparams({"sweep": sweep, **values}, trial_id=f"{sweep}/trial_{trial_id}")
 
     def scalars(self, step, values):
+        self.step = max(self.step, step)
         with self.writer.as_default():
             for tag, value in values.items():
                 tf.summary.scalar(tag, float(value), step=step)
@@ -261,7 +264,9 @@ class Session:
             tf.summary.experimental.write_raw_pb(summary.SerializeToString(), step=step)
 
     def fail(self, reason):
-        """Commit the session as failed: TensorBoard's failure status and the reason as text."""
+        """Commit the session as failed: TensorBoard's failure status, the reason as text, and a NaN objective
+        after the last epoch logged, so that no finite score of an earlier epoch stands for the trial."""
+        self.scalars(self.step + 1, {"objective": math.nan, "test_objective": math.nan})
         with self.writer.as_default():
             tf.summary.text("failure", reason, step=0)
             end = hparams_summary.session_end_pb(api_pb2.STATUS_FAILURE)

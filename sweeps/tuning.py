@@ -20,6 +20,7 @@ import time
 import keras
 import keras_tuner
 import numpy as np
+from keras_tuner.src import config as keras_tuner_config
 from keras_tuner.src.engine import metrics_tracking
 
 from sweeps import best, cluster, hypermodel, metrics, pictures, results, state
@@ -35,6 +36,7 @@ def _metric_direction(name, infer=metrics_tracking.infer_metric_direction):
 
 
 metrics_tracking.infer_metric_direction = _metric_direction
+keras_tuner_config.DEBUG = False  # its traceback of every failed trial: a diverged one has its line instead
 
 
 class GridOracle(keras_tuner.oracles.GridSearchOracle):
@@ -249,6 +251,8 @@ class SweepTuner(keras_tuner.Tuner):
             self.heartbeat.trial_id = trial.trial_id
 
     def on_trial_end(self, trial):
+        if trial.status != "COMPLETED" and "FailedTrialError" not in (trial.message or ""):
+            print(trial.message, file=sys.stderr, flush=True)  # a crash, not a divergence: its traceback
         try:
             super().on_trial_end(trial)
         except Exception as error:

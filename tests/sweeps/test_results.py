@@ -172,6 +172,14 @@ def test_a_diverged_trial_fails_with_its_reason_and_never_wins(tmp_path):
     assert "diverged" in out and "FAILED" in out
     failed = next(t for t in result.trials if t.status == "FAILED")
     assert "diverged" in results.failure_reason(failed.message)
+    from tensorboard.backend.event_processing import event_accumulator
+    from tensorboard.util import tensor_util
+
+    (run,) = (tmp_path / "logs" / "diverges").glob(f"trial_{failed.trial_id},*")
+    events = event_accumulator.EventAccumulator(str(run), size_guidance={"tensors": 0}).Reload()
+    last = events.Tensors("objective")[-1]
+    assert math.isnan(float(tensor_util.make_ndarray(last.tensor_proto)))  # TensorBoard shows no finite score for it
+    assert b"diverged" in tensor_util.make_ndarray(events.Tensors("failure")[0].tensor_proto).item()
 
 
 def test_non_finite_outputs_are_a_divergence_not_a_score():

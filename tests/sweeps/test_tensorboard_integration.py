@@ -1,5 +1,7 @@
-"""A real two-trial sweep, served by a real TensorBoard process, read back through its HTTP API: both
-trials and the minority-recall metric are there, with the declared (discrete) domains."""
+"""Real sweeps served by a real TensorBoard process, read back through its HTTP API: every trial, the
+declared (discrete) domains, and the columns TensorBoard shows without a click (its first five
+hyperparameters and metrics) are sweep, loss, setting and the objective, in the all-sweeps view and in
+one sweep's own view."""
 
 import json
 import os
@@ -88,14 +90,17 @@ def test_two_sweeps_in_one_log_folder_are_one_hparams_table(tmp_path):
         sweep = group["name"].split("/")[0]
         values = group["hparams"]
         tags = {m["name"]["tag"]: m["value"] for m in group["metricValues"]}
-        assert values["sweep"] == sweep
+        assert values["sweep"] == sweep and values["loss"] and values["setting"]
+        assert {"objective", "test_objective"} <= tags.keys() and "training_loss" not in tags
         if sweep == "focal_imbalance":
-            assert 0.0 <= tags["pr_auc"] <= 1.0 and "minority_recall" in tags and "test_mse" not in tags
-            assert "delta" not in values
+            assert tags["objective"] == tags["val_pr_auc"] and tags["test_objective"] == tags["test_pr_auc"]
+            assert "delta" not in values and "val_mse" not in tags
         else:
-            assert tags["test_mse"] >= 0.0 and "pr_auc" not in tags
+            assert tags["objective"] == tags["val_mse"] and "val_pr_auc" not in tags
             assert not {"gamma", "alpha"} & values.keys()
-    domains = {h["name"]: h.get("domainDiscrete") for h in experiment["hparamInfos"]}
+    hparams = [h["name"] for h in experiment["hparamInfos"]]
+    assert hparams[:3] == ["loss", "setting", "sweep"]  # the first five are shown without a click
+    domains = {h["name"]: h.get("domainDiscrete") for h in experiment["hparamInfos"] if h["name"] != "setting"}
     assert domains == {
         "sweep": ["focal_imbalance", "huber_sin"],
         "loss": ["BinaryCrossentropy", "FocalLoss", "Huber", "MeanAbsoluteError", "MeanSquaredError"],
@@ -103,13 +108,36 @@ def test_two_sweeps_in_one_log_folder_are_one_hparams_table(tmp_path):
         "alpha": [0.25, 0.5, 0.75],
         "delta": [0.1, 0.3, 1.0, 3.0],
     }
-    metrics = {m["name"]["tag"] for m in experiment["metricInfos"]}
-    assert {"pr_auc", "minority_recall", "test_mse", "epoch_loss"} <= metrics
+    metrics = [m["name"]["tag"] for m in experiment["metricInfos"]]
+    assert metrics[:2] == ["objective", "test_objective"] and "training_loss" not in metrics
+    assert {"val_pr_auc", "test_minority_recall", "val_mse", "test_mse"} <= set(metrics)
 
-    board, port = _serve(logdir / "huber_sin")  # `make tensorboard SWEEP=huber_sin`: one sweep alone
+    # `make tensorboard SWEEP=huber_sin`: one sweep with a config of its own
+    view = subprocess.run(
+        [sys.executable, "-c", VIEW, str(state), str(logdir), "huber_sin"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert view.returncode == 0, view.stderr[-2000:]
+    board, port = _serve(view.stdout.strip().splitlines()[-1])
     try:
         groups = _groups(port, 2)
+        experiment = _post(port, "experiment", {"experimentName": ""})
     finally:
         board.terminate()
         board.wait(timeout=30)
     assert sorted(g["name"] for g in groups) == ["huber_sin/trial_0", "huber_sin/trial_1"]
+    assert [h["name"] for h in experiment["hparamInfos"]][:4] == ["delta", "loss", "setting", "sweep"]
+    assert [m["name"]["tag"] for m in experiment["metricInfos"]][:4] == [
+        "objective",
+        "test_objective",
+        "val_mse",
+        "test_mse",
+    ]
+
+
+VIEW = """
+import sys
+from sweeps import state, tensorboard
+state_dir, logdir, name = sys.argv[1:]
+spec = state.recorded(state.read(state_dir, name))
+print(tensorboard.sweep_view(spec, logdir, state_dir + "/" + name))
+"""
