@@ -64,10 +64,8 @@ def test_a_shift_of_every_score_changes_recall_at_half_but_not_the_threshold_fre
     assert shifted["minority_recall"] > plain["minority_recall"] + 0.2
     for name in ("pr_auc", "roc_auc", "recall_at_precision"):
         assert shifted[name] == plain[name]
-    validation = (labels, scores)
-    assert metrics.binary(labels, scores + 2.0, validation=(labels, scores + 2.0))["f1"] == pytest.approx(
-        metrics.binary(labels, scores, validation=validation)["f1"]
-    )
+    shifted_f1 = metrics.binary(labels, scores + 2.0, chosen=metrics.thresholds(labels, scores + 2.0))["f1"]
+    assert shifted_f1 == pytest.approx(metrics.binary(labels, scores, chosen=metrics.thresholds(labels, scores))["f1"])
 
 
 def test_validation_chosen_thresholds_by_hand():
@@ -75,10 +73,12 @@ def test_validation_chosen_thresholds_by_hand():
     assert metrics.best_f1_threshold(val_labels, val_scores) == 2.0  # 2 and 3 positive: F1 = 1
     assert metrics.best_balanced_threshold(val_labels, val_scores) == 2.0
     test_labels, test_scores = np.array([1, 1, 0, 0]), np.array([2.5, 1.5, 2.2, 0.0])
-    m = metrics.binary(test_labels, test_scores, validation=(val_labels, val_scores))
+    m = metrics.binary(test_labels, test_scores, chosen=metrics.thresholds(val_labels, val_scores))
     # at 2.0 on the test set: predicted positive {2.5, 2.2}: tp 1, fp 1, fn 1, tn 1
     assert m["f1"] == pytest.approx(0.5) and m["balanced_accuracy"] == pytest.approx(0.5)
     assert "f1" not in metrics.binary(test_labels, test_scores)  # no validation data, no chosen threshold
+    both = metrics.measure("binary", (val_labels, val_scores), (test_labels, test_scores))
+    assert both["test_f1"] == pytest.approx(0.5) and both["val_f1"] == pytest.approx(1.0)  # chosen on validation
 
 
 def test_macro_recall_counts_every_class_the_same():

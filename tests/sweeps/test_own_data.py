@@ -81,7 +81,7 @@ def test_a_sweep_from_a_csv_with_a_model_function(tmp_path):
     result, _ = _run(path, tmp_path)
     assert result.best.status == "COMPLETED" and 0.0 <= result.best.metrics["val_macro_recall"] <= 1.0
     build = sources.import_function("my_models:build", str(tmp_path))  # the module the sweep loaded
-    assert build.__globals__["calls"] == [((4,), 3)]  # the CSV's 4 feature columns, 3 classes
+    assert build.__globals__["calls"] == [((4,), 3)] * 2  # checked once before the trial, then its trial
 
 
 @pytest.mark.slow
@@ -144,7 +144,12 @@ def test_the_python_api_with_arrays_and_a_callable_model(tmp_path):
 
 
 def _table(**fields):
-    table = {"task": "binary", "objective": {"name": "pr_auc"}, "space": {"loss": {"choice": ["FocalLoss"]}}}
+    table = {
+        "name": "t",
+        "task": "binary",
+        "objective": {"name": "pr_auc"},
+        "space": {"loss": {"choice": ["FocalLoss"]}},
+    }
     return {**table, **fields}
 
 
@@ -152,7 +157,7 @@ def _table(**fields):
     ("write", "fields", "message"),
     [
         ("csv_ok", {"target": "nope"}, r"d.csv': no column 'nope' \(`target`\). Columns: f0, f1, label"),
-        ("csv_nan", {"target": "label"}, r"2 row\(s\) have NaN or inf features \(data rows 1, 3, counting from 0\)"),
+        ("csv_nan", {"target": "label"}, r"infinite value\(s\) in f1 \(1\)"),
         ("csv_text", {"target": "label"}, r"feature column\(s\) not numeric: f1"),
         ("csv_label2", {"target": "label"}, r"binary labels must be 0 or 1; found 2"),
         ("csv_negative", {"target": "label", "task": "multiclass"}, r"class ids must be >= 0; found -1"),
