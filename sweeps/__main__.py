@@ -87,6 +87,9 @@ def _parser():
     )
     run.add_argument("--trials", type=int, help="the trial budget (default: the spec's `trials`)")
     run.add_argument(
+        "--executions", type=int, help="seeded trainings per trial (default: the spec's `executions`); 1 for a quick look"
+    )
+    run.add_argument(
         "--tuner",
         choices=("random", "bayesian", "hyperband", "grid"),
         help="the keras-tuner oracle (default: the spec's `tuner`)",
@@ -320,9 +323,10 @@ def main(argv=None):
     if args.workers < 0:
         print(f"error: --workers must be >= 0, got {args.workers}", file=sys.stderr)
         return 2
-    if args.trials is not None and args.trials < 1:
-        print(f"error: --trials must be >= 1, got {args.trials}", file=sys.stderr)
-        return 2
+    for option in ("trials", "executions"):
+        if getattr(args, option) is not None and getattr(args, option) < 1:
+            print(f"error: --{option} must be >= 1, got {getattr(args, option)}", file=sys.stderr)
+            return 2
     try:
         chosen = [specs.load(name) for name in (args.names or specs.available())]
     except specs.SpecError as error:
@@ -337,6 +341,7 @@ def main(argv=None):
             result = api.run(
                 spec,
                 trials=args.trials,
+                executions=args.executions,
                 tuner=args.tuner,
                 logdir=args.logdir,
                 state=args.state,

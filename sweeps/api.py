@@ -29,8 +29,8 @@ def resolve(spec, data=None, model=None):
 
 
 def run(
-    spec, *, data=None, model=None, trials=None, tuner=None, logdir="logs", state=".sweeps", workers=0,
-    overwrite=False, stream=sys.stdout, bind=None, heartbeat_timeout=30.0,
+    spec, *, data=None, model=None, trials=None, executions=None, tuner=None, logdir="logs", state=".sweeps",
+    workers=0, overwrite=False, stream=sys.stdout, bind=None, heartbeat_timeout=30.0,
 ):  # fmt: skip
     """Run (or resume) one sweep and return its `Result`.
 
@@ -43,7 +43,7 @@ def run(
             be a pandas DataFrame. The spec must declare `task`.
         model: a function `model(input_shape=(...), outputs=n)` returning an uncompiled Keras model, instead
             of the spec's `model`. With `workers`, it must be importable (a module's top-level function).
-        trials, tuner: override the spec's trial budget and keras-tuner oracle.
+        trials, executions, tuner: override the spec's trial budget, seeds per trial and keras-tuner oracle.
         logdir, state: TensorBoard output and the resumable search state.
         workers: keras-tuner's distributed mode with this many local worker processes (0: this process).
         overwrite: forget this sweep's earlier state and TensorBoard runs and start over.
@@ -57,6 +57,10 @@ def run(
     spec = resolve(spec, data, model)
     if trials is not None and (isinstance(trials, bool) or not isinstance(trials, int) or trials < 1):
         raise specs.SpecError(f"trials must be an integer >= 1, got {trials!r}")
+    if executions is not None:
+        if isinstance(executions, bool) or not isinstance(executions, int) or executions < 1:
+            raise specs.SpecError(f"executions must be an integer >= 1, got {executions!r}")
+        spec = dataclasses.replace(spec, executions=executions, table={**spec.table, "executions": executions})
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
         raise specs.SpecError(f"workers must be an integer >= 0, got {workers!r}")
     checked = sources.from_arrays(data, spec.data_source) if data is not None else None

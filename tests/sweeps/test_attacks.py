@@ -63,7 +63,7 @@ def test_a_missing_spec_path_and_trial_counts_below_one_are_errors(capsys):
 
     assert main(["run", "/nonexistent/x.toml"]) == 2
     assert "no spec file '/nonexistent/x.toml'" in capsys.readouterr().err
-    assert main(["run", "focal_imbalance", "--trials", "0"]) == 2
+    assert main(["run", "focal_imbalance", "--trials", "0", "--executions", "1"]) == 2
     assert main(["run", "focal_imbalance", "--trials", "-1"]) == 2
     assert "--trials must be >= 1" in capsys.readouterr().err
 
@@ -162,7 +162,9 @@ def test_damaged_state_files_are_named_with_how_to_recover(tmp_path):
 
 @pytest.mark.slow
 def test_a_second_run_of_one_sweep_stops_at_once_naming_the_holder(tmp_path):
-    first = _start(["run", "focal_imbalance", "--trials", "10"], tmp_path)  # long enough to be caught running
+    first = _start(
+        ["run", "focal_imbalance", "--trials", "10", "--executions", "1"], tmp_path
+    )  # long enough to be caught running
     first.wait_for(r"\[focal_imbalance\] trial 00 ")
     second = subprocess.run(
         [
@@ -190,16 +192,16 @@ def test_a_second_run_of_one_sweep_stops_at_once_naming_the_holder(tmp_path):
     statuses = [
         json.loads(p.read_text())["status"] for p in (tmp_path / "state" / "focal_imbalance").glob("*/trial.json")
     ]
-    assert statuses == ["COMPLETED"] * 10
+    assert statuses == ["COMPLETED"] * 7  # the whole grid
     assert len(os.listdir(tmp_path / "logs" / "focal_imbalance")) == 10  # no session lost
 
 
 @pytest.mark.slow
 def test_a_finished_distributed_sweep_rerun_runs_nothing(tmp_path):
-    first = _start(["run", "focal_imbalance", "--trials", "2", "--workers", "1"], tmp_path)
+    first = _start(["run", "focal_imbalance", "--trials", "2", "--executions", "1", "--workers", "1"], tmp_path)
     output = first.finish(timeout=300)
     assert first.process.returncode == 0, output
-    again = _start(["run", "focal_imbalance", "--trials", "2", "--workers", "1"], tmp_path)
+    again = _start(["run", "focal_imbalance", "--trials", "2", "--executions", "1", "--workers", "1"], tmp_path)
     output = again.finish(timeout=300)
     assert again.process.returncode == 0, output
     assert "resuming: 2 trial(s) already finished" in output
@@ -208,10 +210,10 @@ def test_a_finished_distributed_sweep_rerun_runs_nothing(tmp_path):
 
 @pytest.mark.slow
 def test_the_chief_exits_when_its_only_remote_worker_died_after_the_last_trial(tmp_path):
-    chief = _start(["run", "focal_imbalance", "--trials", "1", "--bind", "127.0.0.1:0"], tmp_path)
+    chief = _start(["run", "focal_imbalance", "--trials", "1", "--executions", "1", "--bind", "127.0.0.1:0"], tmp_path)
     port = chief.wait_for(r"chief listening on 127\.0\.0\.1:(\d+)").group(1)
     remote = _start(["worker", "focal_imbalance", "--oracle", f"127.0.0.1:{port}", "--id", "remote1"], tmp_path)
-    chief.wait_for(r"trial 0 by remote1: pr_auc")
+    chief.wait_for(r"trial 0 by remote1: val_pr_auc")
     os.kill(remote.process.pid, signal.SIGKILL)
     remote.finish(timeout=30)
     output = chief.finish(timeout=60)  # before: waited forever for a worker to ask and be told to stop
@@ -224,7 +226,10 @@ def test_a_stalled_local_worker_completes_its_requeued_trial(tmp_path):
     """The worker stops answering mid-trial (SIGSTOP), the chief gives its trial back to the queue, the
     worker wakes and is handed the same trial again: it runs it to completion (it used to fail it with
     "was given to another worker", as it still remembered losing it)."""
-    chief = _start(["run", "focal_imbalance", "--trials", "3", "--workers", "1", "--heartbeat-timeout", "4"], tmp_path)
+    chief = _start(
+        ["run", "focal_imbalance", "--trials", "3", "--executions", "1", "--workers", "1", "--heartbeat-timeout", "4"],
+        tmp_path,
+    )
     pid = int(chief.wait_for(r"worker1 started \(pid (\d+)\)").group(1))
     stalled = chief.wait_for(r"trial (\d+) -> worker1").group(1)
     time.sleep(0.3)

@@ -137,7 +137,7 @@ def test_a_tiny_run_of_the_sweep_tunes_map_at_r_with_recall_at_1_beside_it(tmp_p
     one_each = tuple(
         dataclasses.replace(p, choice=p.choice[:1]) if p.name != "loss" else p for p in spec.space
     )  # one value per loss: three trials, one per loss
-    spec = dataclasses.replace(spec, space=one_each, epochs=1)
+    spec = dataclasses.replace(spec, space=one_each, epochs=1, executions=1)
     out = io.StringIO()
     result = sweeps.run(spec, logdir=str(tmp_path / "logs"), state=str(tmp_path / "state"), stream=out)
 
@@ -147,7 +147,7 @@ def test_a_tiny_run_of_the_sweep_tunes_map_at_r_with_recall_at_1_beside_it(tmp_p
     assert result.best.objective == max(t.metrics["val_map_at_r"] for t in result.trials)
     assert all(0.0 < t.metrics["val_map_at_r"] <= t.metrics["val_recall_at_1"] <= 1.0 for t in result.trials)
     lines = [line for line in out.getvalue().splitlines() if line.startswith(f"[{SWEEP}] trial ")]
-    assert len(lines) == 3 and all("-> map_at_r " in line and "recall_at_1 " in line for line in lines)
+    assert len(lines) == 3 and all("-> val_map_at_r " in line and "recall_at_1 " in line for line in lines)
 
 
 def test_a_searched_p_and_k_reach_the_batches():

@@ -90,7 +90,7 @@ def _check_sessions(folder, ids):
 
 @pytest.mark.slow
 def test_chief_and_two_workers_survive_a_worker_killed_mid_trial(tmp_path):
-    chief = _start(["run", SWEEP, "--trials", "4", "--workers", "2"], tmp_path)
+    chief = _start(["run", SWEEP, "--trials", "4", "--executions", "1", "--workers", "2"], tmp_path)
     pids = {m: int(p) for m, p in [chief.wait_for(rf"(worker{i}) started \(pid (\d+)\)").groups() for i in (1, 2)]}
     victim_trial, victim = chief.wait_for(r"trial (\d+) -> (worker\d)").groups()
     time.sleep(0.5)  # inside the trial: building and training take seconds
@@ -110,7 +110,21 @@ def test_a_silent_worker_is_given_up_and_its_late_result_refused(tmp_path):
     chief gives up on it after the heartbeat timeout and re-queues its trial; when it wakes up, its
     result is refused and its sessions are not written."""
     chief = _start(
-        ["run", SWEEP, "--trials", "5", "--workers", "1", "--bind", "127.0.0.1:0", "--heartbeat-timeout", "5"], tmp_path
+        [
+            "run",
+            SWEEP,
+            "--trials",
+            "5",
+            "--executions",
+            "1",
+            "--workers",
+            "1",
+            "--bind",
+            "127.0.0.1:0",
+            "--heartbeat-timeout",
+            "5",
+        ],
+        tmp_path,
     )
     port = chief.wait_for(r"chief listening on 127\.0\.0\.1:(\d+)").group(1)
     remote = _start(["worker", SWEEP, "--oracle", f"127.0.0.1:{port}", "--id", "remote1"], tmp_path)
@@ -180,4 +194,4 @@ def test_grid_oracle_hands_out_distinct_combinations_to_concurrent_workers(tmp_p
         oracle.update_trial(trial.trial_id, {spec.tuner_objective: 0.5})
         oracle.end_trial(trial)
     assert trial.status == "STOPPED"
-    assert len(seen) == tuning.planned_trials(spec, 100) == 13
+    assert len(seen) == tuning.planned_trials(spec, 100) == 7  # BCE, and focal: 3 gammas x 2 alphas

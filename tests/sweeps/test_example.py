@@ -31,4 +31,4 @@ def test_the_readme_example_runs_from_its_files(tmp_path):
     )
     assert [t.status for t in result.trials] == ["COMPLETED", "COMPLETED"]
     assert result.best.objective > 0.9  # the tumours separate well: PR-AUC near 1
-    assert "[breast_cancer] trial 1 (2 of 2) loss=FocalLoss alpha=0.25 gamma=1 -> pr_auc" in out.getvalue()
+    assert "[breast_cancer] trial 1 (2 of 2) loss=FocalLoss alpha=0.25 gamma=1 -> val_pr_auc" in out.getvalue()

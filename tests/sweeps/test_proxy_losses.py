@@ -184,7 +184,7 @@ def test_a_proxy_loss_on_other_tasks_and_simsiam_fail_before_training():
 def test_a_tiny_run_of_the_sweep_tunes_recall_at_1_with_map_at_r_beside_it(tmp_path):
     spec = specs.load(SWEEP)
     smaller = tuple(dataclasses.replace(p, choice=p.choice[:1]) if p.name != "loss" else p for p in spec.space)
-    spec = dataclasses.replace(spec, space=smaller, epochs=1)  # one scale and margin: a trial per loss
+    spec = dataclasses.replace(spec, space=smaller, epochs=1, executions=1)  # one scale and margin: a trial per loss
     out = io.StringIO()
     result = sweeps.run(spec, logdir=str(tmp_path / "logs"), state=str(tmp_path / "state"), stream=out)
 
@@ -193,4 +193,4 @@ def test_a_tiny_run_of_the_sweep_tunes_recall_at_1_with_map_at_r_beside_it(tmp_p
     assert result.objective == "val_recall_at_1"
     assert all(0.0 < t.metrics["val_map_at_r"] <= t.metrics["val_recall_at_1"] <= 1.0 for t in result.trials)
     lines = [line for line in out.getvalue().splitlines() if line.startswith(f"[{SWEEP}] trial ")]
-    assert len(lines) == 2 and all("-> recall_at_1 " in line and "(map_at_r " in line for line in lines)
+    assert len(lines) == 2 and all("-> val_recall_at_1 " in line and "; map_at_r " in line for line in lines)

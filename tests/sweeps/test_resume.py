@@ -15,7 +15,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def _command(tmp_path):
     return [
-        sys.executable, "-m", "sweeps", "run", "focal_imbalance", "--trials", "3",
+        sys.executable, "-m", "sweeps", "run", "focal_imbalance", "--trials", "3", "--executions", "1",
         "--logdir", str(tmp_path / "logs"), "--state", str(tmp_path / "state"),
     ]  # fmt: skip
 

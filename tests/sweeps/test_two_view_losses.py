@@ -122,7 +122,7 @@ def test_class_balanced_batches_refuse_the_two_view_losses(loss):
 def test_a_tiny_run_of_the_sweep_trains_each_loss(tmp_path):
     spec = specs.load(SWEEP)
     one_each = tuple(dataclasses.replace(p, choice=p.choice[:1]) if p.name != "loss" else p for p in spec.space)
-    spec = dataclasses.replace(spec, space=one_each, epochs=1)
+    spec = dataclasses.replace(spec, space=one_each, epochs=1, executions=1)
     out = io.StringIO()
     result = sweeps.run(spec, logdir=str(tmp_path / "logs"), state=str(tmp_path / "state"), stream=out)
 
