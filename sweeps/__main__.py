@@ -87,7 +87,7 @@ def _parser():
     )
     run.add_argument("--trials", type=int, help="the trial budget (default: the spec's `trials`)")
     run.add_argument(
-        "--executions", type=int, help="seeded trainings per trial (default: the spec's `executions`); 1 for a quick look"
+        "--executions", type=int, help="seeded trainings per trial (default: the spec's `executions`); 1: a quick look"
     )
     run.add_argument(
         "--tuner",
