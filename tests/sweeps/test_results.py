@@ -316,3 +316,15 @@ assert "tensorflow" not in sys.modules and "keras" not in sys.modules
 def test_list_and_help_import_no_tensorflow(command):
     done = subprocess.run([sys.executable, "-c", NO_TENSORFLOW, *command], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_the_report_names_the_best_trial_with_its_interval(flipped):
+    from sweeps import report
+
+    tmp_path, result, _, _ = flipped
+    table = report.write(str(tmp_path / "state"), str(tmp_path / "report"))
+    (line,) = [row for row in table.splitlines() if row.startswith("| flipped ")]
+    _, low, high, _ = result.interval(result.best.trial_id)
+    assert "| 2 x 3 | learning_rate=0.05 | val_pr_auc" in line and f"[{low:.3g}, {high:.3g}]" in line
+    assert (tmp_path / "report" / "flipped-objective.png").stat().st_size > 1000
