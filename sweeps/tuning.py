@@ -394,6 +394,12 @@ def _model_function(spec, given):
 def _worker_table(table, data, given_data, model_function, model, folder):
     """The spec's table as workers in other processes load it: data given as arrays saved beside the state,
     a model function given as a Python object named by its import path."""
+    if given_data and data.encoder is not None:
+        raise specs.SpecError(
+            "workers load the data from a file: a DataFrame given to sweeps.run is not shared with them; write "
+            "it to a CSV (DataFrame.to_csv(path, index=False)) and name that as the spec's `dataset`, or run "
+            "with workers=0"
+        )
     if given_data:
         path = os.path.join(folder, "data.npz")
         arrays = {"x_train": data.x_train, "y_train": data.y_train, "x_test": data.x_test, "y_test": data.y_test}

@@ -459,3 +459,12 @@ def test_a_table_sweep_exports_a_model_of_the_raw_columns(tmp_path):
     kept = result.best.executions("test_pr_auc")[0]
     assert metrics.binary(data.y_test, logits)["pr_auc"] == pytest.approx(kept, abs=1e-6)
     assert set(model.input) >= {"age", "plan", "income"} and "id" not in model.input
+
+
+def test_a_dataframe_given_to_the_api_is_not_sent_to_workers(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": np.arange(40.0), "plan": ["x", "y"] * 20})
+    spec = {**_table(), "name": "frame", "categorical": ["plan"]}
+    with pytest.raises(specs.SpecError, match=r"write it to a CSV .* or run with workers=0"):
+        sweeps.run(spec, data=(frame, np.arange(40) % 2), workers=1, logdir=str(tmp_path), state=str(tmp_path))
