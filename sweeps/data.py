@@ -341,9 +341,11 @@ def check_and_split(arrays, task, where, test_fraction=0.2, validation_fraction=
 
 
 def _builtin(source):
-    """A built-in dataset's train and test parts, with a validation part split from its training part (the
-    teacher's logits, where the data has them, split with their rows)."""
+    """A built-in dataset's train and test parts, with its own validation part or one split from its
+    training part (the teacher's logits, where the data has them, split with their rows)."""
     data = datasets.load(source.dataset)
+    if data.x_val is not None:
+        return data
     rows = np.arange(len(data.y_train))
     kept, _, held, _ = _split(
         rows, data.y_train, source.validation_fraction, data.task != "regression", source.seed, source.dataset,

@@ -52,13 +52,16 @@ def circle():
 
 def sin_outliers():
     """y = sin(x) + noise on [-pi, pi]; 5% of the training targets are replaced by outliers (offsets of
-    3 to 6 with random sign). The test targets are clean sin(x) on a grid."""
+    3 to 6 with random sign). The test targets are clean sin(x) on a grid, and so are those of its own
+    validation part (150 other points): the question is which loss recovers the clean curve, so trials are
+    chosen by how well they fit it, not by how well they fit the outliers."""
     rng = np.random.default_rng(7)
     x_train = rng.uniform(-np.pi, np.pi, size=(600, 1)).astype("float32")
     y_train = np.sin(x_train[:, 0]) + 0.05 * rng.normal(size=600)
     corrupted = rng.choice(600, size=30, replace=False)
     y_train[corrupted] += rng.choice([-1.0, 1.0], size=30) * rng.uniform(3, 6, size=30)
     x_test = np.linspace(-np.pi, np.pi, 300, dtype="float32")[:, None]
+    x_val = rng.uniform(-np.pi, np.pi, size=(150, 1)).astype("float32")
     return Dataset(
         "sin_outliers",
         "regression",
@@ -66,7 +69,9 @@ def sin_outliers():
         y_train.astype("float32"),
         x_test,
         np.sin(x_test[:, 0]).astype("float32"),
-        "y = sin(x), 5% of 600 training targets corrupted; 300 clean test points",
+        "y = sin(x), 5% of 600 training targets corrupted; 150 clean validation and 300 clean test points",
+        x_val=x_val,
+        y_val=np.sin(x_val[:, 0]).astype("float32"),
     )
 
 

@@ -208,8 +208,8 @@ class Result:
             lines.append(f"  within seed noise of the best (paired 95% interval of {self.objective} contains 0):")
             for t, c in tied:
                 lines.append(
-                    f"    trial {t.trial_id} ({_shown(t.values)}): {c['difference']:+.4g} "
-                    f"[{c['low']:+.4g}, {c['high']:+.4g}]"
+                    f"    trial {t.trial_id} ({_shown(t.values)}): {c['difference']:+.3g} "
+                    f"[{c['low']:+.3g}, {c['high']:+.3g}]"
                 )
         elif n >= 2:
             lines.append("  no other trial is within seed noise of the best")
