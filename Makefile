@@ -60,8 +60,13 @@ lint: $(READY)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# SWEEP=NAME: one sweep with an HParams config of its own (its searched hyperparameters shown first)
 tensorboard: $(READY)
-	$(BIN)/tensorboard --logdir $(LOGDIR)/$(SWEEP) --host 127.0.0.1 --port 6006
+ifdef SWEEP
+	$(BIN)/python -m sweeps board $(SWEEP) --logdir $(LOGDIR) --port 6006
+else
+	$(BIN)/tensorboard --logdir $(LOGDIR) --host 127.0.0.1 --port 6006
+endif
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build kerasloss.egg-info sweeps/build sweeps/kerasloss_sweeps.egg-info

@@ -256,8 +256,6 @@ def _best(args):
 
 
 def _board(args):
-    import subprocess
-
     from sweeps import state
 
     name = _name(args.name)
@@ -273,7 +271,7 @@ def _board(args):
 
     view = board.sweep_view(state.recorded(record), args.logdir, os.path.join(args.state, name))
     command = [sys.executable, "-m", "tensorboard.main", "--logdir", view, "--host", "127.0.0.1"]
-    return subprocess.call([*command, "--port", str(args.port)])
+    os.execv(sys.executable, [*command, "--port", str(args.port)])  # this process becomes TensorBoard
 
 
 def main(argv=None):

@@ -112,33 +112,6 @@ def _move_into_place(staging, final):
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _declared(param):
-    """A JSON-able description of a `sweeps.spec.Param`'s domain, for the union."""
-    if param.choice:
-        return {"choice": list(param.choice)}
-    return {"low": param.low, "high": param.high, "int": param.kind == "int"}
-
-
-def _union_domain(declared):
-    """One HParams domain covering every sweep's declaration of a hyperparameter; None where they mix
-    strings with numbers."""
-    choices = [d["choice"] for d in declared if "choice" in d]
-    values = [v for c in choices for v in c]
-    kinds = {"str" if isinstance(v, str) else "bool" if isinstance(v, bool) else "number" for v in values}
-    if len(declared) == len(choices):
-        if len(kinds) != 1:
-            return None
-        if kinds == {"number"} and not all(isinstance(v, int) for v in values):
-            values = [float(v) for v in values]  # one HParams domain holds one type: 1 and 2.5 as floats
-        return hparams_api.Discrete(sorted(set(values)))
-    if kinds - {"number"}:
-        return None
-    bounds = [b for d in declared if "low" in d for b in (d["low"], d["high"])] + values
-    if all(isinstance(b, int) for b in bounds) and all(d.get("int", True) for d in declared):
-        return hparams_api.IntInterval(min(bounds), max(bounds))
-    return hparams_api.RealInterval(float(min(bounds)), float(max(bounds)))
-
-
 @contextlib.contextmanager
 def _locked(logdir):
     os.makedirs(logdir, exist_ok=True)
@@ -163,7 +136,6 @@ def write_config(spec, logdir, staging_root):
         with contextlib.suppress(OSError, ValueError), open(os.path.join(final, "sweeps.json")) as file:
             registry = json.load(file)
         registry[spec.name] = {
-            "hparams": {p.name: _declared(p) for p in spec.space},
             "losses": list(spec.losses()),
             "metrics": metric_names(spec),
         }
@@ -174,12 +146,6 @@ def write_config(spec, logdir, staging_root):
             hparams_api.HParam("loss", hparams_api.Discrete(losses) if losses else None),
             hparams_api.HParam("setting"),
         ]
-        declared = {}
-        for name in names:
-            for hparam, domain_of in registry[name]["hparams"].items():
-                if hparam != "loss":
-                    declared.setdefault(hparam, []).append(domain_of)
-        hparams += [hparams_api.HParam(h, _union_domain(d)) for h, d in declared.items()]
         metrics = list(dict.fromkeys(m for name in names for m in registry[name]["metrics"]))
         staging = os.path.join(staging_root, f"{CONFIG_RUN}.{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
@@ -190,16 +156,21 @@ def write_config(spec, logdir, staging_root):
 
 
 def write_sweep_config(spec, folder):
-    """A config of one sweep alone into `folder` (its own view: `python -m sweeps board NAME`): its searched
-    hyperparameters marked as differing too, so they are shown beside sweep, loss and setting."""
+    """A config of one sweep alone into `folder` (its own view: `python -m sweeps board NAME`): each searched
+    hyperparameter a column with its declared domain, marked as differing so that they come first beside
+    sweep and loss, then the metrics; `setting` only when more than three are searched (not all of them
+    would be shown)."""
+    searched = [p for p in spec.space if p.name != "loss"]
     hparams = [
         hparams_api.HParam("sweep", hparams_api.Discrete([spec.name])),
         hparams_api.HParam("loss", hparams_api.Discrete(list(spec.losses()))),
-        hparams_api.HParam("setting"),
     ]
-    hparams += [hparams_api.HParam(p.name, domain(p)) for p in spec.space if p.name != "loss"]
+    if len(searched) > 3:
+        hparams.append(hparams_api.HParam("setting"))
+    hparams += [hparams_api.HParam(p.name, domain(p)) for p in searched]
+    leading = {h.name for h in hparams}
     shutil.rmtree(folder, ignore_errors=True)
-    _write_config(folder, hparams, _metrics(metric_names(spec)), {*LEADING, *(p.name for p in spec.space)})
+    _write_config(folder, hparams, _metrics(metric_names(spec)), leading)
 
 
 def sweep_view(spec, logdir, state_folder):
