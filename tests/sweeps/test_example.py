@@ -37,7 +37,8 @@ def test_the_readme_example_runs_from_its_files(tmp_path):
 
 @pytest.mark.slow
 def test_the_manuals_python_example_runs_as_written(tmp_path):
-    manual = open(os.path.join(ROOT, "docs", "sweeps.md")).read()
+    with open(os.path.join(ROOT, "docs", "sweeps.md")) as file:
+        manual = file.read()
     start = manual.index("```python", manual.index("The same from Python")) + len("```python")
     code = manual[start : manual.index("```", start)]
     code = code.replace('sys.path.insert(0, "examples/own_data")', f"sys.path.insert(0, {EXAMPLE!r})")
