@@ -72,6 +72,5 @@ def run(
     result = results.load(state, spec.name, logdir)
     print(result, file=stream, flush=True)
     if result.trials and all(t.status == "FAILED" for t in result.trials):
-        first = results.failure_reason(result.trials[0].message)
-        raise TrialsFailedError(f"sweep {spec.name}: every trial failed; the first: {first}")
+        raise TrialsFailedError(f"sweep {spec.name}: every trial failed; the first: {result.trials[0].message}")
     return result

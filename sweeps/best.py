@@ -9,12 +9,10 @@ best; of its executions the one with the best validation objective is kept, so t
 metrics are that execution's (`best.json`'s `metrics`), not the trial's means. Workers of a distributed
 sweep share the state folder; an OS file lock makes their offers one at a time."""
 
-import contextlib
-import fcntl
 import json
 import os
 
-import keras
+from sweeps import results, state
 
 FOLDER = "best"
 MODEL = "model.keras"
@@ -28,6 +26,8 @@ def folder(state_dir, name):
 def save_candidate(built, path):
     """Save a trial execution's predictor to `path`; False (with the reason printed) when the model cannot
     be saved as `.keras`, e.g. a custom layer that is not serializable."""
+    import keras
+
     os.makedirs(os.path.dirname(path), exist_ok=True)
     model = built.predictor
     encoder = built.dataset.encoder
@@ -40,17 +40,6 @@ def save_candidate(built, path):
         print(f"warning: the trial's model cannot be saved as .keras ({type(error).__name__}: {error})", flush=True)
         return False
     return True
-
-
-@contextlib.contextmanager
-def _locked(path):
-    os.makedirs(path, exist_ok=True)
-    with open(os.path.join(path, ".lock"), "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def record(state_dir, name):
@@ -66,11 +55,13 @@ def offer(state_dir, spec, trial_id, execution, objective, candidate, execution_
     """Keep `candidate` (a saved .keras file, or None when it could not be saved) as the sweep's best model
     when the trial's mean validation `objective` beats the recorded best; returns whether it did."""
     where = folder(state_dir, spec.name)
-    sign = 1 if spec.direction == "max" else -1
-    with _locked(where):
+    sign = results.sign(spec.direction)
+    with state.exclusive(where):
         current = record(state_dir, spec.name)
         if current is not None and not sign * objective > sign * current["objective"]:
             return False
+        if candidate and not _loads(candidate):
+            candidate = None
         entry = {
             "trial_id": trial_id,
             "execution": execution,
@@ -90,6 +81,23 @@ def offer(state_dir, spec, trial_id, execution, objective, candidate, execution_
         return True
 
 
+def _loads(path):
+    """Whether a saved model loads again (in this process, with its code imported): a custom layer without a
+    config, or a Lambda (refused by Keras' safe mode), saves but does not load. Checked once per new best."""
+    import keras
+
+    import kerasloss  # noqa: F401  (registers the losses and layers a saved model may name)
+    from sweeps import tables  # noqa: F401  (registers the table encoding's layers)
+
+    try:
+        keras.models.load_model(path, compile=False)
+    except Exception as error:  # whatever Keras raises for a model it cannot rebuild
+        print(f"warning: the best trial's model saves but does not load ({type(error).__name__}: {error}); "
+              "no best model is kept for it", flush=True)  # fmt: skip
+        return False
+    return True
+
+
 def path_of(state_dir, name):
     """The kept model's path; raises FileNotFoundError saying why there is none."""
     entry = record(state_dir, name)
@@ -97,14 +105,16 @@ def path_of(state_dir, name):
         raise FileNotFoundError(f"sweep '{name}': no best model in {folder(state_dir, name)}: no trial completed")
     if not entry.get("model"):
         raise FileNotFoundError(
-            f"sweep '{name}': the best trial ({entry['trial_id']}) could not be saved as .keras (see the warning "
-            "printed when it ran)"
+            f"sweep '{name}': the best trial ({entry['trial_id']}) could not be saved as a .keras file that loads "
+            "(see the warning printed when it ran)"
         )
     return os.path.join(folder(state_dir, name), entry["model"])
 
 
 def load(state_dir, name):
     """The sweep's best model as a `keras.Model` (for a table: taking a dict of its raw columns)."""
+    import keras
+
     import kerasloss  # noqa: F401  (registers the losses and layers a saved model may name)
     from sweeps import tables  # noqa: F401  (registers the table encoding's layers)
 

@@ -318,7 +318,7 @@ def check_and_split(arrays, task, where, test_fraction=0.2, validation_fraction=
         x_train, y_train, x_test, y_test = _split(x_train, y_train, test_fraction, stratify, seed, where, "test")
     else:
         x_test, y_test = _given_part(x_test, y_test, task, where, "test", x_train)
-    classes = int(max(y_train.max(), y_test.max())) + 1 if task in ("multiclass", "embedding") else 0
+
     if (x_val is None) != (y_val is None):
         raise DataError(f"{where}: give both x_val and y_val, or neither")
     if x_val is not None:
@@ -327,6 +327,7 @@ def check_and_split(arrays, task, where, test_fraction=0.2, validation_fraction=
         x_train, y_train, x_val, y_val = _split(
             x_train, y_train, validation_fraction, stratify, seed, where, "validation"
         )
+    classes = int(max(y.max() for y in (y_train, y_val, y_test))) + 1 if task in ("multiclass", "embedding") else 0
     if task == "binary":  # both classes on every side: threshold-free metrics and thresholds need them
         for part, labels in (("training", y_train), ("test", y_test), ("validation", y_val)):
             if np.unique(labels).size < 2:

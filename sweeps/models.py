@@ -38,14 +38,21 @@ SQUASHING = ("sigmoid", "softmax", "log_softmax")
 
 
 def _squashing(model):
-    """The name of a sigmoid or softmax the model's output passes through last, or None."""
-    layer = model.layers[-1] if model.layers else None
-    while isinstance(layer, keras.Model) and layer.layers:  # a nested model: its own last layer
-        layer = layer.layers[-1]
-    if isinstance(layer, keras.layers.Softmax):
+    """The name of a sigmoid or softmax that the model's output comes out of last (a layer, a layer's
+    activation, or a `keras.ops` call), or None."""
+    outputs = getattr(model, "outputs", None) or []
+    operation = outputs[0]._keras_history.operation if outputs and hasattr(outputs[0], "_keras_history") else None
+    if operation is None:
+        operation = model.layers[-1] if model.layers else None
+    while isinstance(operation, keras.Model) and operation.layers:  # a nested model: its own last layer
+        operation = operation.layers[-1]
+    if isinstance(operation, keras.layers.Softmax):
         return "softmax"
-    activation = getattr(layer, "activation", None)
-    name = getattr(activation, "__name__", None)
+    if getattr(operation, "name", "").split("_")[0] in ("sigmoid", "softmax") and not isinstance(
+        operation, keras.layers.Layer
+    ):
+        return operation.name.split("_")[0]  # keras.ops.sigmoid / softmax in a functional model
+    name = getattr(getattr(operation, "activation", None), "__name__", None)
     return name if name in SQUASHING else None
 
 

@@ -13,10 +13,6 @@ import matplotlib.pyplot as plt
 from sweeps import results, state
 
 
-def _shown(values):
-    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
-
-
 def plot(spec, result, path):
     """The validation objective against each hyperparameter (categorical ones as positions with labels),
     each execution a point."""
@@ -50,7 +46,7 @@ def row(result):
     tied = ", ".join(t.trial_id for t, _ in result.within_noise()) or ("none" if n >= 2 else "one seed: unknown")
     test = best.metrics.get(result.test_objective, float("nan"))
     return (
-        f"| {result.name} | {len(result.trials)} x {n} | {_shown(best.values)} | {result.objective} "
+        f"| {result.name} | {len(result.trials)} x {n} | {results.shown_values(best.values)} | {result.objective} "
         f"{best.objective:.3g}{interval} | {test:.3g} | {tied} |"
     )
 
@@ -65,7 +61,11 @@ def write(state_dir, logdir):
     ]
     folders = sorted(p.parent.name for p in pathlib.Path(state_dir).glob(f"*/{state.RECORD}"))
     for name in folders:
-        result = results.load(state_dir, name)
+        try:
+            result = results.load(state_dir, name)
+        except state.StateError as error:  # a state of an older version: said, and the others reported
+            lines.append(f"| {name} | | {error} | | | |")
+            continue
         if result.best is None:
             continue
         lines.append(row(result))

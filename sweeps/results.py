@@ -62,8 +62,14 @@ def t_interval(differences):
     return mean, mean - half, mean + half, n
 
 
-def _shown(values):
-    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
+def sign(direction):
+    """+1 where larger is better ("max"), -1 where smaller is: `sign * value` is larger for the better."""
+    return 1 if direction == "max" else -1
+
+
+def shown_values(values, separator=", "):
+    """Hyperparameter values as `name=value` text, floats to 4 significant figures."""
+    return separator.join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,7 +77,8 @@ class Trial:
     """One trial: its hyperparameter values, status (COMPLETED, FAILED, ...), its metrics (`val_NAME` and
     `test_NAME`: means over the executions; `_std` with several), the validation objective, what was
     measured running it (`seconds`, `overhead_seconds`, `epochs`: the epochs each execution trained,
-    `executions`: each one's seed, epochs and metrics) and, for a failed trial, why."""
+    `executions`: each one's seed, epochs and metrics), for a failed trial why, and with Hyperband the
+    epochs it was given (`budget`)."""
 
     trial_id: str
     status: str
@@ -79,7 +86,8 @@ class Trial:
     metrics: dict
     objective: float = None
     measured: dict = dataclasses.field(default_factory=dict)
-    message: str = None
+    message: str = None  # why a failed trial failed (the error's own line)
+    budget: int = None  # Hyperband: the epochs the tuner gave this trial (its trials differ in this)
 
     def executions(self, metric):
         """{execution: value} of one metric, per execution."""
@@ -131,14 +139,15 @@ class Result:
         return t_interval(list(self.trial(trial_id).executions(metric or self.objective).values()))
 
     def within_noise(self):
-        """The completed trials (other than the best) whose paired interval against the best contains 0:
-        [(trial, comparison)]. Empty with one execution: one seed cannot tell."""
+        """The completed trials (other than the best, and with Hyperband of its epoch budget) whose paired
+        interval against the best contains 0: [(trial, comparison)]. Empty with one execution: one seed
+        cannot tell."""
         if self.best is None:
             return []
         tied = []
         for t in self.trials:
-            if t.status != "COMPLETED" or t is self.best:
-                continue
+            if t.status != "COMPLETED" or t is self.best or t.budget != self.best.budget:
+                continue  # Hyperband: a trial trained for fewer epochs is not a seed of the same setting
             compared = self.compare(t.trial_id, self.best.trial_id)
             if compared["n"] >= 2 and compared["low"] <= 0 <= compared["high"]:
                 tied.append((t, compared))
@@ -160,6 +169,8 @@ class Result:
             epochs = t.measured.get("epochs") or []
             row = {"trial_id": t.trial_id, "status": t.status}
             row.update({k: t.values.get(k) for k in names})
+            if any(u.budget is not None for u in self.trials):
+                row["budget"] = t.budget
             row.update({k: t.metrics.get(k, math.nan) for k in metric_names})
             row["epochs"] = float(np.mean(epochs)) if epochs else math.nan
             row["seconds"] = t.measured.get("seconds", math.nan)
@@ -196,10 +207,11 @@ class Result:
         _, low, high, n = self.interval(b.trial_id)
         test = b.metrics.get(self.test_objective)
         noise = f"95% interval {low:.4g} to {high:.4g} over {n} seeds" if n >= 2 else "1 seed, no interval"
+        budget = f", {b.budget} epochs" if b.budget is not None else ""
         lines = [
             f"sweep {self.name}: {len(self.trials)} trials, {self.failed} failed; best trial {b.trial_id} "
-            f"({_shown(b.values)}): {self.objective} {b.objective:.4g} ({noise}; {self.direction} is better)"
-            + (f"; test {test:.4g}" if test is not None else "")
+            f"({shown_values(b.values)}{budget}): {self.objective} {b.objective:.4g} "
+            f"({noise}; {self.direction} is better)" + (f"; test {test:.4g}" if test is not None else "")
         ]
         if n < 2:
             lines.append("  one execution per trial: raise `executions` to tell the trials apart from seed noise")
@@ -208,14 +220,14 @@ class Result:
             lines.append(f"  within seed noise of the best (paired 95% interval of {self.objective} contains 0):")
             for t, c in tied:
                 lines.append(
-                    f"    trial {t.trial_id} ({_shown(t.values)}): {c['difference']:+.3g} "
+                    f"    trial {t.trial_id} ({shown_values(t.values)}): {c['difference']:+.3g} "
                     f"[{c['low']:+.3g}, {c['high']:+.3g}]"
                 )
         elif n >= 2:
             lines.append("  no other trial is within seed noise of the best")
         for t in self.trials:
             if t.status == "FAILED":
-                lines.append(f"  trial {t.trial_id} FAILED ({_shown(t.values)}): {failure_reason(t.message)}")
+                lines.append(f"  trial {t.trial_id} FAILED ({shown_values(t.values)}): {t.message}")
         return "\n".join(lines)
 
     def __str__(self):
@@ -239,7 +251,8 @@ def failure_reason(message):
 
 def _trial(folder, objective):
     record = json.loads((folder / "trial.json").read_text())
-    values = {k: v for k, v in record["hyperparameters"]["values"].items() if not k.startswith("tuner/")}
+    given = record["hyperparameters"]["values"]
+    values = {k: v for k, v in given.items() if not k.startswith("tuner/")}
     values_metrics = {}
     for metric, tracked in record.get("metrics", {}).get("metrics", {}).items():
         observations = tracked.get("observations") or []
@@ -249,8 +262,10 @@ def _trial(folder, objective):
     if (folder / MEASURED).is_file():
         measured = json.loads((folder / MEASURED).read_text())
     objective_value = values_metrics.get(objective)
-    status, message = record.get("status", "UNKNOWN"), record.get("message")
-    return Trial(record["trial_id"], status, values, values_metrics, objective_value, measured, message)
+    status = record.get("status", "UNKNOWN")
+    message = failure_reason(record.get("message")) if status != "COMPLETED" else None
+    budget = given.get("tuner/epochs")
+    return Trial(record["trial_id"], status, values, values_metrics, objective_value, measured, message, budget)
 
 
 def load(state_dir, name, logdir=None):
@@ -258,11 +273,14 @@ def load(state_dir, name, logdir=None):
     record = state.read(state_dir, name)
     if record is None:
         raise state.StateError(f"sweep '{name}': no state in {os.path.join(state_dir, name)}; run it first")
-    objective = record["objective"]
-    direction = record["direction"]
+    if "objective" not in record:
+        raise state.StateError(
+            f"sweep '{name}': its state in {os.path.join(state_dir, name)} was made before trials were chosen on "
+            "validation and has no val_/test_ metrics; run it again with --overwrite"
+        )
+    objective, direction = record["objective"], record["direction"]
     folders = sorted(pathlib.Path(state_dir, name).glob("trial_*/trial.json"), key=lambda p: int(p.parent.name[6:]))
     trials = tuple(_trial(p.parent, objective) for p in folders)
     done = [t for t in trials if t.status == "COMPLETED" and t.objective is not None and math.isfinite(t.objective)]
-    sign = 1 if direction == "max" else -1
-    chosen = max(done, key=lambda t: sign * t.objective) if done else None  # the first of equals: max keeps it
+    chosen = max(done, key=lambda t: sign(direction) * t.objective) if done else None  # of equals, the first
     return Result(name, objective, direction, trials, chosen, logdir, state_dir)

@@ -45,6 +45,7 @@ import kerasloss
 from sweeps import data as sources
 from sweeps import datasets, state
 from sweeps.metrics import DEFAULT_MIN_PRECISION, TASK_METRICS
+from sweeps.tables import MISSING
 
 SPEC_DIR = pathlib.Path(__file__).parent / "specs"
 TUNERS = ("random", "bayesian", "hyperband", "grid")
@@ -463,7 +464,6 @@ def parse(table, name, base=None, source=None, data_given=False, model_given=Fal
 
 
 TABLE_FIELDS = ("drop", "categorical", "missing")
-MISSING = ("error", "drop", "mean")
 
 
 def _check_table_fields(name, table, dataset):

@@ -68,6 +68,18 @@ def fingerprint(spec, data_digest, model_function=None):
 
 
 @contextlib.contextmanager
+def exclusive(folder, name=".lock"):
+    """Hold an OS file lock on `folder/name` (waiting for it): one writer at a time across processes."""
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, name), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
 def locked(state_dir, name):
     """Hold the sweep's lock (`STATE/.NAME.lock`, an OS file lock: a killed holder releases it) for a run;
     a second run of the same sweep on the same state stops at once with a message naming the holder."""

@@ -25,7 +25,6 @@ failure status and its reason as text.
 """
 
 import contextlib
-import fcntl
 import json
 import math
 import os
@@ -39,14 +38,15 @@ from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
 from tensorboard.plugins.hparams import summary as hparams_summary
 from tensorboard.plugins.pr_curve import summary as pr_summary
 
+from sweeps import results, state
+
 CONFIG_RUN = "_config"
 LEADING = ("sweep", "loss", "setting")  # the hyperparameters every session carries, shown first
 
 
 def setting(values):
     """The searched values as one line (`gamma=2 alpha=0.25`): the whole configuration in one column."""
-    shown = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items() if k != "loss"]
-    return " ".join(shown) or "-"
+    return results.shown_values({k: v for k, v in values.items() if k != "loss"}, " ") or "-"
 
 
 def session_values(spec, values):
@@ -112,17 +112,6 @@ def _move_into_place(staging, final):
     shutil.rmtree(old, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def _locked(logdir):
-    os.makedirs(logdir, exist_ok=True)
-    with open(os.path.join(logdir, ".sweeps.lock"), "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _metrics(names):
     shown = {"objective": "objective (validation)", "test_objective": "objective on test"}
     return [hparams_api.Metric(m, display_name=shown.get(m, m)) for m in names]
@@ -131,7 +120,7 @@ def _metrics(names):
 def write_config(spec, logdir, staging_root):
     """Add the sweep to the log folder's one HParams config (the union of every sweep in it)."""
     final = os.path.join(logdir, CONFIG_RUN)
-    with _locked(logdir):
+    with state.exclusive(logdir, ".sweeps.lock"):
         registry = {}
         with contextlib.suppress(OSError, ValueError), open(os.path.join(final, "sweeps.json")) as file:
             registry = json.load(file)
@@ -157,18 +146,20 @@ def write_config(spec, logdir, staging_root):
 
 def write_sweep_config(spec, folder):
     """A config of one sweep alone into `folder` (its own view: `python -m sweeps board NAME`): each searched
-    hyperparameter a column with its declared domain, marked as differing so that they come first beside
-    sweep and loss, then the metrics; `setting` only when more than three are searched (not all of them
-    would be shown)."""
+    hyperparameter a column with its declared domain. Up to three are marked as differing, so that they
+    come first beside sweep and loss, then the metrics; with more, not all would be shown, so `setting`
+    (all of them in one line) leads beside sweep and loss instead."""
     searched = [p for p in spec.space if p.name != "loss"]
     hparams = [
         hparams_api.HParam("sweep", hparams_api.Discrete([spec.name])),
         hparams_api.HParam("loss", hparams_api.Discrete(list(spec.losses()))),
     ]
-    if len(searched) > 3:
+    if len(searched) > 3:  # not all would fit in the five shown: sweep, loss and setting lead, then 2 of them
         hparams.append(hparams_api.HParam("setting"))
+        leading = set(LEADING)
+    else:
+        leading = {"sweep", "loss", *(p.name for p in searched)}
     hparams += [hparams_api.HParam(p.name, domain(p)) for p in searched]
-    leading = {h.name for h in hparams}
     shutil.rmtree(folder, ignore_errors=True)
     _write_config(folder, hparams, _metrics(metric_names(spec)), leading)
 

@@ -135,6 +135,11 @@ def make_oracle(spec, tuner, trials):
     return ORACLES[tuner](max_trials=trials, **common)
 
 
+def counted(spec, measured):
+    """The HParams dashboard's leading metrics: the validation objective and the same metric on test."""
+    return {"objective": measured[spec.tuner_objective], "test_objective": measured[f"test_{spec.objective}"]}
+
+
 class EpochScorer(keras.callbacks.Callback):
     """After every epoch: the training loss and the validation and test metrics into the execution's
     session, a non-finite loss or output ended as a diverged trial, and, with `patience`, the best epoch
@@ -144,7 +149,7 @@ class EpochScorer(keras.callbacks.Callback):
     def __init__(self, spec, session, built, patience=None):
         super().__init__()
         self.spec, self.session, self.built, self.patience = spec, session, built, patience
-        self.sign = 1 if spec.direction == "max" else -1
+        self.sign = results.sign(spec.direction)
         self.scored = None  # the metrics of the epoch that counts: the best one with patience, else the last
         self.best_epoch = self.epochs = 0
         self.best_weights = None
@@ -156,7 +161,7 @@ class EpochScorer(keras.callbacks.Callback):
         measured = self.built.evaluate()
         self.epochs = epoch + 1
         objective = measured[self.spec.tuner_objective]
-        logged = {"objective": objective, "test_objective": measured[f"test_{self.spec.objective}"], **measured}
+        logged = {**counted(self.spec, measured), **measured}
         if loss is not None:
             logged["training_loss"] = loss
         self.session.scalars(self.epochs, logged)
@@ -267,7 +272,7 @@ class SweepTuner(keras_tuner.Tuner):
     def run_trial(self, trial, *args, **kwargs):
         """`executions` seeded trainings of the trial's configuration. Returns every metric's mean over them
         (`val_NAME`, `test_NAME`) and, with several, its standard deviation (`val_NAME_std`); each execution's
-        own values are kept beside the trial (`results.EXECUTIONS`). A diverged execution fails the trial."""
+        own values are kept beside the trial (`results.MEASURED`). A diverged execution fails the trial."""
         spec = self.spec
         values = {k: v for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")}
         epochs = int(trial.hyperparameters.values.get("tuner/epochs", spec.epochs))
@@ -295,7 +300,7 @@ class SweepTuner(keras_tuner.Tuner):
 
     @property
     def _sign(self):
-        return 1 if self.spec.direction == "max" else -1
+        return results.sign(self.spec.direction)
 
     def _record(self, trial_id, executions, started, overhead, failed=None):
         """What this process measured running the trial, kept for `Result` (and beside the trial's state)."""
@@ -335,8 +340,7 @@ class SweepTuner(keras_tuner.Tuner):
             per_epoch = (time.perf_counter() - second) / max(scorer.epochs - 1, 1)
             overhead = (first - start) + max(overhead_and_epoch - per_epoch, 0.0)  # build + first-epoch compile
             measured = scorer.restore()
-            counts = {"objective": measured[spec.tuner_objective], "test_objective": measured[f"test_{spec.objective}"]}
-            session.scalars(scorer.epochs, {**counts, **measured})  # what counts: the best epoch's, with patience
+            session.scalars(scorer.epochs, {**counted(spec, measured), **measured})  # the best epoch's, with patience
             if built.dataset.task == "binary":
                 p = 0.5 * (1 + np.tanh(0.5 * built.predict(built.dataset.x_test)))
                 session.pr_curve("test_pr_curve", built.dataset.y_test, p, scorer.epochs)
@@ -429,6 +433,10 @@ def _check_model(spec, data, model_function):
         hypermodel.network(spec, data, model_function)
     except (TypeError, ValueError) as error:
         raise specs.SpecError(f"sweep spec {spec.name!r}: `model`: {error}") from None
+    except Exception as error:  # the user's function failed: say so before any trial, with what it raised
+        raise specs.SpecError(
+            f"sweep spec {spec.name!r}: `model`: the model function raised {type(error).__name__}: {error}"
+        ) from error
 
 
 def prepare(

@@ -328,3 +328,63 @@ def test_the_report_names_the_best_trial_with_its_interval(flipped):
     _, low, high, _ = result.interval(result.best.trial_id)
     assert "| 2 x 3 | learning_rate=0.05 | val_pr_auc" in line and f"[{low:.3g}, {high:.3g}]" in line
     assert (tmp_path / "report" / "flipped-objective.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_a_model_that_saves_but_does_not_load_is_not_kept(tmp_path, capsys):
+    def doubled(input_shape, outputs):
+        inputs = keras.Input(input_shape)
+        return keras.Model(inputs, keras.layers.Lambda(lambda x: 2 * x)(keras.layers.Dense(outputs)(inputs)))
+
+    spec = {"name": "lambda", "task": "binary", "epochs": 1, "loss": "BinaryCrossentropy",
+            "objective": {"name": "pr_auc"}, "space": {"learning_rate": {"choice": [0.01]}}}  # fmt: skip
+    result, _ = _run(tmp_path, spec, _binary(200, 0), model=doubled)
+    assert result.best is not None and "saves but does not load" in capsys.readouterr().out
+    with pytest.raises(FileNotFoundError, match=r"could not be saved as a \.keras file that loads"):
+        result.best_model()
+
+
+def test_a_state_from_before_validation_is_refused_with_how_to_start_over(tmp_path):
+    from sweeps import state
+
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "sweep.json").write_text(json.dumps({"name": "old", "table": {}, "fingerprint": {}}))
+    with pytest.raises(state.StateError, match=r"before trials were chosen on validation.*--overwrite"):
+        results.load(str(tmp_path), "old")
+
+
+def test_a_class_id_only_the_validation_part_holds_counts_as_a_class():
+    from sweeps import data as sources
+
+    train, val, test = (_binary(60, 0), _binary(30, 1), _binary(30, 2))
+    val = (val[0], np.where(np.arange(30) == 0, 3, val[1]))
+    checked = sources.from_arrays((train, val, test), sources.Source("arrays", "multiclass"))
+    assert checked.classes == 4  # the model gets an output for it: no IndexError after training
+
+
+@pytest.mark.parametrize("failure", ["ops_sigmoid", "raises"])
+def test_more_wrong_model_functions_are_refused_before_the_first_trial(tmp_path, failure):
+    def ops_sigmoid(input_shape, outputs):
+        inputs = keras.Input(input_shape)
+        return keras.Model(inputs, keras.ops.sigmoid(keras.layers.Dense(outputs)(inputs)))
+
+    def raises(input_shape, outputs):
+        return {}["width"]
+
+    message = {"ops_sigmoid": "output layer applies a sigmoid", "raises": "the model function raised KeyError"}
+    spec = {"name": "bad", "task": "binary", "loss": "BinaryCrossentropy", "objective": {"name": "pr_auc"},
+            "space": {"learning_rate": {"choice": [0.01]}}}  # fmt: skip
+    with pytest.raises(specs.SpecError, match=message[failure]):
+        _run(tmp_path, spec, _binary(200, 0), model=locals()[failure])
+
+
+def test_hyperband_trials_of_another_budget_are_not_seeds_of_the_best():
+    def trial(trial_id, budget, values):
+        executions = [{"execution": e, "seed": e, "metrics": {"val_m": v}} for e, v in enumerate(values)]
+        return results.Trial(trial_id, "COMPLETED", {"g": 1.0}, {"val_m": float(np.mean(values))},
+                             float(np.mean(values)), {"executions": executions}, None, budget)  # fmt: skip
+
+    best, short = trial("3", 3, [0.9, 0.8, 0.85]), trial("0", 1, [0.88, 0.81, 0.84])
+    result = results.Result("bands", "val_m", "max", (short, best), best)
+    assert result.within_noise() == [] and "3 epochs" in result.summary()
+    assert result.rows()[0]["budget"] == 1
