@@ -149,7 +149,7 @@ def minority_alpha(imbalance: float, minority_class: int = 1) -> float:
 
 
 def _weighted_reason(imbalance, alpha, minority_class, multilabel):
-    weight = math.sqrt(imbalance)
+    weight = max(alpha, 1 - alpha) / min(alpha, 1 - alpha)  # the ratio the rounded alpha gives, said once
     other = 1 - minority_class
     if multilabel:
         alternative = (
@@ -159,14 +159,14 @@ def _weighted_reason(imbalance, alpha, minority_class, multilabel):
     else:
         alternative = (
             f"The same weighting with plain cross-entropy: BinaryCrossentropy and `class_weight={{{minority_class}: "
-            f"{weight:.2f}, {other}: 1.0}}` in `model.fit`; or train unweighted and move the decision threshold on "
+            f"{weight:.3g}, {other}: 1.0}}` in `model.fit`; or train unweighted and move the decision threshold on "
             f"sigmoid(logit) {'below' if minority_class == 1 else 'above'} 0.5."
         )
     return (
         f"Class-weighted binary cross-entropy{' per label' if multilabel else ''} on logits: FocalLoss with gamma = 0 "
         f"is cross-entropy times alpha_t, alpha = {alpha} for class 1 and 1 - alpha = {round(1 - alpha, 2)} for "
         f"class 0, so at {imbalance:g}:1 a minority (class {minority_class}) example weighs "
-        f"{max(alpha, 1 - alpha) / min(alpha, 1 - alpha):.3g} times a majority one; alpha = sqrt(r) / (1 + sqrt(r)) "
+        f"{weight:.3g} times a majority one; alpha = sqrt(r) / (1 + sqrt(r)) "
         f"(at most {MAX_ALPHA}) rises smoothly with the ratio r. The "
         "weight is what lifts minority recall, and it costs precision: it raises every score of the minority class, "
         "so more majority examples cross the 0.5 threshold too (it moves where 0.5 falls more than it ranks the "

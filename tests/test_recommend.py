@@ -211,3 +211,13 @@ def test_command_line(capsys):
     assert "mislabelled" in out
     assert main(["recommend", "regression", "--imbalance", "3"]) == 2
     assert "does not apply" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("imbalance", [2, 9, 13, 50, 1000])
+def test_the_weight_said_and_the_class_weight_given_are_one_number(imbalance):
+    import re
+
+    reason = kerasloss.recommend("binary", imbalance=imbalance).reason
+    said = re.search(r"example weighs ([0-9.]+) times", reason).group(1)
+    given = re.search(r"class_weight=\{1: ([0-9.]+), 0: 1.0\}", reason).group(1)
+    assert said == given
