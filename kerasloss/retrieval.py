@@ -90,6 +90,8 @@ def evaluate(
     relevant = np.where(found, counts[np.minimum(position, len(classes) - 1)], 0) - int(leave_out_self)
     depth = min(candidates, max(ks[-1], int(relevant.max(initial=0))))
 
+    scale = _common_scale(queries, references)
+    queries, references = queries * np.float32(scale), references * np.float32(scale)
     prepared = _prepare(references, distance)
     hits = {kk: [] for kk in ks}
     average_precision = []
@@ -115,11 +117,26 @@ def _embeddings_and_labels(embeddings, labels, name):
         raise ValueError(
             f"evaluate: {name} must be (n, dim) with one label each. Received: shape {x.shape}, {len(y)} labels"
         )
+    bad = np.flatnonzero(~np.isfinite(x).all(axis=1))
+    if bad.size:  # NaN has no nearest neighbour: top_k would rank it anywhere and score a diverged model
+        shown = ", ".join(map(str, bad[:5].tolist())) + (", ..." if bad.size > 5 else "")
+        raise ValueError(
+            f"evaluate: {bad.size} of {len(x)} {name} rows are NaN or infinite (rows {shown}); a model whose "
+            "embeddings diverged has no retrieval metrics"
+        )
     return x, y
 
 
+def _common_scale(*arrays):
+    """A power of two that brings the largest |value| of the arrays near 1: multiplying by it is exact and
+    keeps every ordering, and squared distances of embeddings with norms near 1e20 (which overflow float32)
+    or 1e-25 (which underflow) are computed at full precision."""
+    largest = max(float(np.max(np.abs(a), initial=0.0)) for a in arrays)
+    return 1.0 if largest == 0.0 else float(2.0 ** -np.ceil(np.log2(largest)))
+
+
 def _check_k(k):
-    values = (k,) if isinstance(k, (int, np.integer)) and not isinstance(k, bool) else tuple(k)
+    values = tuple(k) if isinstance(k, (tuple, list)) else (k,)
     if not values or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in values):
         raise ValueError(f"Invalid value for argument `k`. Expected integers >= 1. Received: k={k!r}")
     return tuple(sorted({int(v) for v in values} | {1}))  # k = 1 always: precision@1 reads it

@@ -99,6 +99,7 @@ def test_ties_are_ordered_by_reference_index():
     [
         ({"k": 0}, "`k`"),
         ({"k": (1, 2.5)}, "`k`"),
+        ({"k": 2.0}, "`k`"),
         ({"k": 60}, "k=60 exceeds the 59 references"),
         ({"distance": "manhattan"}, "`distance`"),
         ({"chunk_size": 0}, "`chunk_size`"),
@@ -108,6 +109,26 @@ def test_bad_arguments_are_named(kwargs, message):
     x, y = _clusters(3)
     with pytest.raises(ValueError, match=message):
         evaluate(x, y, **kwargs)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_embeddings_are_refused_naming_the_rows(bad):
+    x, y = _clusters(6, n=8)
+    with pytest.raises(ValueError, match=r"8 of 8 embeddings rows are NaN or infinite \(rows 0, 1, 2, 3, 4, \.\.\.\)"):
+        evaluate(np.full((8, 3), bad), [0, 0, 1, 1, 2, 2, 3, 3], k=1)
+    x[5, 1] = bad
+    with pytest.raises(ValueError, match=r"1 of 8 embeddings rows .* \(rows 5\)"):
+        evaluate(x, y, k=1)
+    with pytest.raises(ValueError, match=r"1 of 8 reference rows"):
+        evaluate(_clusters(6, n=8)[0], y, k=1, reference=(x, y))
+
+
+@pytest.mark.parametrize("scale", [1e-25, 1e20])
+@pytest.mark.parametrize("distance", ["euclidean", "squared_euclidean", "dot"])
+def test_tiny_and_huge_embeddings_rank_as_at_unit_scale(scale, distance):
+    x, y = _clusters(7)
+    at_one = evaluate(x, y, k=(1, 5), distance=distance)
+    assert evaluate(x * scale, y, k=(1, 5), distance=distance) == at_one  # 1e20**2 overflows float32
 
 
 def test_shapes_are_checked():
