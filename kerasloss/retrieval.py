@@ -183,11 +183,16 @@ def _key(name):
 class RetrievalEvaluation(keras.callbacks.Callback):
     """Retrieval metrics of the model's embeddings during `fit`, by `evaluate`.
 
-    After every `every` epochs the model embeds `data`'s inputs and `evaluate` scores them (each example
-    searching the others, or `reference`'s embeddings). The values go into the epoch's `logs` (so into
-    `model.fit(...).history`) as `val_recall_at_1`, `val_recall_at_5`, ..., `val_precision_at_1`,
-    `val_map_at_r`, into `results` ({epoch: metrics}), and with `log_dir` into TensorBoard scalars
-    `retrieval/recall_at_1`, ... (TensorFlow's summary writer, so TensorFlow must be installed).
+    After every `every` epochs the model (or `encoder`) embeds `data`'s inputs and `evaluate` scores them
+    (each example searching the others, or `reference`'s embeddings). The values go into the epoch's `logs`
+    (so into `model.fit(...).history`) as `val_recall_at_1`, `val_recall_at_5`, ..., `val_precision_at_1`,
+    `val_map_at_r` (NaN on the epochs in between, so every history list has one value per epoch and
+    `pandas.DataFrame(history.history)` works), into `results` ({epoch: metrics}), and with `log_dir` into
+    TensorBoard scalars `retrieval/recall_at_1`, ... (TensorFlow's summary writer, so TensorFlow must be
+    installed).
+
+    A model that ends with `CosineProxies` outputs class cosines, not embeddings: pass the embedding model
+    before it as `encoder` (a model ending so without `encoder` is refused when training begins).
 
     Args:
         data: `(x, y)`: inputs the model embeds, and their integer labels.
@@ -198,6 +203,8 @@ class RetrievalEvaluation(keras.callbacks.Callback):
         batch_size: for `model.predict`. Defaults to 256.
         log_dir: TensorBoard folder, or None. Defaults to None.
         prefix: prefix of the keys in `logs`. Defaults to "val_".
+        encoder: the model whose outputs are the embeddings, when it is not the one `fit` trains (e.g. the
+            encoder before `CosineProxies`). Defaults to None: the trained model.
 
     Example:
 
@@ -222,6 +229,7 @@ class RetrievalEvaluation(keras.callbacks.Callback):
         batch_size=256,
         log_dir=None,
         prefix="val_",
+        encoder=None,
     ):
         super().__init__()
         if not isinstance(data, (tuple, list)) or len(data) != 2:
@@ -232,7 +240,7 @@ class RetrievalEvaluation(keras.callbacks.Callback):
             raise ValueError(
                 f"Invalid value for argument `distance`. Expected one of {list(DISTANCES)}. Received: {distance!r}"
             )
-        _check_k(k)
+        ks = _check_k(k)
         if log_dir is not None and importlib.util.find_spec("tensorflow") is None:
             raise ImportError(
                 "RetrievalEvaluation(log_dir=...) writes TensorBoard scalars with TensorFlow's summary writer, "
@@ -240,14 +248,28 @@ class RetrievalEvaluation(keras.callbacks.Callback):
             )
         self.data, self.k, self.reference, self.distance = data, k, reference, distance
         self.every, self.batch_size, self.log_dir, self.prefix = every, batch_size, log_dir, prefix
+        self.encoder = encoder
+        self.names = [_key(f"recall@{kk}") for kk in ks] + [_key("precision@1"), _key("map@r")]
         self.results = {}
         self._writer = None
 
+    def on_train_begin(self, logs=None):
+        from kerasloss.proxies import CosineProxies  # the layer whose outputs are class cosines
+
+        if self.encoder is None and self.model.layers and isinstance(self.model.layers[-1], CosineProxies):
+            raise ValueError(
+                "RetrievalEvaluation: the model ends with CosineProxies, whose outputs are class cosines, not "
+                "embeddings; pass the embedding model before it as `encoder=` (e.g. model.layers[0])"
+            )
+
     def _embed(self, x):
-        return np.asarray(self.model.predict(x, batch_size=self.batch_size, verbose=0))
+        embedder = self.encoder if self.encoder is not None else self.model
+        return np.asarray(embedder.predict(x, batch_size=self.batch_size, verbose=0))
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
+            if logs is not None:  # one value per epoch in every history list
+                logs.update({self.prefix + name: float("nan") for name in self.names})
             return
         reference = None
         if self.reference is not None:

@@ -2,6 +2,7 @@
 (recall@k, precision@1, MAP@R of Musgrave et al. 2020), with and without a reference set, every distance,
 chunked or not; singletons left out; ties ordered by index (TensorFlow, JAX)."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -162,7 +163,24 @@ def test_callback_logs_the_metrics_of_the_models_embeddings():
     for name in ("recall@1", "recall@5", "precision@1", "map@r"):
         key = name.replace("@", "_at_")
         assert callback.results[4][key] == pytest.approx(final[name])
-    assert history.history["val_map_at_r"] == [callback.results[2]["map_at_r"], callback.results[4]["map_at_r"]]
+    logged = history.history["val_map_at_r"]
+    assert np.isnan(logged[0]) and np.isnan(logged[2])  # the epochs in between: NaN, one value per epoch
+    assert logged[1::2] == [callback.results[2]["map_at_r"], callback.results[4]["map_at_r"]]
+    assert {len(values) for values in history.history.values()} == {4}  # pandas.DataFrame(history.history)
+
+
+def test_callback_refuses_class_cosines_and_measures_the_encoder():
+    x, y = _clusters(8)
+    encoder = _embedding_model()
+    model = keras.Sequential([encoder, kerasloss.CosineProxies(5)])
+    model.compile(optimizer="adam", loss=kerasloss.ArcFace(scale=4.0))
+    with pytest.raises(ValueError, match=r"ends with CosineProxies.*encoder="):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[kerasloss.RetrievalEvaluation(data=(x, y), k=1)])
+    callback = kerasloss.RetrievalEvaluation(data=(x, y), k=1, encoder=encoder)
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[callback])
+    assert callback.results[1]["recall_at_1"] == pytest.approx(
+        evaluate(encoder.predict(x, verbose=0), y, k=1)["recall@1"]
+    )
 
 
 def test_callback_searches_a_reference_set_and_writes_tensorboard(tmp_path):
