@@ -36,8 +36,10 @@ class CrossBatchMemory(keras.Model):
 
     One device: under a `tf.distribute` strategy with several replicas each replica would write its
     share of the batch over the same slots, so training there raises instead. A batch larger than the
-    memory (possible only where the batch size is unknown until run time; a known one raises) keeps
-    its last `memory_size` rows.
+    memory is refused: by `fit` when it knows the batch size (arrays with `batch_size`, 32 by default, or
+    a dataset whose batch axis has a static size), else when the training step sees it (JAX and PyTorch
+    always do). Where neither knows it (TensorFlow, a dataset batched without `drop_remainder`), a larger
+    batch keeps its last `memory_size` rows.
 
     Args:
         encoder: A Keras model or layer from inputs to embeddings of shape `(batch, dim)`.
@@ -114,18 +116,26 @@ class CrossBatchMemory(keras.Model):
         if getattr(self, "optimizer", None) is not None and self.built:
             self.optimizer.build(self.trainable_variables)
 
+    def fit(self, x=None, y=None, batch_size=None, *args, **kwargs):
+        """`keras.Model.fit`, refusing first a batch size it knows to be larger than the memory (TensorFlow
+        traces the training step with an unknown batch size, which the step itself cannot check)."""
+        self._check_batch(_batch_size(x, batch_size))
+        return super().fit(x, y, batch_size, *args, **kwargs)
+
+    def _check_batch(self, batch):
+        if batch is not None and batch > self.memory_size:
+            raise ValueError(
+                f"CrossBatchMemory: a batch of {batch} does not fit a memory of {self.memory_size}; "
+                "use memory_size >= the batch size."
+            )
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if not training or y is None:
             return super().compute_loss(x, y, y_pred, sample_weight, training=training)
         loss = self._pairwise_loss()
         _refuse_several_replicas()
         labels = ops.cast(ops.reshape(y, (-1,)), "int32")
-        batch = y_pred.shape[0]
-        if batch is not None and batch > self.memory_size:
-            raise ValueError(
-                f"CrossBatchMemory: a batch of {batch} does not fit a memory of {self.memory_size}; "
-                "use memory_size >= the batch size."
-            )
+        self._check_batch(y_pred.shape[0])
         valid = ops.arange(self.memory_size) < self.memory_filled
         total = loss(
             y, y_pred, sample_weight=sample_weight, reference=(self.memory_embeddings, self.memory_labels, valid)
@@ -192,3 +202,18 @@ def _refuse_several_replicas():
             f"CrossBatchMemory keeps one memory on one device; this strategy has {replicas} replicas. "
             "Train it without a multi-replica tf.distribute strategy."
         )
+
+
+def _batch_size(x, batch_size):
+    """The batch size `fit` will use, where it is known before training: `batch_size` (Keras' 32 for arrays
+    given without one), or the static batch axis of a dataset's `element_spec` (None otherwise)."""
+    if batch_size is not None:
+        return batch_size
+    spec = getattr(x, "element_spec", None)  # a tf.data.Dataset, without importing TensorFlow
+    if spec is not None:
+        first = spec[0] if isinstance(spec, tuple) else spec
+        shape = getattr(first, "shape", None)
+        return shape[0] if shape is not None and shape.rank else None
+    if x is not None and hasattr(x, "shape") and not isinstance(x, keras.utils.PyDataset):
+        return 32  # Keras' default for arrays
+    return None

@@ -110,6 +110,20 @@ def test_a_batch_larger_than_the_memory_is_refused():
     x, y = _data(16)
     with pytest.raises(ValueError, match="a batch of 8 does not fit a memory of 4"):
         model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="a batch of 32 does not fit a memory of 4"):
+        model.fit(x, y, epochs=1, verbose=0)  # Keras' default batch size for arrays
+
+
+def test_a_dataset_whose_batches_exceed_the_memory_is_refused_before_training():
+    tf = pytest.importorskip("tensorflow")
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("a tf.data.Dataset feeds fit on the TensorFlow backend")
+    model = _model(memory_size=4)
+    model.compile(optimizer="adam", loss=kerasloss.MultiSimilarity())
+    x, y = _data(16)
+    batches = tf.data.Dataset.from_tensor_slices((x, y)).batch(8, drop_remainder=True)
+    with pytest.raises(ValueError, match="a batch of 8 does not fit a memory of 4"):
+        model.fit(batches, epochs=1, verbose=0)  # TensorFlow traces the step with an unknown batch size
 
 
 @pytest.mark.parametrize("size", [0, -3, 2.5, True])
