@@ -239,8 +239,12 @@ class Loss(keras.losses.Loss):
         `(embeddings, labels, valid)`, a boolean mask of the entries to use): each anchor of the batch is
         then compared with the batch and the reference set (pytorch-metric-learning's `ref_emb` replaces the
         batch instead), as
-        `kerasloss.CrossBatchMemory` does with its memory."""
-        if not self.labels_are_ids and reference is None:
+        `kerasloss.CrossBatchMemory` does with its memory.
+
+        A float16 or bfloat16 loss reduces in float32 and returns its dtype: the mean of per-example values
+        that each fit float16 is finite, where Keras' float16 sum of them can overflow to inf."""
+        half = keras.backend.standardize_dtype(self.dtype) in ("float16", "bfloat16")
+        if not self.labels_are_ids and reference is None and not half:
             return super().__call__(y_true, y_pred, sample_weight)
         # keras.src: Keras 3 exposes no public form of the two steps this copy of its __call__ must keep
         # identical (mask propagation, weighted reduction); using its own helpers keeps them identical.
@@ -250,14 +254,19 @@ class Loss(keras.losses.Loss):
         in_mask = get_keras_mask(y_pred)
         with keras.name_scope(self.name):
             y_pred = ops.convert_to_tensor(y_pred, dtype=self.dtype)
-            y_true = ops.convert_to_tensor(y_true)
+            y_true = ops.convert_to_tensor(y_true, dtype=None if self.labels_are_ids else self.dtype)
             losses = self.call(y_true, y_pred, reference=reference)
             out_mask = get_keras_mask(losses)
             masks = [m for m in (in_mask, out_mask) if m is not None]
             mask = (masks[0] & masks[1]) if len(masks) == 2 else (masks[0] if masks else None)
-            return reduce_weighted_values(
-                losses, sample_weight=sample_weight, mask=mask, reduction=self.reduction, dtype=self.dtype
+            reduced = reduce_weighted_values(
+                ops.cast(losses, "float32") if half else losses,
+                sample_weight=sample_weight,
+                mask=mask,
+                reduction=self.reduction,
+                dtype="float32" if half else self.dtype,
             )
+            return ops.cast(reduced, self.dtype) if half else reduced
 
     @classmethod
     def from_config(cls, config):

@@ -1,6 +1,7 @@
 """The registry behind `kerasloss.get`, and the shared hyperparameter checks."""
 
 import keras
+import numpy as np
 import pytest
 
 import kerasloss
@@ -244,3 +245,16 @@ def test_no_from_logits_warning_where_the_default_is_logits_or_the_search_sets_i
         assert kerasloss.get("multitask").from_logits is True  # its default is logits: nothing to warn of
         loss = kerasloss.search_space(keras_tuner.HyperParameters(), "focal", gamma=(0.5, 5.0), from_logits=True)
     assert loss.from_logits is True
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_a_half_precision_loss_reduces_in_float32(dtype):
+    """Each example's 40,000 fits float16 (max 65,504); Keras' float16 sum of three of them would not."""
+    errors = kerasloss.MeanSquaredError(dtype=dtype)(np.zeros((3, 1)), np.full((3, 1), 200.0))
+    assert keras.backend.standardize_dtype(errors.dtype) == dtype
+    assert float(errors) == pytest.approx(40000.0, rel=1e-2)
+    rng = np.random.default_rng(0)
+    x, labels = (rng.normal(size=(6, 4)) * 100).astype("float32"), np.array([0, 0, 1, 1, 2, 2])
+    snn = kerasloss.SoftNearestNeighbor(dtype=dtype)(labels, x.astype(dtype))
+    every = kerasloss.SoftNearestNeighbor(reduction=None)(labels, x)
+    assert np.isfinite(float(snn)) and float(snn) == pytest.approx(float(np.mean(every)), rel=1e-2)
