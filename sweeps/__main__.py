@@ -60,6 +60,14 @@ spec fields (TOML; paths relative to the spec file):
 """
 
 
+def _on_a_sweep(commands, command, summary, description):
+    """A subcommand that reads one sweep's state: NAME and --state."""
+    parser = commands.add_parser(command, help=summary, description=description)
+    parser.add_argument("name", metavar="NAME", help="the sweep (a spec path: its file name)")
+    parser.add_argument("--state", default=".sweeps", help="the sweep's state folder (default: .sweeps)")
+    return parser
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="python -m sweeps",
@@ -148,37 +156,32 @@ def _parser():
     worker.add_argument("--logdir", default="logs", help="the chief's TensorBoard folder (default: logs)")
     worker.add_argument("--state", default=".sweeps", help="the chief's state folder (default: .sweeps)")
 
-    results = commands.add_parser(
+    results = _on_a_sweep(
+        commands,
         "results",
-        help="every trial of a sweep as a table: hyperparameters, val_/test_ metrics and their spread",
-        description="Print a sweep's results table from its state: one row per trial with its id, status, "
-        "hyperparameters, every val_ and test_ metric (means over the executions) with its _std, the epochs "
-        "trained and the seconds taken. Trials are chosen on val_ metrics; test_ ones are reported only.",
+        "every trial of a sweep as a table: hyperparameters, val_/test_ metrics and their spread",
+        "Print a sweep's results table from its state: one row per trial with its id, status, hyperparameters, "
+        "every val_ and test_ metric (means over the executions) with its _std, the epochs trained and the "
+        "seconds taken. Trials are chosen on val_ metrics; test_ ones are reported only.",
     )
-    results.add_argument("name", metavar="NAME", help="the sweep (a spec path: its file name)")
-    results.add_argument("--state", default=".sweeps", help="the sweep's state folder (default: .sweeps)")
     results.add_argument("--format", choices=("csv", "json", "markdown"), default="markdown")
-
-    best = commands.add_parser(
+    best = _on_a_sweep(
+        commands,
         "best",
-        help="the best trial's trained model: where it is, or a copy with --save",
-        description="The sweep keeps the trained predictor (logits, estimates or embeddings) of its best trial "
-        "on validation as STATE/NAME/best/model.keras. Print which trial it is and its metrics, and with "
-        "--save copy it to PATH.keras (load it with keras.models.load_model after `import kerasloss`).",
+        "the best trial's trained model: where it is, or a copy with --save",
+        "The sweep keeps the trained predictor (logits, estimates or embeddings) of its best trial on validation "
+        "as STATE/NAME/best/model.keras. Print which trial it is and its metrics, and with --save copy it to "
+        "PATH.keras (load it with keras.models.load_model after `import kerasloss`).",
     )
-    best.add_argument("name", metavar="NAME", help="the sweep (a spec path: its file name)")
-    best.add_argument("--state", default=".sweeps", help="the sweep's state folder (default: .sweeps)")
     best.add_argument("--save", metavar="PATH.keras", help="copy the model here")
-
-    board = commands.add_parser(
+    board = _on_a_sweep(
+        commands,
         "board",
-        help="serve one sweep in TensorBoard with its own HParams config (make tensorboard SWEEP=NAME)",
-        description="TensorBoard on one sweep's runs, with a config of that sweep alone, so its searched "
-        "hyperparameters and its objective are the columns shown without clicking.",
+        "serve one sweep in TensorBoard with its own HParams config (make tensorboard SWEEP=NAME)",
+        "TensorBoard on one sweep's runs, with a config of that sweep alone, so its searched hyperparameters and "
+        "its objective are the columns shown without clicking.",
     )
-    board.add_argument("name", metavar="NAME", help="the sweep (a spec path: its file name)")
     board.add_argument("--logdir", default="logs", help="the sweeps' TensorBoard folder (default: logs)")
-    board.add_argument("--state", default=".sweeps", help="the sweep's state folder (default: .sweeps)")
     board.add_argument("--port", type=int, default=6006)
 
     report = commands.add_parser(
