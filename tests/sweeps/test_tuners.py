@@ -14,7 +14,7 @@ from sweeps import tuning
 @pytest.mark.slow
 @pytest.mark.parametrize("tuner", ["random", "bayesian", "hyperband", "grid"])
 def test_each_tuner_runs_a_sweep(tmp_path, tuner):
-    spec = dataclasses.replace(specs.load("huber_sin"), epochs=3)
+    spec = dataclasses.replace(specs.load("huber_sin"), epochs=3, executions=1)
     out = io.StringIO()
     searcher = tuning.run(spec, str(tmp_path / "logs"), str(tmp_path / "state"), trials=3, tuner=tuner, stream=out)
 
