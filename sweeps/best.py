@@ -84,13 +84,8 @@ def offer(state_dir, spec, trial_id, execution, objective, candidate, execution_
 def _loads(path):
     """Whether a saved model loads again (in this process, with its code imported): a custom layer without a
     config, or a Lambda (refused by Keras' safe mode), saves but does not load. Checked once per new best."""
-    import keras
-
-    import kerasloss  # noqa: F401  (registers the losses and layers a saved model may name)
-    from sweeps import tables  # noqa: F401  (registers the table encoding's layers)
-
     try:
-        keras.models.load_model(path, compile=False)
+        _load_model(path)
     except Exception as error:  # whatever Keras raises for a model it cannot rebuild
         print(f"warning: the best trial's model saves but does not load ({type(error).__name__}: {error}); "
               "no best model is kept for it", flush=True)  # fmt: skip
@@ -113,9 +108,13 @@ def path_of(state_dir, name):
 
 def load(state_dir, name):
     """The sweep's best model as a `keras.Model` (for a table: taking a dict of its raw columns)."""
+    return _load_model(path_of(state_dir, name))
+
+
+def _load_model(path):
     import keras
 
     import kerasloss  # noqa: F401  (registers the losses and layers a saved model may name)
     from sweeps import tables  # noqa: F401  (registers the table encoding's layers)
 
-    return keras.models.load_model(path_of(state_dir, name), compile=False)
+    return keras.models.load_model(path, compile=False)
