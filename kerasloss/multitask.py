@@ -107,7 +107,9 @@ def multitask_loss(
     Returns:
         The per-sample loss, of shape `y_pred.shape[:-1]`.
     """
-    terms = multitask_terms(
+    # Unchecked: the arguments were checked once by this function's own declaration (or the class), and a check
+    # run again here would run inside a compiled step, where AutoGraph converts the checks themselves.
+    terms = multitask_terms.unchecked(
         y_true,
         y_pred,
         positive_weight=positive_weight,
