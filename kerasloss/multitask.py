@@ -60,7 +60,7 @@ def multitask_terms(
             f"Received: y_pred.shape={tuple(y_pred.shape)}"
         )
     labels, targets = y_true[..., 0], y_true[..., 1]
-    classification = cost_sensitive_binary_crossentropy(
+    classification = cost_sensitive_binary_crossentropy.unchecked(  # checked by this function's declaration
         y_true[..., :1],
         y_pred[..., :1],
         positive_weight=positive_weight,
