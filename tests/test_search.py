@@ -7,13 +7,14 @@ import sys
 import pytest
 
 import kerasloss
+from kerasloss.search import choice, fixed
 
 keras_tuner = pytest.importorskip("keras_tuner")
 
 
 def test_choices_ranges_and_fixed_values_are_declared_and_built():
     hp = keras_tuner.HyperParameters()
-    loss = kerasloss.search_space(hp, "focal", gamma=(0.5, 5.0), alpha=[0.25, 0.5, 0.75], from_logits=True)
+    loss = kerasloss.search_space(hp, "focal", gamma=(0.5, 5.0), alpha=choice(0.25, 0.5, 0.75), from_logits=True)
     assert isinstance(loss, kerasloss.FocalLoss)
     spaces = {p.name: p for p in hp.space}
     assert type(spaces["gamma"]).__name__ == "Float" and (spaces["gamma"].min_value, spaces["gamma"].max_value) == (
@@ -46,7 +47,15 @@ def test_the_values_a_tuner_picks_reach_the_loss():
     ("loss", "space", "message"),
     [
         ("focal", {"gamma": (-1.0, 2.0)}, r"`gamma`=-1.0 is outside what 'focal' accepts: .*gamma=-1.0"),
-        ("focal", {"alpha": [0.5, 1.5]}, r"`alpha`=1.5 is outside"),
+        ("focal", {"alpha": choice(0.5, 1.5)}, r"`alpha`=1.5 is outside"),
+        ("focal", {"gamma": [1.0, -1.0], "from_logits": True}, r"`gamma`=-1.0 is outside"),
+        ("huber", {"delta": (1.0, 1000.0), "dtype": "float16"}, r"`delta`=1000.0 with `dtype`='float16' is outside"),
+        (
+            "huber",
+            {"delta": (1.0, 1000.0), "dtype": ["float32", "float16"]},
+            r"`delta`=1000.0, `dtype`='float16' together are outside",
+        ),
+        ("weighted_kappa", {}, r"'weighted_kappa' needs `num_classes`"),
         ("focal", {"margin": [1.0]}, r"'focal' takes no argument `margin`"),
         ("focal", {"gamma": (2.0, 1.0)}, r"a range needs low < high"),
         ("focal", {"gamma": (0.0, 1.0, "log")}, r"a log range needs low > 0"),
@@ -58,6 +67,26 @@ def test_the_values_a_tuner_picks_reach_the_loss():
 def test_spaces_outside_what_the_loss_accepts_are_refused(loss, space, message):
     with pytest.raises(ValueError, match=message):
         kerasloss.search_space(keras_tuner.HyperParameters(), loss, **space)
+
+
+def test_a_required_argument_may_be_given_fixed():
+    hp = keras_tuner.HyperParameters()
+    loss = kerasloss.search_space(hp, "weighted_kappa", num_classes=4)
+    assert loss.get_config()["num_classes"] == 4 and hp.values == {"num_classes": 4}
+
+
+@pytest.mark.parametrize(
+    ("loss", "name", "values"), [("pinball", "quantiles", [0.1, 0.5, 0.9]), ("focal", "alpha", [0.25, 0.75])]
+)
+def test_a_list_that_is_also_one_value_of_the_argument_must_say_which_it_is(loss, name, values):
+    with pytest.raises(ValueError, match=rf"`{name}`=.* reads two ways.*fixed\(.*choice\("):
+        kerasloss.search_space(keras_tuner.HyperParameters(), loss, **{name: values})
+    hp = keras_tuner.HyperParameters()
+    kept = kerasloss.search_space(hp, loss, **{name: fixed(values)})
+    assert list(kept.get_config()[name]) == values and name not in hp.values  # one value, not searched
+    hp = keras_tuner.HyperParameters()
+    chosen = kerasloss.search_space(hp, loss, **{name: choice(*values)})
+    assert type(hp.space[0]).__name__ == "Choice" and chosen.get_config()[name] == values[0]
 
 
 def test_kerasloss_does_not_import_keras_tuner():
@@ -72,7 +101,7 @@ def test_a_keras_tuner_search_with_a_loss_space(tmp_path):
 
     def build(hp):
         model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-        loss = kerasloss.search_space(hp, "focal", gamma=(0.0, 3.0), alpha=[0.25, 0.75], from_logits=True)
+        loss = kerasloss.search_space(hp, "focal", gamma=(0.0, 3.0), alpha=choice(0.25, 0.75), from_logits=True)
         model.compile(optimizer="adam", loss=loss)
         return model
 
