@@ -20,6 +20,17 @@ PACKAGE = "kerasloss"
 
 _REGISTRY = {}
 
+# What a loss takes, declared on its class as `inputs` (read by the callbacks, the sweep harness and the
+# loss selector instead of lists of names):
+INPUTS = {
+    "targets": "y_true has y_pred's shape (regression targets, probabilities, one-hot or 0/1 labels)",
+    "class_ids": "y_true holds integer class ids, y_pred one score per class",
+    "embeddings": "y_true holds integer class ids, y_pred one embedding per example (batch, dim)",
+    "views": "y_pred holds several views of each example (batch, views, dim); y_true is ignored or class ids",
+    "pairs": "y_true says whether a pair is similar, y_pred holds its two embeddings (batch, 2, dim)",
+    "cosines": "y_true holds integer class ids, y_pred the class cosines of kerasloss.CosineProxies",
+}
+
 
 def _normalize_name(name):
     """'FocalLoss', 'focal_loss' and 'focal-loss' all become 'focalloss': case, `_` and `-` are ignored,
@@ -196,6 +207,7 @@ class Loss(keras.losses.Loss):
     """
 
     function = None
+    inputs = None  # what the loss takes: one of INPUTS' keys, declared by every registered loss
     labels_are_ids = False  # y_true holds integer class ids: never cast to the (float) loss dtype
 
     def __init__(self, *, name, reduction="sum_over_batch_size", dtype=None, **hyperparameters):

@@ -28,16 +28,9 @@ from dataclasses import dataclass
 import keras
 import numpy as np  # diagnostics summarise fetched values on the host; no loss math here
 
-EMBEDDING_LOSSES = (
-    "TripletLoss",
-    "NTXent",
-    "InfoNCE",
-    "SupervisedContrastive",
-    "ContrastiveLoss",
-    "MultiSimilarity",
-    "LiftedStructure",
-    "SoftNearestNeighbor",
-)
+# What a loss declares it takes (`Loss.inputs`) that makes y_pred an embedding the monitor can watch for
+# collapse: class-labelled embeddings, views of one example, pairs.
+EMBEDDING_INPUTS = ("embeddings", "views", "pairs")
 
 
 def embedding_spread(embeddings):
@@ -395,7 +388,7 @@ class LossMonitor(keras.callbacks.Callback):
 
     def _task(self):
         loss = self.model.loss
-        if type(loss).__name__ in EMBEDDING_LOSSES:
+        if getattr(loss, "inputs", None) in EMBEDDING_INPUTS:
             return "embedding"
         if self.data is None:
             return None

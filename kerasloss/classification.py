@@ -318,6 +318,7 @@ class BinaryCrossentropy(Loss):
     """
 
     function = staticmethod(binary_crossentropy)
+    inputs = "targets"
 
     def __init__(
         self,
@@ -398,6 +399,7 @@ class CategoricalCrossentropy(Loss):
     """
 
     function = staticmethod(categorical_crossentropy)
+    inputs = "targets"
 
     def __init__(
         self,
@@ -491,6 +493,7 @@ class SparseCategoricalCrossentropy(Loss):
     """
 
     function = staticmethod(sparse_categorical_crossentropy)
+    inputs = "class_ids"
     labels_are_ids = True
 
     def __init__(
@@ -562,6 +565,7 @@ class Hinge(Loss):
     """
 
     function = staticmethod(hinge)
+    inputs = "targets"
 
     def __init__(self, *, reduction="sum_over_batch_size", name="hinge", dtype=None):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
@@ -629,6 +633,7 @@ class CostSensitiveBinaryCrossentropy(Loss):
     """
 
     function = staticmethod(cost_sensitive_binary_crossentropy)
+    inputs = "targets"
 
     def __init__(
         self,

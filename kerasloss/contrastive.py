@@ -377,6 +377,7 @@ class NTXent(Loss):
     """
 
     function = staticmethod(nt_xent)
+    inputs = "views"
 
     def __init__(
         self,
@@ -469,6 +470,7 @@ class InfoNCE(Loss):
     """
 
     function = staticmethod(info_nce)
+    inputs = "views"
 
     def __init__(
         self,
@@ -568,6 +570,7 @@ class SupervisedContrastive(Loss):
     """
 
     function = staticmethod(supervised_contrastive)
+    inputs = "views"
     labels_are_ids = True
 
     def __init__(
@@ -648,6 +651,7 @@ class ContrastiveLoss(Loss):
     """
 
     function = staticmethod(contrastive_loss)
+    inputs = "pairs"
 
     def __init__(
         self, margin=1.0, distance="euclidean", *, reduction="sum_over_batch_size", name="contrastive_loss", dtype=None

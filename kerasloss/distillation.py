@@ -135,6 +135,7 @@ class KLDivergence(Loss):
     """
 
     function = staticmethod(kl_divergence)
+    inputs = "targets"
 
     def __init__(self, from_logits=False, *, reduction="sum_over_batch_size", name="kl_divergence", dtype=None):
         super().__init__(name=name, reduction=reduction, dtype=dtype, from_logits=from_logits)
@@ -195,6 +196,7 @@ class DistillationLoss(Loss):
     """
 
     function = staticmethod(distillation_loss)
+    inputs = "targets"
 
     def __init__(self, temperature=4.0, *, reduction="sum_over_batch_size", name="distillation_loss", dtype=None):
         super().__init__(

@@ -301,6 +301,7 @@ class FocalLoss(Loss):
     """
 
     function = staticmethod(binary_focal_loss)
+    inputs = "targets"
 
     def __init__(
         self,
@@ -387,6 +388,7 @@ class CategoricalFocalLoss(Loss):
     """
 
     function = staticmethod(categorical_focal_loss)
+    inputs = "targets"
 
     def __init__(
         self,
@@ -480,6 +482,7 @@ class SparseCategoricalFocalLoss(Loss):
     """
 
     function = staticmethod(sparse_categorical_focal_loss)
+    inputs = "class_ids"
     labels_are_ids = True
 
     def __init__(

@@ -154,6 +154,7 @@ class ArcFace(Loss):
     """
 
     function = staticmethod(arcface)
+    inputs = "cosines"
     labels_are_ids = True
 
     def __init__(self, scale=64.0, margin=0.5, *, reduction="sum_over_batch_size", name="arcface", dtype=None):
@@ -213,6 +214,7 @@ class CosFace(Loss):
     """
 
     function = staticmethod(cosface)
+    inputs = "cosines"
     labels_are_ids = True
 
     def __init__(self, scale=64.0, margin=0.35, *, reduction="sum_over_batch_size", name="cosface", dtype=None):

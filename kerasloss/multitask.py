@@ -191,6 +191,7 @@ class MultiTaskLoss(Loss):
     """
 
     function = staticmethod(multitask_loss)
+    inputs = "targets"
 
     def __init__(
         self,

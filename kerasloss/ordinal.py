@@ -144,6 +144,7 @@ class WeightedKappa(Loss):
     """
 
     function = staticmethod(weighted_kappa)
+    inputs = "class_ids"
     labels_are_ids = True
 
     def __init__(

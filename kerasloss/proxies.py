@@ -248,6 +248,7 @@ class ProxyAnchor(Loss):
     """
 
     function = staticmethod(proxy_anchor)
+    inputs = "cosines"
     labels_are_ids = True
 
     def __init__(self, alpha=32.0, delta=0.1, *, reduction="sum_over_batch_size", name="proxy_anchor", dtype=None):
@@ -310,6 +311,7 @@ class ProxyNCA(Loss):
     """
 
     function = staticmethod(proxy_nca)
+    inputs = "cosines"
     labels_are_ids = True
 
     def __init__(self, scale=1.0, *, reduction="sum_over_batch_size", name="proxy_nca", dtype=None):

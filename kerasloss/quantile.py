@@ -110,6 +110,7 @@ class Pinball(Loss):
     """
 
     function = staticmethod(pinball)
+    inputs = "targets"
 
     def __init__(self, quantiles=0.5, *, reduction="sum_over_batch_size", name="pinball", dtype=None):
         super().__init__(name=name, reduction=reduction, dtype=dtype, quantiles=quantiles)

@@ -111,6 +111,7 @@ class MeanSquaredError(Loss):
     """
 
     function = staticmethod(mean_squared_error)
+    inputs = "targets"
 
     def __init__(self, *, reduction="sum_over_batch_size", name="mean_squared_error", dtype=None):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
@@ -166,6 +167,7 @@ class MeanAbsoluteError(Loss):
     """
 
     function = staticmethod(mean_absolute_error)
+    inputs = "targets"
 
     def __init__(self, *, reduction="sum_over_batch_size", name="mean_absolute_error", dtype=None):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
@@ -228,6 +230,7 @@ class Huber(Loss):
     """
 
     function = staticmethod(huber)
+    inputs = "targets"
 
     def __init__(self, delta=1.0, *, reduction="sum_over_batch_size", name="huber", dtype=None):
         super().__init__(name=name, reduction=reduction, dtype=dtype, delta=delta)

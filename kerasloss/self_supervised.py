@@ -224,6 +224,7 @@ class BarlowTwins(Loss):
     """
 
     function = staticmethod(barlow_twins)
+    inputs = "views"
 
     def __init__(self, redundancy_weight=5e-3, *, reduction="sum_over_batch_size", name="barlow_twins", dtype=None):
         super().__init__(name=name, reduction=reduction, dtype=dtype, redundancy_weight=redundancy_weight)
@@ -289,6 +290,7 @@ class VICReg(Loss):
     """
 
     function = staticmethod(vicreg)
+    inputs = "views"
 
     def __init__(
         self,
@@ -365,6 +367,7 @@ class SimSiam(Loss):
     """
 
     function = staticmethod(simsiam)
+    inputs = "views"
 
     def __init__(self, *, reduction="sum_over_batch_size", name="simsiam", dtype=None):
         super().__init__(name=name, reduction=reduction, dtype=dtype)

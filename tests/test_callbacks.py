@@ -367,3 +367,21 @@ def test_monitor_validates_its_arguments():
         LossMonitor(collapse_ratio=1.5)
     with pytest.raises(ValueError, match="every"):
         GradientNormLogger(data=(np.zeros((1, 1)), np.zeros((1, 1))), every=0)
+
+
+@pytest.mark.parametrize("loss", [kerasloss.BarlowTwins(), kerasloss.VICReg(), kerasloss.NTXent()], ids=type)
+def test_monitor_watches_every_loss_that_declares_embeddings(loss):
+    """The issue: the monitor chose from a list of class names that lacked BarlowTwins, VICReg and SimSiam,
+    so their collapse went unreported. It now reads what the loss declares (`inputs`)."""
+    rng = _seed()
+    x = rng.normal(size=(64, 2, 6)).astype("float32")
+    model = keras.Sequential([keras.Input((2, 6)), keras.layers.Dense(4)])
+    model.compile(loss=loss)
+    monitor = LossMonitor(data=(x, np.zeros(64, "float32")), verbose=False)
+    monitor.set_model(model)
+    monitor.on_train_begin()
+    assert monitor._task_kind == "embedding"
+    model.layers[-1].set_weights([np.zeros((6, 4), "float32"), np.ones(4, "float32")])  # every input to one point
+    monitor.on_epoch_begin(0)
+    monitor.on_epoch_end(0, {"loss": 1.0})
+    assert _kinds(monitor) == ["collapse"]
