@@ -16,6 +16,8 @@ from collections.abc import Callable
 import keras
 from keras import ops
 
+from kerasloss.inputs import check_host_ids
+
 PACKAGE = "kerasloss"
 
 _REGISTRY = {}
@@ -28,6 +30,8 @@ INPUTS = {
     "embeddings": "y_true holds integer class ids, y_pred one embedding per example (batch, dim)",
     "views": "y_pred holds several views of each example (batch, views, dim); y_true is ignored or class ids",
     "pairs": "y_true says whether a pair is similar, y_pred holds its two embeddings (batch, 2, dim)",
+    "predicted_views": "y_pred holds each of two views' predictor output and projection (batch, 2, 2, dim)",
+    "teacher_logits": "y_true holds a teacher's logits, y_pred the student's, of the same shape",
     "cosines": "y_true holds integer class ids, y_pred the class cosines of kerasloss.CosineProxies",
 }
 
@@ -62,6 +66,11 @@ def available() -> dict[str, list[str]]:
     for key, cls in sorted(_REGISTRY.items()):
         names.setdefault(cls.__name__, []).append(key)
     return names
+
+
+def registered() -> list[type]:
+    """The registered loss classes, each once, by class name."""
+    return sorted(set(_REGISTRY.values()), key=lambda cls: cls.__name__)
 
 
 class FromLogitsWarning(UserWarning):
@@ -253,6 +262,9 @@ class Loss(keras.losses.Loss):
         batch instead), as
         `kerasloss.CrossBatchMemory` does with its memory.
 
+        Class ids are checked while still host values: JAX without `jax_enable_x64` converts int64 ids to
+        int32, wrapping 2**32 to 0, so ids it cannot hold raise a ValueError instead (`inputs.check_host_ids`).
+
         A float16 or bfloat16 loss reduces in float32 and returns its dtype: the mean of per-example values
         that each fit float16 is finite, where Keras' float16 sum of them can overflow to inf."""
         half = keras.backend.standardize_dtype(self.dtype) in ("float16", "bfloat16")
@@ -266,6 +278,8 @@ class Loss(keras.losses.Loss):
         in_mask = get_keras_mask(y_pred)
         with keras.name_scope(self.name):
             y_pred = ops.convert_to_tensor(y_pred, dtype=self.dtype)
+            if self.labels_are_ids:
+                check_host_ids(y_true, type(self).__name__)  # JAX without x64 would wrap 2**32 to 0 here
             y_true = ops.convert_to_tensor(y_true, dtype=None if self.labels_are_ids else self.dtype)
             losses = self.call(y_true, y_pred, reference=reference)
             out_mask = get_keras_mask(losses)

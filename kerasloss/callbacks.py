@@ -29,8 +29,8 @@ import keras
 import numpy as np  # diagnostics summarise fetched values on the host; no loss math here
 
 # What a loss declares it takes (`Loss.inputs`) that makes y_pred an embedding the monitor can watch for
-# collapse: class-labelled embeddings, views of one example, pairs.
-EMBEDDING_INPUTS = ("embeddings", "views", "pairs")
+# collapse: class-labelled embeddings, views of one example (SimSiam's with their predictions), pairs.
+EMBEDDING_INPUTS = ("embeddings", "views", "predicted_views", "pairs")
 
 
 def embedding_spread(embeddings):

@@ -196,7 +196,7 @@ class DistillationLoss(Loss):
     """
 
     function = staticmethod(distillation_loss)
-    inputs = "targets"
+    inputs = "teacher_logits"
 
     def __init__(self, temperature=4.0, *, reduction="sum_over_batch_size", name="distillation_loss", dtype=None):
         super().__init__(

@@ -367,7 +367,7 @@ class SimSiam(Loss):
     """
 
     function = staticmethod(simsiam)
-    inputs = "views"
+    inputs = "predicted_views"
 
     def __init__(self, *, reduction="sum_over_batch_size", name="simsiam", dtype=None):
         super().__init__(name=name, reduction=reduction, dtype=dtype)

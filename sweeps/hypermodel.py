@@ -153,7 +153,7 @@ def build(spec, values, seed, data, model_function=None):
     elif proxies:
         model = models.with_proxies(predictor, data.x_train.shape[1:], proxy_classes(data))
 
-    teacher = data.task == "multiclass" and "distillation" in type(loss).__name__.lower()  # teacher logits as targets
+    teacher = data.task == "multiclass" and loss.inputs == "teacher_logits"  # the teacher's logits as targets
     if spec.class_balanced:
         train = class_balanced(spec, values, data, seed)
     else:

@@ -369,7 +369,7 @@ def test_monitor_validates_its_arguments():
         GradientNormLogger(data=(np.zeros((1, 1)), np.zeros((1, 1))), every=0)
 
 
-@pytest.mark.parametrize("loss", [kerasloss.BarlowTwins(), kerasloss.VICReg(), kerasloss.NTXent()], ids=type)
+@pytest.mark.parametrize("loss", [kerasloss.BarlowTwins(), kerasloss.VICReg(), kerasloss.NTXent()], ids=str)
 def test_monitor_watches_every_loss_that_declares_embeddings(loss):
     """The issue: the monitor chose from a list of class names that lacked BarlowTwins, VICReg and SimSiam,
     so their collapse went unreported. It now reads what the loss declares (`inputs`)."""
