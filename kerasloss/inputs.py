@@ -6,9 +6,17 @@ where the values can be seen: eagerly (TensorFlow, JAX and PyTorch) they raise a
 a TensorFlow graph (`tf.function`, `model.fit`) an assertion raises `InvalidArgumentError`. Under XLA
 (`jit_compile=True`, `jax.jit`) no check can raise, so an out-of-range id yields a NaN loss for that
 sample instead of a silently clamped, plausible-looking value.
+
+Class ids are never wrapped into a smaller integer type. A sparse loss indexes y_pred's class axis with
+int32 ids, so an id that int32 cannot hold (an int64 hash such as 2**32) is out of range like any other,
+checked in its own dtype before the cast. The pairwise losses only compare ids for equality, so they
+keep them as int64, exact for any integer id (uint64 ids past 2**63 map one-to-one onto negative int64).
+JAX without `jax_enable_x64` holds no 64-bit integers and would wrap 2**32 to 0 as it converts the labels,
+before any loss sees them: labels it cannot hold exactly are refused while they are still NumPy values.
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 
@@ -67,7 +75,9 @@ def empty_batch_loss(y_pred):
 
 def example_labels(y_true, y_pred, loss_name):
     """The pairwise losses' labels: one integer class id per example, shape (batch,) (or (batch, 1)),
-    as int32, for y_pred of any rank with the examples on axis 0. The error shows the shapes as passed."""
+    as `label_dtype()` (int64), for y_pred of any rank with the examples on axis 0. The error shows the
+    shapes as passed."""
+    check_host_ids(y_true, loss_name)
     labels = ops.squeeze(y_true, axis=-1) if len(y_true.shape) == 2 and y_true.shape[-1] == 1 else y_true
     if len(labels.shape) != 1 or not _compatible(_shape(labels), _shape(y_pred)[:1]):
         hint = " One-hot labels? Pass their argmax." if len(y_true.shape) == 2 else ""
@@ -75,11 +85,48 @@ def example_labels(y_true, y_pred, loss_name):
             f"{loss_name} expects y_true to hold one integer class id per example, of shape (batch,). "
             f"Received: y_true.shape={_shape(y_true)}, y_pred.shape={_shape(y_pred)}.{hint}"
         )
-    return _as_class_ids(labels, loss_name)
+    return _as_labels(labels, loss_name)
+
+
+def label_dtype():
+    """The dtype the pairwise losses compare labels in: int64, which holds any integer id exactly;
+    int32 on JAX without `jax_enable_x64`, which has no int64."""
+    if keras.backend.backend() == "jax":
+        import jax  # whether this JAX holds 64-bit integers
+
+        return "int64" if jax.dtypes.canonicalize_dtype(np.int64) == np.int64 else "int32"
+    return "int64"
+
+
+def check_host_ids(y_true, loss_name):
+    """On JAX without `jax_enable_x64`, refuse host labels (NumPy, Python numbers) that its conversion
+    would change: int64 2**32 becomes int32 0, float64 2**24 + 1 becomes float32 2**24, silently. Checked
+    here, before conversion, as afterwards no loss can tell. Fractional floats are left to the losses."""
+    if keras.backend.backend() != "jax" or not isinstance(y_true, (np.ndarray, np.generic, int, float, list, tuple)):
+        return
+    import jax  # the dtype JAX will hold these labels in
+
+    values = np.asarray(y_true)
+    if values.dtype.kind not in "iuf" or jax.dtypes.canonicalize_dtype(values.dtype) == values.dtype:
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        held = values.astype(jax.dtypes.canonicalize_dtype(values.dtype))
+        changed = held != values
+        if values.dtype.kind == "f":
+            changed &= np.isfinite(values) & (np.floor(values) == values)
+    if changed.any():
+        raise ValueError(
+            f"{loss_name}: JAX without `jax_enable_x64` holds {values.dtype} labels as {held.dtype}, which "
+            f"would read class id {values[changed].flat[0]} as {held[changed].flat[0]}. Map the ids to 0..n-1 "
+            "(np.unique(y, return_inverse=True)) or enable 64-bit JAX "
+            "(jax.config.update('jax_enable_x64', True)). Received: "
+            f"{values[changed][:8].tolist()}"
+        )
 
 
 def reference_set(reference, y_pred, loss_name):
-    """A pairwise loss's reference set as (embeddings (M, dim), int32 labels (M,), valid (M,) bool):
+    """A pairwise loss's reference set as (embeddings (M, dim), labels (M,) as `example_labels` returns
+    them, valid (M,) bool):
     `reference` is `(embeddings, labels)` or `(embeddings, labels, valid)`; the embeddings must have
     y_pred's dimension and y_pred's dtype (they are cast to it)."""
     if not isinstance(reference, (tuple, list)) or len(reference) not in (2, 3):
@@ -88,6 +135,7 @@ def reference_set(reference, y_pred, loss_name):
             f"Received: {type(reference).__name__}"
         )
     embeddings = ops.cast(ops.convert_to_tensor(reference[0]), y_pred.dtype)
+    check_host_ids(reference[1], f"{loss_name} (reference)")
     labels = ops.convert_to_tensor(reference[1])
     if len(embeddings.shape) != 2 or not _compatible(_shape(embeddings)[1:], _shape(y_pred)[-1:]):
         raise ValueError(
@@ -109,7 +157,9 @@ def reference_set(reference, y_pred, loss_name):
 
 
 def sparse_ids(y_true, y_pred, loss_name):
-    """Integer class ids of shape y_pred.shape[:-1] (a trailing axis of 1 is dropped), as int32."""
+    """Integer class ids of shape y_pred.shape[:-1] (a trailing axis of 1 is dropped), as int32; an id
+    int32 cannot hold is out of range (see `valid_class_ids`), never wrapped onto a class."""
+    check_host_ids(y_true, loss_name)
     if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
         y_true = ops.squeeze(y_true, axis=-1)
     if not _compatible(_shape(y_true), _shape(y_pred)[:-1]):
@@ -117,21 +167,55 @@ def sparse_ids(y_true, y_pred, loss_name):
             f"{loss_name}: y_true must hold one integer class id per row of y_pred, of shape "
             f"y_pred.shape[:-1]. Received: y_true.shape={_shape(y_true)}, y_pred.shape={_shape(y_pred)}"
         )
-    return _as_class_ids(y_true, loss_name)
+    classes = y_pred.shape[-1]
+    limit = _range_message(classes, loss_name) if classes is not None else f"{loss_name}: class ids must fit int32"
+    return _as_class_ids(y_true, loss_name, limit)
 
 
-def _as_class_ids(y_true, loss_name):
-    """Labels as int32 class ids, never through a float dtype that would round them."""
-    if not _is_floating(y_true):
+def _as_class_ids(y_true, loss_name, limit):
+    """Labels as int32 class ids, never through a float dtype that would round them nor wrapped: an id
+    int32 cannot hold raises `limit`."""
+    y_true = ops.convert_to_tensor(y_true)
+    if _is_floating(y_true):
+        return _whole_ids(y_true, "int32", loss_name, limit)
+    if keras.backend.standardize_dtype(y_true.dtype) not in ("int64", "uint32", "uint64"):
         return ops.cast(y_true, "int32")
-    # Float labels: exact in their own dtype (the loss never casts them), but a fractional or non-finite
-    # one is no class id. Eagerly and in TensorFlow graphs it raises; under XLA it becomes -1, which the
-    # losses' range check turns into a NaN loss for that sample.
+    # Checked in a signed copy (int64; int32 on JAX without x64, whose only wide type is uint32): an
+    # unsigned id past the signed range turns negative there, and so fails too.
+    wide = ops.cast(y_true, label_dtype())
+    lowest = 0 if "uint" in str(y_true.dtype) else -(2**31)
+    fits = ops.logical_and(wide >= lowest, wide <= 2**31 - 1)
+    return _where_valid(y_true, fits, "int32", limit)
+
+
+def _as_labels(y_true, loss_name):
+    """Labels as `label_dtype()`, for equality only: an integer id is cast, exactly or (uint64 past 2**63)
+    one-to-one onto negative int64; a float one must be whole and fit."""
+    y_true = ops.convert_to_tensor(y_true)
+    dtype = label_dtype()
+    if not _is_floating(y_true):
+        return ops.cast(y_true, dtype)
+    limit = f"{loss_name}: class ids must fit {dtype}"
+    return _whole_ids(y_true, dtype, loss_name, limit)
+
+
+def _whole_ids(y_true, dtype, loss_name, limit):
+    """Float labels as integer ids of `dtype`: exact in their own dtype (the loss never casts them), but a
+    fractional or non-finite one is no class id, nor is a whole one that `dtype` cannot hold."""
     whole = ops.logical_and(ops.isfinite(y_true), ops.equal(ops.floor(y_true), y_true))
     _raise_where_false(
         y_true, whole, f"{loss_name}: class ids must be whole numbers; received labels with a fractional part"
     )
-    return ops.where(whole, ops.cast(ops.where(whole, y_true, 0), "int32"), -1)
+    # 2**31 and 2**63 are exact in every float dtype (float16 overflows to inf, beyond all its values).
+    bound = 2.0 ** (np.iinfo(dtype).bits - 1)
+    return _where_valid(y_true, ops.logical_and(whole, ops.logical_and(y_true >= -bound, y_true < bound)), dtype, limit)
+
+
+def _where_valid(y_true, valid, dtype, limit):
+    """y_true as `dtype` where valid; elsewhere raise `limit` (eagerly, in TensorFlow graphs), or -1 under
+    XLA, which the losses' range check turns into a NaN loss for that sample."""
+    _raise_where_false(y_true, valid, limit)
+    return ops.where(valid, ops.cast(ops.where(valid, y_true, 0), dtype), -1)
 
 
 def class_axis_last(y_pred, axis, loss_name, y_true=None):
@@ -204,8 +288,11 @@ def valid_class_ids(ids, num_classes, loss_name):
 
 
 def _raise_if_out_of_range(ids, in_range, num_classes, loss_name):
-    message = f"{loss_name}: class ids must lie in [0, {num_classes - 1}] (y_pred has {num_classes} classes)"
-    _raise_where_false(ids, in_range, message)
+    _raise_where_false(ids, in_range, _range_message(num_classes, loss_name))
+
+
+def _range_message(num_classes, loss_name):
+    return f"{loss_name}: class ids must lie in [0, {num_classes - 1}] (y_pred has {num_classes} classes)"
 
 
 def _raise_where_false(ids, in_range, message):

@@ -14,6 +14,7 @@ import keras
 from keras import ops
 
 from kerasloss.base import PACKAGE, check_integer
+from kerasloss.inputs import check_host_ids, example_labels, label_dtype
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -50,7 +51,11 @@ class CrossBatchMemory(keras.Model):
     Call arguments:
         inputs: The encoder's inputs; the output is the encoder's.
 
-    Training data: `y` holds one integer class id per example, shape `(batch,)`.
+    Training data: `y` holds one integer class id per example, shape `(batch,)`. The memory keeps the
+    labels as the pairwise losses compare them, as int64 (`memory_labels`), so any integer id, 2**32 or a
+    64-bit hash, stays itself. JAX without `jax_enable_x64` has no int64: there the memory is int32, and
+    `fit` refuses ids int32 cannot hold (JAX would wrap 2**32 to 0 as it converts them); map the ids to
+    0..n-1 or enable 64-bit JAX.
 
     References:
         Wang, Zhang, Huang & Scott, "Cross-Batch Memory for Embedding Learning", CVPR 2020.
@@ -88,7 +93,7 @@ class CrossBatchMemory(keras.Model):
             shape=(size, dim), initializer="zeros", dtype="float32", trainable=False, name="memory_embeddings"
         )
         self.memory_labels = self.add_weight(
-            shape=(size,), initializer="zeros", dtype="int32", trainable=False, name="memory_labels"
+            shape=(size,), initializer="zeros", dtype=label_dtype(), trainable=False, name="memory_labels"
         )
         self.memory_filled = self.add_weight(
             shape=(), initializer="zeros", dtype="int32", trainable=False, name="filled"
@@ -118,8 +123,10 @@ class CrossBatchMemory(keras.Model):
 
     def fit(self, x=None, y=None, batch_size=None, *args, **kwargs):
         """`keras.Model.fit`, refusing first a batch size it knows to be larger than the memory (TensorFlow
-        traces the training step with an unknown batch size, which the step itself cannot check)."""
+        traces the training step with an unknown batch size, which the step itself cannot check), and ids
+        JAX without x64 would wrap as it converts `y` (see `kerasloss.inputs.check_host_ids`)."""
         self._check_batch(_batch_size(x, batch_size))
+        check_host_ids(y, "CrossBatchMemory")
         return super().fit(x, y, batch_size, *args, **kwargs)
 
     def _check_batch(self, batch):
@@ -134,7 +141,7 @@ class CrossBatchMemory(keras.Model):
             return super().compute_loss(x, y, y_pred, sample_weight, training=training)
         loss = self._pairwise_loss()
         _refuse_several_replicas()
-        labels = ops.cast(ops.reshape(y, (-1,)), "int32")
+        labels = example_labels(ops.reshape(y, (-1,)), y_pred, "CrossBatchMemory")
         self._check_batch(y_pred.shape[0])
         valid = ops.arange(self.memory_size) < self.memory_filled
         total = loss(

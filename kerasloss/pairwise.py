@@ -247,7 +247,9 @@ def candidates(embeddings, labels, reference=None, loss_name="loss"):
     ref_embeddings, ref_labels, valid = reference_set(reference, embeddings, loss_name)
     batch = ops.shape(embeddings)[0]
     pool = ops.concatenate([embeddings, ops.stop_gradient(ref_embeddings)], axis=0)
-    pool_labels = ops.concatenate([labels, ops.cast(ref_labels, labels.dtype)], axis=0)
+    # Not cast to the batch's dtype: concatenation widens to the wider one, where a cast to a narrower
+    # one would wrap a reference id 2**32 onto the batch's class 0.
+    pool_labels = ops.concatenate([labels, ref_labels], axis=0)
     pool_valid = ops.concatenate([ops.ones((batch,), dtype="bool"), valid], axis=0)
     same = same_label_mask(labels, pool_labels)
     not_self = ops.logical_not(self_mask(batch, ops.shape(pool)[0]))

@@ -73,3 +73,152 @@ def test_integer_labels_in_a_bfloat16_model_fit():
     logits = numpy(model(x))
     reference = kerasloss.SparseCategoricalCrossentropy(from_logits=True)(y, logits.astype("float32"))
     assert abs(reported - float(numpy(reference))) < 0.02 * float(numpy(reference))
+
+
+# Ids past int32 (hashes, database keys): never wrapped to a small id, which would read 2**32 as class 0.
+WIDE = 2**32
+ID_LOSSES = {
+    "arcface": (lambda: kerasloss.ArcFace(), "cosines"),
+    "cosface": (lambda: kerasloss.CosFace(), "cosines"),
+    "proxy_nca": (lambda: kerasloss.ProxyNCA(), "cosines"),
+    "proxy_anchor": (lambda: kerasloss.ProxyAnchor(), "cosines"),
+    "sparse_ce": (lambda: kerasloss.SparseCategoricalCrossentropy(from_logits=True), "logits"),
+    "sparse_focal": (lambda: kerasloss.SparseCategoricalFocalLoss(from_logits=True), "logits"),
+}
+
+
+def _scores(kind):
+    """(2, 3) cosines in [-1, 1] (CosineProxies' output) or logits."""
+    scores = np.random.default_rng(0).uniform(-1.0, 1.0, size=(2, 3)).astype("float32")
+    return scores if kind == "cosines" else 4.0 * scores
+
+
+def _refused_by_the_backend(dtype):
+    """Keras' PyTorch backend holds no uint64 and refuses it on conversion (naming the dtype)."""
+    return BACKEND == "torch" and dtype == "uint64"
+
+
+@pytest.mark.parametrize("dtype", ["int64", "uint64", "float64"])
+@pytest.mark.parametrize("name", list(ID_LOSSES))
+def test_a_class_id_past_int32_is_out_of_range_not_wrapped(name, dtype):
+    make, kind = ID_LOSSES[name]
+    ids = np.array([WIDE, 1]).astype(dtype)
+    match = "uint64" if _refused_by_the_backend(dtype) else "4294967296"
+    with pytest.raises(ValueError, match=match):
+        make()(ids, _scores(kind))
+
+
+def test_the_functional_form_refuses_an_id_past_int32_too():
+    with pytest.raises(ValueError, match="4294967296"):
+        kerasloss.arcface(np.array([WIDE, 1], np.int64), _scores("cosines"))
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="int64 tensors inside XLA: TensorFlow's (JAX converts at jit)")
+def test_under_xla_an_id_past_int32_gives_nan_for_its_sample():
+    import tensorflow as tf
+
+    loss = kerasloss.SparseCategoricalCrossentropy(from_logits=True, reduction=None)
+    step = tf.function(lambda y, z: loss(y, z), jit_compile=True)
+    per_sample = numpy(step(tf.constant([WIDE, 1], tf.int64), tf.constant(_scores("logits"))))
+    assert np.isnan(per_sample[0]) and np.isfinite(per_sample[1])
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="graph-mode assertions are TensorFlow's")
+def test_an_id_past_int32_raises_inside_tf_function():
+    import tensorflow as tf
+
+    loss = kerasloss.SparseCategoricalCrossentropy(from_logits=True)
+    step = tf.function(lambda y, z: loss(y, z))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="class ids must lie in"):
+        step(tf.constant([WIDE, 1], tf.int64), tf.constant(_scores("logits")))
+
+
+PAIRWISE = {
+    "triplet": lambda: kerasloss.TripletLoss(),
+    "multi_similarity": lambda: kerasloss.MultiSimilarity(),
+    "soft_nearest_neighbor": lambda: kerasloss.SoftNearestNeighbor(),
+    "lifted": lambda: kerasloss.LiftedStructure(),
+    "supcon": lambda: kerasloss.SupervisedContrastive(),
+}
+# JAX without jax_enable_x64 holds integers as int32: ids it cannot hold are refused before conversion.
+
+
+def _jax_holds_int32():
+    if BACKEND != "jax":
+        return False
+    import jax
+
+    return not jax.config.jax_enable_x64
+
+
+JAX_INT32 = _jax_holds_int32()
+
+
+def _embeddings(n=4, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, 3)).astype("float32")
+
+
+@pytest.mark.parametrize(
+    ("dtype", "wide"),
+    [("int64", [0, 0, WIDE, WIDE]), ("uint64", [5, 5, WIDE + 5, WIDE + 5]), ("uint64", [1, 1, 2**64 - 1, 2**64 - 1])],
+    ids=["int64", "uint64", "uint64_top"],
+)
+@pytest.mark.parametrize("name", list(PAIRWISE))
+def test_pairwise_losses_compare_ids_past_int32_exactly(name, dtype, wide):
+    loss, x = PAIRWISE[name](), _embeddings()
+    ids = np.array(wide, dtype=dtype)
+    if _refused_by_the_backend(dtype) or JAX_INT32:
+        with pytest.raises(ValueError, match="uint64" if _refused_by_the_backend(dtype) else "jax_enable_x64"):
+            loss(ids, x)
+        return
+    small = float(numpy(loss(np.array([0, 0, 1, 1]), x)))
+    merged = float(numpy(loss(np.zeros(4, "int32"), x)))
+    assert small != pytest.approx(merged)  # the test tells two classes from one
+    assert float(numpy(loss(ids, x))) == pytest.approx(small, rel=1e-6)
+
+
+@pytest.mark.parametrize("name", ["triplet", "multi_similarity", "soft_nearest_neighbor", "supcon"])
+def test_reference_labels_past_int32_are_not_read_as_batch_labels(name):
+    """Batch ids int32, reference ids int64: the reference's 2**32 must not match the batch's class 0."""
+    loss, x, reference = PAIRWISE[name](), _embeddings(), _embeddings(2, seed=1)
+    batch = np.array([0, 0, 1, 1], np.int32)
+    wide = (reference, np.array([WIDE, WIDE], np.int64))
+    if JAX_INT32:
+        with pytest.raises(ValueError, match="jax_enable_x64"):
+            loss(batch, x, reference=wide)
+        return
+    other = float(numpy(loss(batch, x, reference=(reference, np.array([7, 7], np.int64)))))
+    assert float(numpy(loss(batch, x, reference=wide))) == pytest.approx(other, rel=1e-6)
+
+
+@pytest.mark.skipif(not JAX_INT32, reason="JAX without jax_enable_x64 only")
+def test_jax_without_x64_names_the_id_it_cannot_hold():
+    with pytest.raises(ValueError, match=r"jax_enable_x64.*4294967296|4294967296.*jax_enable_x64"):
+        kerasloss.TripletLoss()(np.array([0, 0, WIDE, WIDE], np.int64), _embeddings())
+    with pytest.raises(ValueError, match="4294967296"):
+        kerasloss.triplet_loss(np.array([0, 0, WIDE, WIDE], np.int64), _embeddings())
+
+
+def test_cross_batch_memory_keeps_ids_past_int32():
+    """The memory stores labels as the pairwise losses compare them (int64 where the backend holds it):
+    training on ids 0, 2**32, 2**33 equals training on 0, 1, 2; JAX without x64 refuses them in fit."""
+    x = np.random.default_rng(1).normal(size=(12, 5)).astype("float32")
+    small = np.arange(12) % 3
+    wide = small.astype(np.int64) * WIDE
+
+    def fit(y):
+        keras.utils.set_random_seed(0)
+        encoder = keras.Sequential([keras.Input(shape=(5,)), keras.layers.Dense(3)])
+        model = kerasloss.CrossBatchMemory(encoder, memory_size=8)
+        model.compile(optimizer=keras.optimizers.SGD(0.0), loss=kerasloss.MultiSimilarity())
+        history = model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+        return history.history["loss"][-1], numpy(model.memory_labels)
+
+    if JAX_INT32:
+        with pytest.raises(ValueError, match="4294967296"):
+            fit(wide)
+        return
+    loss_small, labels_small = fit(small)
+    loss_wide, labels_wide = fit(wide)
+    assert loss_wide == pytest.approx(loss_small, rel=1e-6)
+    np.testing.assert_array_equal(labels_wide, labels_small.astype(np.int64) * WIDE)
