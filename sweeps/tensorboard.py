@@ -21,15 +21,22 @@ losses are not comparable. `make tensorboard SWEEP=NAME` serves one sweep with a
 A session is written in a staging folder outside the log directory and moved into place in one rename
 when it is complete, so TensorBoard never shows a half-written session, and a re-run of an interrupted
 trial replaces its sessions rather than adding duplicates. A trial that diverged is committed with the
-failure status and its reason as text.
+failure status and its reason as text. A replace killed half-way is undone at the next one (the last
+complete folder goes back), and one that fails (a full disk) leaves the folder as it was.
+
+The log folder is shared: a sweep's runs (`LOGDIR/NAME`) are written by one run at a time (`locked`), the
+names the harness writes at the folder's root are not sweep names (`check_name`), and a list of sweeps that
+cannot be read is an error, never an empty list that would drop every other sweep from the table.
 """
 
 import contextlib
+import fnmatch
 import json
 import math
 import os
 import re
 import shutil
+import tempfile
 
 import numpy as np
 import tensorflow as tf
@@ -42,6 +49,73 @@ from sweeps import results, state
 
 CONFIG_RUN = "_config"
 LEADING = ("sweep", "loss", "setting")  # the hyperparameters every session carries, shown first
+# What the harness writes at the log folder's root besides the sweeps' folders: the config (and what a
+# replace of it leaves for a moment), the experiments (`python -m sweeps experiment`) and the report
+# (`report.md`, `NAME-objective.png`). Names starting with "." (the locks) are no sweep names anyway.
+RESERVED = (CONFIG_RUN, f"{CONFIG_RUN}.old", f"{CONFIG_RUN}.partial", "experiments", "experiments.md", "report.md")
+RESERVED_PATTERNS = ("*-objective.png",)
+
+
+class LogFolderError(state.StateError):
+    """The log folder cannot be written, or what it holds cannot be read back; the message names the path
+    and the fix."""
+
+
+def check_name(name):
+    """Refuse a sweep name the harness already writes at the log folder's root (`experiments` would
+    delete or mix into the experiments' output). Compared without case: some file systems ignore it."""
+    from sweeps import spec as specs
+
+    lowered = name.lower()
+    if lowered in RESERVED or any(fnmatch.fnmatchcase(lowered, p) for p in RESERVED_PATTERNS):
+        raise specs.SpecError(
+            f"the sweep name {name!r} is reserved: the harness writes LOGDIR/{name} itself (reserved: "
+            f"{', '.join(RESERVED)} and names ending in -objective.png); rename the spec"
+        )
+    return name
+
+
+def _reason(error):
+    """An OSError in a few words (shutil.copytree's `shutil.Error` carries a list of them: the first)."""
+    if isinstance(error, shutil.Error) and error.args and isinstance(error.args[0], list) and error.args[0]:
+        return str(error.args[0][0][-1])
+    return f"{error.strerror}: {error.filename}" if getattr(error, "strerror", None) else str(error)
+
+
+def check_writable(logdir, name):
+    """Refuse, before anything is recorded, a log folder (or a sweep's folder in it) this process cannot
+    write: the sweep would fail after its state was written, or at its first session."""
+    for folder in (logdir, os.path.join(logdir, name)):
+        if folder != logdir and not os.path.isdir(folder):
+            continue
+        try:
+            os.makedirs(folder, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as error:
+            raise LogFolderError(
+                f"the log folder {folder} cannot be written ({_reason(error)}); make it writable, or use "
+                "another --logdir"
+            ) from None
+
+
+@contextlib.contextmanager
+def locked(logdir, name):
+    """Hold the lock on a sweep's runs, `LOGDIR/.NAME.lock` (`state.locked`'s OS file lock), for a run: a
+    second run of the sweep into the same log folder, even from another --state, stops at once naming the
+    holder, before it deletes (`--overwrite`) or writes any run."""
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(state.locked(logdir, name))
+        except state.StateError:
+            holder = "another process"
+            with contextlib.suppress(OSError), open(os.path.join(logdir, f".{name}.lock")) as file:
+                holder = file.read().strip() or holder  # the holder writes who it is into its lock file
+            raise LogFolderError(
+                f"sweep '{name}' is already writing its TensorBoard runs in {os.path.join(logdir, name)} "
+                f"({holder}); wait for it to end, stop it, or use another --logdir"
+            ) from None
+        yield
 
 
 def setting(values):
@@ -92,23 +166,43 @@ def domain(param):
     return hparams_api.RealInterval(float(param.low), float(param.high))
 
 
+def _recover(final):
+    """Undo what a replace of `final` killed half-way left: killed after `final` was renamed aside and
+    before the new one took its place, the last complete one (`final.old`) goes back; a `final.partial`
+    (perhaps half-copied) and a stale `final.old` are deleted."""
+    old = final + ".old"
+    if os.path.isdir(old) and not os.path.lexists(final):
+        os.rename(old, final)
+    for leftover in (old, final + ".partial"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
 def _move_into_place(staging, final):
     """Replace `final` by the finished `staging` folder: the old one is renamed aside first and deleted
-    only once the new one is in place (a copy when staging is on another file system)."""
+    only once the new one is in place (a copy when staging is on another file system). At every moment
+    `final` or `final.old` is complete, and what a killed replace left is undone first (`_recover`). A
+    failure (a full disk) deletes what it wrote, leaves `final` as it was and raises."""
     os.makedirs(os.path.dirname(final), exist_ok=True)
+    _recover(final)
+    partial, old = final + ".partial", final + ".old"
     if os.path.dirname(os.path.abspath(staging)) != os.path.dirname(os.path.abspath(final)):
         try:
-            os.rename(staging, final + ".partial")
-        except OSError:
-            shutil.rmtree(final + ".partial", ignore_errors=True)
-            shutil.copytree(staging, final + ".partial")
+            os.rename(staging, partial)
+        except OSError:  # another file system
+            try:
+                shutil.copytree(staging, partial)
+            except OSError:  # shutil.Error too
+                shutil.rmtree(partial, ignore_errors=True)
+                raise
             shutil.rmtree(staging)
-        staging = final + ".partial"
-    old = final + ".old"
+        staging = partial
     if os.path.exists(final):
-        shutil.rmtree(old, ignore_errors=True)
         os.rename(final, old)
-    os.rename(staging, final)
+    try:
+        os.rename(staging, final)
+    except OSError:
+        _recover(final)
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -117,13 +211,35 @@ def _metrics(names):
     return [hparams_api.Metric(m, display_name=shown.get(m, m)) for m in names]
 
 
+def _registry(final):
+    """The sweeps a log folder's config lists (`_config/sweeps.json`); none in a folder without a config.
+    One that cannot be read is an error: rewriting it would drop every other sweep from the table."""
+    path = os.path.join(final, "sweeps.json")
+    if not os.path.lexists(final):
+        return {}
+    try:
+        with open(path, encoding="utf-8") as file:
+            registry = json.load(file)
+        if not isinstance(registry, dict) or not all(
+            isinstance(entry, dict) and isinstance(entry.get("metrics"), list) for entry in registry.values()
+        ):
+            raise ValueError("not a table of sweeps with their metrics")
+    except (OSError, ValueError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        reason = _reason(error) if isinstance(error, OSError) else f"{type(error).__name__}: {error}"
+        raise LogFolderError(
+            f"the log folder's list of sweeps {path} cannot be read ({reason}); it is left as it is, since "
+            f"rewriting it would drop every other sweep from the HParams table. Delete {final} and run each "
+            "sweep of that folder again (a finished sweep trains nothing and adds itself back)"
+        ) from None
+    return registry
+
+
 def write_config(spec, logdir, staging_root):
     """Add the sweep to the log folder's one HParams config (the union of every sweep in it)."""
     final = os.path.join(logdir, CONFIG_RUN)
     with state.exclusive(logdir, ".sweeps.lock"):
-        registry = {}
-        with contextlib.suppress(OSError, ValueError), open(os.path.join(final, "sweeps.json")) as file:
-            registry = json.load(file)
+        _recover(final)  # a replace killed half-way: the last complete config back, not an empty list
+        registry = _registry(final)
         registry[spec.name] = {
             "losses": list(spec.losses()),
             "metrics": metric_names(spec),
@@ -138,10 +254,18 @@ def write_config(spec, logdir, staging_root):
         metrics = list(dict.fromkeys(m for name in names for m in registry[name]["metrics"]))
         staging = os.path.join(staging_root, f"{CONFIG_RUN}.{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
-        _write_config(staging, hparams, _metrics(metrics), LEADING)
-        with open(os.path.join(staging, "sweeps.json"), "w") as file:
-            json.dump(registry, file, indent=1, default=str)
-        _move_into_place(staging, final)
+        try:
+            _write_config(staging, hparams, _metrics(metrics), LEADING)
+            with open(os.path.join(staging, "sweeps.json"), "w", encoding="utf-8") as file:
+                json.dump(registry, file, indent=1, default=str)
+            _move_into_place(staging, final)
+        except (OSError, tf.errors.OpError) as error:
+            shutil.rmtree(staging, ignore_errors=True)
+            reason = _reason(error) if isinstance(error, OSError) else error.message
+            raise LogFolderError(
+                f"cannot update the log folder's HParams config {final} ({reason}); it is left as it was. "
+                f"Free space or make {logdir} and {staging_root} writable, then run again"
+            ) from None
 
 
 def write_sweep_config(spec, folder):

@@ -6,7 +6,8 @@ the search runs in keras-tuner's distributed mode, made to survive dead workers 
 State (the oracle's trials) lives in `state_dir/NAME`; re-running a sweep with the same state continues
 it: keras-tuner's oracle reloads its finished trials and sends the ones that were running to be run
 again, once. The state records the spec it belongs to (`sweeps.state`): a changed spec is refused.
-TensorBoard output goes to `logdir/NAME`, with the log folder's one HParams config in `logdir/_config`.
+TensorBoard output goes to `logdir/NAME` (locked by the run, like the state), with the log folder's one
+HParams config in `logdir/_config`.
 """
 
 import dataclasses
@@ -479,7 +480,9 @@ def run(
     worker processes; others may join with `work`. A worker silent for `timeout` seconds is given up.
     One run per sweep state at a time: a second one stops at once, naming the holder (`state.locked`)."""
     _configure(spec, trials, tuner)  # an unknown tuner is refused before the state folder is touched
-    with state.locked(state_dir, spec.name):
+    board.check_name(spec.name)
+    board.check_writable(logdir, spec.name)
+    with state.locked(state_dir, spec.name), board.locked(logdir, spec.name):
         return _run(
             spec, logdir, state_dir, trials, tuner, stream, workers, bind, timeout, data, model_function, overwrite
         )
@@ -543,6 +546,7 @@ def work(name, logdir, state_dir, oracle, tuner_id, stream=sys.stdout, connect_t
         raise ValueError(f"a worker id must not contain 'chief' (keras-tuner reserves it); got {tuner_id!r}")
     specs.check_name(tuner_id, "worker id")
     specs.check_name(name)
+    board.check_name(name)
     cluster.wait_for_chief(oracle, connect_timeout)
     spec, trials = recorded_spec(name, state_dir)
     data = sources.load(spec.data_source)
