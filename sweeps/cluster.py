@@ -225,17 +225,22 @@ def serve(chief, bind):
     return server, bound
 
 
+REFUSED = 2  # a worker's exit status when it refuses the sweep (its error says why): a restart refuses too
+
+
 class LocalWorkers:
     """Worker processes on this machine; a worker that dies is reported to the chief and restarted (at
-    most as many restarts in all as there are workers). The machine's cores are shared out between them
-    (TensorFlow's and OpenMP's thread pools), unless the environment already sets them: on 2 cores, two
-    workers of one thread each ran two sweeps in 32 s, of two threads each in 38 s."""
+    most as many restarts in all as there are workers), one that refuses the sweep (exit status 2: the
+    data or model it sees is not the chief's record, ...) is not. The machine's cores are shared out
+    between them (TensorFlow's and OpenMP's thread pools), unless the environment already sets them: on
+    2 cores, two workers of one thread each ran two sweeps in 32 s, of two threads each in 38 s."""
 
     THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
 
     def __init__(self, chief, command, count):
         self.chief, self.command = chief, command
         self.restarts_left = count
+        self.refused = []  # the ids of workers that refused the sweep
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         self.env = dict(os.environ)
         # what this process can import, workers can: a model function from a folder put on sys.path by hand
@@ -256,8 +261,11 @@ class LocalWorkers:
             if code is None or code == 0:
                 continue
             how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+            if code == REFUSED:
+                how += ", refusing the sweep (its error is above)"
+                self.refused.append(tuner_id)
             self.chief.give_up(tuner_id, f"ended with {how}")
-            if self.restarts_left > 0:
+            if self.restarts_left > 0 and code != REFUSED:
                 self.restarts_left -= 1
                 self.processes[tuner_id] = self._start(tuner_id)
             else:
@@ -288,6 +296,11 @@ def run_chief(chief, bind, start_workers=None, poll_seconds=0.5):
             alive = workers.check() if workers else True
             chief.check_heartbeats()
             if not alive and not chief.stop_triggered and not chief.last_heard:  # no worker left anywhere
+                if workers.refused:
+                    raise WorkersLostError(
+                        f"sweep '{chief.name}': no local worker is left: {', '.join(workers.refused)} refused the "
+                        "sweep (their errors are above); no result of theirs was taken"
+                    )
                 raise WorkersLostError(
                     f"sweep '{chief.name}': every local worker died and no restart is left; the finished "
                     "trials are kept: run the same command again to resume"

@@ -5,9 +5,10 @@ the search runs in keras-tuner's distributed mode, made to survive dead workers 
 
 State (the oracle's trials) lives in `state_dir/NAME`; re-running a sweep with the same state continues
 it: keras-tuner's oracle reloads its finished trials and sends the ones that were running to be run
-again, once. The state records the spec it belongs to (`sweeps.state`): a changed spec is refused.
-TensorBoard output goes to `logdir/NAME` (locked by the run, like the state), with the log folder's one
-HParams config in `logdir/_config`.
+again, once. The state records the spec it belongs to (`sweeps.state`): a changed spec is refused; a
+distributed one also records the fingerprint of the data and model as a worker loads them, and a worker
+that loads other ones refuses to train. TensorBoard output goes to `logdir/NAME` (locked by the run, like
+the state), with the log folder's one HParams config in `logdir/_config`.
 """
 
 import dataclasses
@@ -462,9 +463,12 @@ def prepare(
     folder = os.path.join(state_dir, spec.name)
     os.makedirs(folder, exist_ok=True)
     table = {**spec.table, "tuner": spec.tuner}
+    extra = None
     if distributed:
         table = _worker_table(table, data, given_data, model_function, spec.model, folder)
-    state.write(dataclasses.replace(spec, table=table), parts, state_dir, trials)
+        record = {"name": spec.name, "source": spec.source, "base": spec.base, "table": table}
+        extra = {WORKER_FINGERPRINT: worker_view(record)[3]}  # loaded here as a worker loads them
+    state.write(dataclasses.replace(spec, table=table), parts, state_dir, trials, extra)
     os.makedirs(os.path.join(logdir, spec.name), exist_ok=True)
     board.write_config(spec, logdir, folder)
     return spec, trials, data, model_function
@@ -526,15 +530,49 @@ def _run(spec, logdir, state_dir, trials, tuner, stream, workers, bind, timeout,
     return searcher
 
 
-def recorded_spec(name, state_dir):
-    """The spec a sweep's state was recorded with (what a worker runs), and its trial budget."""
+WORKER_FINGERPRINT = "worker_fingerprint"  # in a distributed sweep's record: what every worker must run
+
+
+def worker_view(record):
+    """What a worker runs from a state record: (the recorded spec, its data and model function loaded as a
+    worker loads them, their fingerprint). The chief records that fingerprint; a worker that computes
+    another one refuses to train (`check_worker`)."""
+    spec = state.recorded(record)
+    data = sources.load(spec.data_source)
+    function = _model_function(spec, None)
+    return spec, data, function, state.fingerprint(spec, sources.fingerprint(data), function)
+
+
+def _changed(key, before, now, spec):
+    if key == "data":
+        return f"data (the arrays of {spec.data_source.dataset} are not those the chief recorded)"
+    if key == "model":
+        return f"model ({spec.model.get('function', 'the built-in model')}: another source or settings)"
+    return f"{key} ({before} -> {now})"
+
+
+def check_worker(name, state_dir, tuner_id):
+    """The recorded spec, its data and model function, as this worker sees them, and the trial budget;
+    refused, naming what changed, when they differ from what the chief recorded (a data file or a model
+    module overwritten after the chief started, or different on this machine)."""
+    folder = os.path.join(state_dir, name)
     record = state.read(state_dir, name)
     if record is None:
         raise state.StateError(
-            f"sweep '{name}': no recorded spec in {os.path.join(state_dir, name)}; start the chief first "
+            f"sweep '{name}': no recorded spec in {folder}; start the chief first "
             "(`python -m sweeps run ... --bind HOST:PORT`), with the same --state"
         )
-    return state.recorded(record), record["trials"]
+    spec, data, function, parts = worker_view(record)
+    expected = record.get(WORKER_FINGERPRINT, record.get("fingerprint", {}))
+    keys = [k for k in {**expected, **parts} if expected.get(k) != parts.get(k)]
+    changed = [_changed(k, expected.get(k), parts.get(k), spec) for k in keys]
+    if changed:
+        raise state.StateError(
+            f"worker {tuner_id} refuses sweep '{name}': what it would train differs from what the chief "
+            f"recorded in {folder}: {'; '.join(changed)}. Every worker must see the chief's data files and "
+            "model modules, unchanged while the sweep runs: put them back, or start the sweep over (--overwrite)"
+        )
+    return spec, data, function, record["trials"]
 
 
 def work(name, logdir, state_dir, oracle, tuner_id, stream=sys.stdout, connect_timeout=60.0):
@@ -548,11 +586,11 @@ def work(name, logdir, state_dir, oracle, tuner_id, stream=sys.stdout, connect_t
     specs.check_name(name)
     board.check_name(name)
     cluster.wait_for_chief(oracle, connect_timeout)
-    spec, trials = recorded_spec(name, state_dir)
-    data = sources.load(spec.data_source)
+    spec, data, model_function, trials = check_worker(name, state_dir, tuner_id)
     host, _, port = oracle.rpartition(":")
     os.environ.update(KERASTUNER_TUNER_ID=tuner_id, KERASTUNER_ORACLE_IP=host, KERASTUNER_ORACLE_PORT=port)
     progress = Progress(spec, None, stream, label=f"{spec.name} {tuner_id}", counting=False)
-    searcher = SweepTuner(spec, make_oracle(spec, spec.tuner, trials), state_dir, logdir, progress, data)
+    client = make_oracle(spec, spec.tuner, trials)  # keras-tuner makes it a client of the chief
+    searcher = SweepTuner(spec, client, state_dir, logdir, progress, data, model_function)  # the checked function
     searcher.search(verbose=0)
     return searcher
