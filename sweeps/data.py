@@ -11,6 +11,7 @@ part. Trials are scored, thresholds chosen and early stopping decided on validat
 measured and reported, and chooses nothing.
 """
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -26,6 +27,7 @@ from sweeps import datasets
 
 TASKS = datasets.TASKS
 FILE_SUFFIXES = (".npz", ".csv")
+UNKNOWN_SIZE_LIMIT = 2**31  # bytes read from a tf.data.Dataset of unknown size before it is taken for endless
 
 
 class DataError(ValueError):
@@ -63,7 +65,9 @@ class Source:
         return tables.TableOptions(self.drop, self.categorical, self.missing)
 
 
-_MODULES = {}  # (file, modification time) -> module loaded from it
+_MODULES = {}  # a module file beside a spec -> (module, {file: modification time} of the folder's files it read)
+_FOLDER_FILES = {}  # that module's name -> those files: what a fingerprint of its functions hashes
+_NEVER_YOURS = frozenset(sys.stdlib_module_names) | frozenset(sys.builtin_module_names) | {"__main__"}
 
 
 def _module_file(module_name, base):
@@ -76,36 +80,130 @@ def _module_file(module_name, base):
     return None
 
 
+def _names_in(folder):
+    """The top-level module names a folder holds: `name.py` files and packages (`name/__init__.py`)."""
+    names = set()
+    for entry in os.listdir(folder):
+        path = os.path.join(folder, entry)
+        if entry.endswith(".py") and os.path.isfile(path):
+            names.add(entry[:-3])
+        elif os.path.isfile(os.path.join(path, "__init__.py")):
+            names.add(entry)
+    return names
+
+
+def _inside(module, folder):
+    file = getattr(module, "__file__", None)
+    return bool(file) and os.path.realpath(file).startswith(os.path.realpath(folder) + os.sep)
+
+
+@contextlib.contextmanager
+def _folder_first(folder):
+    """For the length of one import: `folder` first on `sys.path`, and any module loaded from elsewhere under
+    a name that `folder` holds set aside, so that `import helpers` in a module beside a spec finds the
+    `helpers.py` beside it (not the working directory's, nor another spec's). Afterwards `sys.path` and
+    `sys.modules` are as they were: the modules imported from the folder are taken out (into the dict
+    yielded) and those set aside put back. Standard-library names are never set aside."""
+    names = _names_in(folder)
+    aside = {
+        name: module
+        for name, module in sys.modules.items()
+        if name.partition(".")[0] in names - _NEVER_YOURS and not _inside(module, folder)
+    }
+    for name in aside:
+        del sys.modules[name]
+    before, path = set(sys.modules), list(sys.path)
+    sys.path.insert(0, folder)
+    imported = {}
+    try:
+        yield imported
+    finally:
+        sys.path[:] = path
+        for name in set(sys.modules) - before:
+            if name.partition(".")[0] in names and _inside(sys.modules[name], folder):
+                imported[name] = sys.modules.pop(name)
+        sys.modules.update(aside)
+
+
+def _stamp(path):
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+
+
+def _exec_beside(path, module_name, base):
+    """The module file `path` in the spec's folder `base`, executed under a name of its own (kept in
+    `sys.modules`, as classes and dataclasses need), its imports from the folder isolated; and the files
+    of the folder that it read."""
+    digest = hashlib.blake2b(path.encode(), digest_size=6).hexdigest()
+    unique = f"_sweeps_user_{digest}_{module_name.replace('.', '_')}"
+    found = importlib.util.spec_from_file_location(unique, path)
+    module = importlib.util.module_from_spec(found)
+    with _folder_first(base) as imported:
+        sys.modules[unique] = module
+        try:
+            found.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[unique]
+            raise
+    files = {path, *(os.path.abspath(m.__file__) for m in imported.values())}
+    _FOLDER_FILES[unique] = tuple(sorted(files))
+    return module, files
+
+
 def _load_module(module_name, base):
     """A module beside the spec is loaded from its file under a name of its own, so that two specs whose
     folders each hold a `net.py` get their own (a plain import would hand the second spec the first's
-    module from `sys.modules`), and an edited file is loaded again. Other modules are imported by name."""
+    module from `sys.modules`), and so do the helper modules it imports from its folder. It is loaded again
+    once it or one of those helpers is edited. Other modules are imported by name."""
     path = _module_file(module_name, base) if base else None
     if path is None:
         return importlib.import_module(module_name)
-    key = (path, os.stat(path).st_mtime_ns)
-    if key not in _MODULES:
-        unique = (
-            f"_sweeps_user_{hashlib.blake2b(path.encode(), digest_size=6).hexdigest()}_{module_name.replace('.', '_')}"
+    module, stamps = _MODULES.get(path, (None, {}))
+    if module is None or any(_stamp(file) != stamp for file, stamp in stamps.items()):
+        module, files = _exec_beside(path, module_name, base)
+        _MODULES[path] = module, {file: _stamp(file) for file in files}
+    return module
+
+
+def module_files(module_name):
+    """The files of a spec's folder that loading the module `module_name` read: its own and those of the
+    helper modules it imported from the folder. Empty for a module not loaded from a spec's folder."""
+    return _FOLDER_FILES.get(module_name, ())
+
+
+def _defined_in(target):
+    """The module a callable comes from (a partial's function's)."""
+    while isinstance(target, functools.partial):
+        target = target.func
+    module = getattr(target, "__module__", None) if callable(target) else None
+    if not isinstance(module, str):
+        module = type(target).__module__
+    return module
+
+
+def _refuse_foreign(reference, module_name, target=None):
+    """A dataset or model function is the user's own: one from Python itself (`os:system`, `sys:exit`,
+    `builtins:eval`) is refused before it is imported or called."""
+    module = module_name if target is None else _defined_in(target)
+    if module.partition(".")[0] in _NEVER_YOURS:
+        raise ValueError(
+            f"{reference!r} names {module!r}, a module of Python itself; a dataset or model function must be "
+            "your own: a module beside the spec, or one installed in the environment"
         )
-        found = importlib.util.spec_from_file_location(unique, path)
-        module = importlib.util.module_from_spec(found)
-        sys.modules[unique] = module
-        found.loader.exec_module(module)
-        _MODULES[key] = module
-    return _MODULES[key]
 
 
 def import_function(reference, base=None):
     """The callable named by "module:function" ("package.module:object.attribute"): a module file in
-    `base` (the spec's folder) first, else an importable module (the working directory and `base` are on
-    the import path, so a module beside the spec can import its neighbours)."""
+    `base` (the spec's folder) first, loaded as `_load_module` says, else an importable module; never one
+    of Python's own (the standard library, builtins, `__main__`). `sys.path` is left as it was."""
     module_name, _, attribute = reference.partition(":")
     if not module_name or not attribute:
         raise ValueError(f"expected 'module:function', got {reference!r}")
-    for folder in (base, os.getcwd()):
-        if folder and folder not in sys.path:
-            sys.path.insert(0, folder)
+    beside = base is not None and _module_file(module_name, base) is not None
+    if not beside:
+        _refuse_foreign(reference, module_name)
     try:
         target = _load_module(module_name, base)
     except ImportError as error:
@@ -116,6 +214,7 @@ def import_function(reference, base=None):
         target = getattr(target, part)
     if not callable(target):
         raise ValueError(f"{reference!r} is not callable")
+    _refuse_foreign(reference, module_name, target)
     return target
 
 
@@ -146,20 +245,53 @@ def _read_npz(path):
     )
 
 
+def _check_elements(dataset, where):
+    """A dataset of (x, y) pairs of single tensors, with an end: what `_dataset_to_arrays` can read."""
+    import tensorflow as tf
+
+    spec = dataset.element_spec
+    if not isinstance(spec, tuple) or len(spec) != 2:
+        raise DataError(f"{where}: a tf.data.Dataset must yield (x, y) pairs; it yields {spec}")
+    for name, part in zip(("features", "labels"), spec, strict=True):
+        if isinstance(part, dict):
+            raise DataError(
+                f"{where}: the tf.data.Dataset yields its {name} as a dict ({', '.join(map(str, part))}); the harness "
+                f"takes one tensor: map them to one, e.g. dataset.map(lambda x, y: (tf.stack([x[k] for k in KEYS], "
+                "axis=-1), y)), or give the columns to sweeps.run as a pandas DataFrame"
+            )
+        if not isinstance(part, tf.TensorSpec):
+            raise DataError(f"{where}: the tf.data.Dataset's {name} must be one dense tensor; they are {part}")
+    if dataset.cardinality() == tf.data.INFINITE_CARDINALITY:
+        raise DataError(
+            f"{where}: the tf.data.Dataset is infinite (a repeat() without a count?); the harness reads it once "
+            "into memory: give a finite one (drop the repeat(), or take(n) of it)"
+        )
+
+
 def _dataset_to_arrays(dataset, where, task):
     """A tf.data.Dataset of (x, y) pairs, per example or batched, as arrays. It is read as batched when its
     batch axis has no fixed size (`batch()` without `drop_remainder`), or, for class labels, when the
     labels have an axis. A regression dataset batched with `drop_remainder=True` cannot be told from
-    per-example vectors: `unbatch()` it first."""
+    per-example vectors: `unbatch()` it first. An infinite dataset is refused, and one of unknown size (a
+    `filter()`, a generator) is read up to `UNKNOWN_SIZE_LIMIT` bytes."""
+    import tensorflow as tf
+
+    _check_elements(dataset, where)
     spec = dataset.element_spec
-    if not isinstance(spec, tuple) or len(spec) != 2:
-        raise DataError(f"{where}: a tf.data.Dataset must yield (x, y) pairs; it yields {spec}")
     unknown_axis = bool(spec[0].shape.rank) and spec[0].shape[0] is None
     batched = unknown_axis or (task != "regression" and (spec[1].shape.rank or 0) >= 1)
-    xs, ys = [], []
+    limit = UNKNOWN_SIZE_LIMIT if dataset.cardinality() == tf.data.UNKNOWN_CARDINALITY else math.inf
+    xs, ys, size = [], [], 0
     for x, y in dataset.as_numpy_iterator():
         xs.append(x)
         ys.append(y)
+        size += x.nbytes + y.nbytes
+        if size > limit:
+            raise DataError(
+                f"{where}: the tf.data.Dataset's size is unknown (a filter() or a generator) and it had not ended "
+                f"after {limit / 2**20:.0f} MiB ({len(xs)} elements). If it is finite, declare its size: "
+                "dataset.apply(tf.data.experimental.assert_cardinality(n)); if not, take(n) of it"
+            )
     if not xs:
         raise DataError(f"{where}: the tf.data.Dataset is empty")
     join = np.concatenate if batched else np.stack
@@ -211,36 +343,80 @@ def parts(value, where, task=None):
 # ---- checking and splitting ---------------------------------------------------------------------------
 
 
+def _named(part, noun):
+    """ "training labels", or "labels" when the data has one part."""
+    return f"{part} {noun}" if part else noun
+
+
+def _rows(mask):
+    """ "data rows 3, 17, 40, counting from 0" (the first five, then "...") for the rows where `mask` holds."""
+    rows = np.flatnonzero(mask)
+    return f"data rows {', '.join(map(str, rows[:5].tolist()))}{', ...' if rows.size > 5 else ''}, counting from 0"
+
+
+def _check_shape(array, where, part, noun):
+    """One row per example: not a single value (a 0-d array), not zero rows, not complex numbers."""
+    if array.ndim == 0:
+        raise DataError(
+            f"{where}: the {_named(part, noun)} are a single value (a 0-d array); give one row per example, "
+            f"shape (n, ...)"
+        )
+    if len(array) == 0:
+        raise DataError(f"{where}: the {_named(part, 'data')} has no rows")
+    if np.iscomplexobj(array):
+        raise DataError(
+            f"{where}: the {_named(part, noun)} are complex numbers; give their real and imaginary parts as "
+            "columns of their own (np.real, np.imag)"
+        )
+
+
 def _features(x, where, part):
     try:
-        x = np.asarray(x, dtype=np.float32)
-    except (TypeError, ValueError):
-        raise DataError(f"{where}: {part} features are not numbers") from None
+        x = np.asarray(x)
+        _check_shape(x, where, part, "features")
+        x = x.astype(np.float32)
+    except (TypeError, ValueError) as error:
+        if isinstance(error, DataError):
+            raise
+        raise DataError(f"{where}: {_named(part, 'features')} are not numbers") from None
     if x.ndim == 1:
         x = x[:, None]
     bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
     if bad.any():
-        first = ", ".join(map(str, np.flatnonzero(bad)[:5].tolist())) + (", ..." if bad.sum() > 5 else "")
-        rows = f"{part} row(s)" if part else "row(s)"
-        raise DataError(
-            f"{where}: {int(bad.sum())} {rows} have NaN or inf features (data rows {first}, counting from 0)"
-        )
+        raise DataError(f"{where}: {int(bad.sum())} {_named(part, 'row(s)')} have NaN or inf features ({_rows(bad)})")
     return x
+
+
+def _class_ids(y, values, where, part):
+    """Whole, non-negative class ids that fit the int32 the harness computes with."""
+    if (values != np.round(values)).any():
+        raise DataError(f"{where}: class ids must be whole numbers; found {_few(values[values != np.round(values)])}")
+    if (values < 0).any():
+        raise DataError(f"{where}: class ids must be >= 0; found {_few(y[values < 0])} in the {part or 'data'} labels")
+    too_large = values > np.iinfo(np.int32).max
+    if too_large.any():
+        raise DataError(
+            f"{where}: class ids must be at most {np.iinfo(np.int32).max} (the harness keeps them as int32); found "
+            f"{_few(y[too_large])} in the {part or 'data'} labels. Number the classes 0..n-1, e.g. "
+            "np.unique(y, return_inverse=True)[1]"
+        )
 
 
 def _labels(y, task, where, part):
     y = np.asarray(y)
+    _check_shape(y, where, part, "labels")
     if task != "regression" and y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if not np.issubdtype(y.dtype, np.number) and y.dtype != bool:
-        raise DataError(f"{where}: {part} labels are not numbers (dtype {y.dtype})")
+        raise DataError(f"{where}: {_named(part, 'labels')} are not numbers (dtype {y.dtype})")
     values = y.astype(np.float64)
-    if not np.isfinite(values).all():
-        raise DataError(f"{where}: {int((~np.isfinite(values)).sum())} {part} label(s) are NaN or inf")
+    bad = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+    if bad.any():
+        raise DataError(f"{where}: {int(bad.sum())} {_named(part, 'label(s)')} are NaN or inf ({_rows(bad)})")
     if task == "regression":
         return values.astype(np.float32)
     if y.ndim != 1:
-        raise DataError(f"{where}: {part} labels must be one class id per row, shape (n,); got {y.shape}")
+        raise DataError(f"{where}: {_named(part, 'labels')} must be one class id per row, shape (n,); got {y.shape}")
     if task == "binary":
         wrong = np.setdiff1d(np.unique(values), [0.0, 1.0])
         if wrong.size:
@@ -248,21 +424,21 @@ def _labels(y, task, where, part):
                 f"{where}: binary labels must be 0 or 1; found {_few(wrong)} in the {part or 'data'} labels"
             )
     else:
-        if (values != np.round(values)).any():
-            raise DataError(
-                f"{where}: class ids must be whole numbers; found {_few(values[values != np.round(values)])}"
-            )
-        if (values < 0).any():
-            raise DataError(
-                f"{where}: class ids must be >= 0; found {_few(values[values < 0])} in the {part or 'data'} labels"
-            )
+        _class_ids(y, values, where, part)
     return values.astype(np.int32)
 
 
 def _few(values):
     values = np.unique(values)
-    shown = ", ".join(f"{v:g}" for v in values[:5])
+    shown = ", ".join(_number(v) for v in values[:5])
     return shown + (f" and {values.size - 5} more" if values.size > 5 else "")
+
+
+def _number(value):
+    """A label as written: whole numbers in full (3000000000, not 3e+09), others as %g."""
+    if isinstance(value, np.integer | np.bool_):
+        return str(int(value))
+    return str(int(value)) if float(value).is_integer() and abs(value) < 2**63 else f"{value:g}"
 
 
 def _split(x, y, fraction, stratify, seed, where, what):
@@ -314,6 +490,11 @@ def check_and_split(arrays, task, where, test_fraction=0.2, validation_fraction=
     x_train, y_train = _features(x_train, where, part), _labels(y_train, task, where, part)
     if len(x_train) != len(y_train):
         raise DataError(f"{where}: {len(x_train)} rows of features but {len(y_train)} labels")
+    if task in ("multiclass", "embedding") and np.unique(y_train).size < 2:
+        raise DataError(
+            f"{where}: the {_named(part, 'labels')} hold one class only ({_few(y_train)}); {task} tasks need at "
+            "least 2 classes"
+        )
     if x_test is None:
         x_train, y_train, x_test, y_test = _split(x_train, y_train, test_fraction, stratify, seed, where, "test")
     else:

@@ -242,7 +242,7 @@ def _table(frame, target, options, where):
     if features.shape[1] == 0:
         raise _error(where, "no feature column" + (f" besides the target {target!r}" if target else ""))
     if len(frame) == 0:
-        raise _error(where, "holds no data rows")
+        raise _error(where, "has no rows")
     _check_features(features, options, where)
     labels = None if target is None else frame[target].infer_objects()
     if labels is not None:

@@ -154,7 +154,7 @@ def test_a_csv_and_a_dataframe_get_the_same_error(tmp_path, case):
 def test_no_rows_no_target_and_values_that_are_no_features(tmp_path):
     header_only = tmp_path / "empty.csv"
     header_only.write_text("a,y\n")
-    assert _message(tables.read_csv, str(header_only), "y", tables.TableOptions()).endswith(": holds no data rows")
+    assert _message(tables.read_csv, str(header_only), "y", tables.TableOptions()).endswith(": has no rows")
     assert "no column 'label' (`target`). Columns: a, y" in _message(
         tables.read_csv, str(header_only), "label", tables.TableOptions()
     )
