@@ -1,9 +1,9 @@
 """What a sweep's state belongs to. A sweep's state (`STATE/NAME/`, keras-tuner's trials) records, in
 `sweep.json`, the spec file it was made from, the spec itself (paths resolved, so workers on other
 processes run exactly it) and a fingerprint of everything that decides a trial's result: the data (a
-digest of the arrays), the model (with the source of a model function, that function's own lines only),
-the loss, the space, the objective, the tuner and the training budget. The metrics logged beside the
-objective are not in it: logging one more does not change a trial.
+digest of the arrays), the model (for a model function, what it computes: see `_code`), the loss, the
+space, the objective, the tuner and the training budget. The metrics logged beside the objective are not
+in it: logging one more does not change a trial.
 Resuming with a changed spec, or with another spec of the same name, is refused before any training,
 naming what changed; only a raised `trials` extends the search. `--overwrite` starts over.
 """
