@@ -134,6 +134,7 @@ class LiftedStructure(Loss):
     """
 
     function = staticmethod(lifted_structure)
+    inputs = "embeddings"
     labels_are_ids = True
 
     def __init__(

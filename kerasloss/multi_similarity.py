@@ -170,6 +170,7 @@ class MultiSimilarity(Loss):
     """
 
     function = staticmethod(multi_similarity)
+    inputs = "embeddings"
     labels_are_ids = True
 
     def __init__(

@@ -131,6 +131,7 @@ class SoftNearestNeighbor(Loss):
     """
 
     function = staticmethod(soft_nearest_neighbor)
+    inputs = "embeddings"
     labels_are_ids = True
 
     def __init__(

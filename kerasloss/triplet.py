@@ -346,6 +346,7 @@ class TripletLoss(Loss):
     """
 
     function = staticmethod(triplet_loss)
+    inputs = "embeddings"
     labels_are_ids = True
 
     def __init__(
