@@ -70,7 +70,21 @@ def lifted_structure(
     ordered_pairs = ops.sum(ops.cast(pairs, d.dtype))
     batch = ops.cast(ops.shape(d)[0], d.dtype)
     # 1/(2|P|) over unordered pairs is 1/(2 * ordered) over ordered ones; times B for Keras' mean.
-    return ops.sum(squared_hinge, axis=1) * batch / ops.maximum(2.0 * ordered_pairs, 1.0)
+    per_anchor = ops.sum(squared_hinge, axis=1) * batch / ops.maximum(2.0 * ordered_pairs, 1.0)
+    return _nan_unless_finite(per_anchor, y_pred)
+
+
+def _nan_unless_finite(per_anchor, y_pred):
+    """per_anchor, or NaN for every anchor if an embedding of the batch is not finite.
+
+    The distances hide a NaN or inf embedding: the Euclidean distance's zero-safe square root makes a
+    NaN distance 0, and the masked log-sum-exp reads a NaN sum as an empty row (log 1 = 0). So the
+    embeddings themselves are checked; each anchor's negatives or positives include every other
+    embedding. A finite batch keeps its value and gradient bitwise; otherwise the gradient still
+    flows through per_anchor.
+    """
+    finite = ops.all(ops.isfinite(y_pred))
+    return ops.where(finite, per_anchor, per_anchor + math.nan)
 
 
 @register("lifted_structure", "lifted", "lifted_struct")

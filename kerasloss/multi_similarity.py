@@ -87,7 +87,24 @@ def multi_similarity(
         positives = ops.logical_and(positives, s - epsilon < most_similar_negative)
     pull = log_one_plus_sum_exp(-alpha * (s - base), positives) / alpha
     push = log_one_plus_sum_exp(beta * (s - base), negatives) / beta
-    return pull + push
+    return _nan_unless_finite(pull + push, y_pred, pool)
+
+
+def _nan_unless_finite(per_anchor, y_pred, pool):
+    """per_anchor, or NaN for every anchor if an embedding it is compared with is not finite.
+
+    The mining hides a NaN or inf embedding: its similarities are NaN, every comparison with them is
+    False, so its pairs are dropped, and so are all pairs of its own row (whose least similar positive
+    is NaN). So the embeddings themselves are checked: the batch's, and the reference entries some
+    anchor uses; each anchor is compared with all of them. A finite batch keeps its value and
+    gradient bitwise; otherwise the gradient still flows through per_anchor.
+    """
+    finite = ops.all(ops.isfinite(y_pred))
+    if pool.embeddings is not None:
+        used = ops.logical_or(ops.any(pool.positives, axis=0), ops.any(pool.negatives, axis=0))
+        rows = ops.logical_or(ops.all(ops.isfinite(pool.embeddings), axis=1), ops.logical_not(used))
+        finite = ops.logical_and(finite, ops.all(rows))
+    return ops.where(finite, per_anchor, per_anchor + math.nan)
 
 
 @register("multi_similarity", "ms")

@@ -5,6 +5,7 @@ Shapes: y_true integer labels (batch,), y_pred embeddings (batch, dim) -> (batch
 reference set of M embeddings, O(B (B + M))).
 """
 
+import math
 from typing import Literal
 
 from keras import ops
@@ -64,7 +65,24 @@ def soft_nearest_neighbor(
     neighbours = ops.logical_or(pool.positives, pool.negatives)  # every valid candidate but the anchor
     has_positive = ops.any(pool.positives, axis=1)
     per_anchor = masked_logsumexp(logits, neighbours) - masked_logsumexp(logits, pool.positives)
-    return ops.where(has_positive, per_anchor, 0.0)
+    return _nan_unless_finite(ops.where(has_positive, per_anchor, 0.0), y_pred, pool)
+
+
+def _nan_unless_finite(per_anchor, y_pred, pool):
+    """per_anchor, or NaN for every anchor if an embedding it is compared with is not finite.
+
+    The distances hide a NaN or inf embedding: the Euclidean distance's zero-safe square root makes a
+    NaN distance 0, and the masked log-sum-exp reads a NaN sum as an empty row (log 1 = 0). So the
+    embeddings themselves are checked: the batch's, and the reference entries some anchor uses; each
+    anchor is compared with all of them. A finite batch keeps its value and gradient bitwise;
+    otherwise the gradient still flows through per_anchor.
+    """
+    finite = ops.all(ops.isfinite(y_pred))
+    if pool.embeddings is not None:
+        used = ops.logical_or(ops.any(pool.positives, axis=0), ops.any(pool.negatives, axis=0))
+        rows = ops.logical_or(ops.all(ops.isfinite(pool.embeddings), axis=1), ops.logical_not(used))
+        finite = ops.logical_and(finite, ops.all(rows))
+    return ops.where(finite, per_anchor, per_anchor + math.nan)
 
 
 @register("soft_nearest_neighbor", "snn", "soft_nearest_neighbour")
