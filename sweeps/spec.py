@@ -53,16 +53,32 @@ TUNERS = ("random", "bayesian", "hyperband", "grid")
 TRAINING_PARAMETERS = ("learning_rate", "batch_size", "classes_per_batch", "examples_per_class")
 BATCHES = ("shuffled", "class-balanced")  # how training batches are drawn (`batches`)
 BALANCED_FIELDS = ("classes_per_batch", "examples_per_class")  # P and K of class-balanced batches
+# What a trial feeds a loss follows what the loss declares it takes (`Loss.inputs`, kerasloss.base.INPUTS).
+# An embedding task's losses: over class-labelled embeddings, over views, over CosineProxies' cosines.
+EMBEDDING_INPUTS = ("embeddings", "views", "cosines")
+# Declared inputs the harness cannot build, and why.
+UNSWEPT_INPUTS = {
+    "pairs": "it takes pairs of examples labelled similar or not, which the harness does not build",
+    "predicted_views": "it needs a predictor head beside the encoder, which the harness does not build",
+}
+
+
+def _declaring(inputs, labels=None):
+    return tuple(
+        cls
+        for cls in kerasloss.base.registered()
+        if cls.inputs == inputs and (labels is None or cls.labels_are_ids == labels)
+    )
+
+
 # Losses that ignore the labels and need two views of each example: class-balanced batches cannot feed them.
-VIEW_ONLY_LOSSES = (kerasloss.NTXent, kerasloss.InfoNCE, kerasloss.BarlowTwins, kerasloss.VICReg)
+VIEW_ONLY_LOSSES = _declaring("views", labels=False)
 # Losses trained on two augmented views of each example in shuffled batches: the above, and SupCon (whose
 # positives are then the other view and the batch's same-class examples).
-VIEW_LOSSES = (*VIEW_ONLY_LOSSES, kerasloss.SupervisedContrastive)
+VIEW_LOSSES = _declaring("views")
 # Losses over the cosines of embeddings with trainable class proxies: a trial trains the embedding model
 # followed by `kerasloss.CosineProxies(classes)` and measures the embedding model alone.
-PROXY_LOSSES = (kerasloss.ArcFace, kerasloss.CosFace, kerasloss.ProxyAnchor, kerasloss.ProxyNCA)
-# Representation losses the harness cannot train: SimSiam's y_pred holds a predictor head's outputs too.
-UNSWEPT_LOSSES = {kerasloss.SimSiam: "it needs a predictor head beside the encoder, which the harness does not build"}
+PROXY_LOSSES = _declaring("cosines")
 MODEL_FIELDS = {"hidden": list, "embedding_dim": int, "normalize": bool, "function": str}
 NAME_PATTERN = state.NAME_PATTERN  # one plain path component, never . or ..
 FIELDS = {
@@ -95,17 +111,6 @@ FIELDS = {
     "examples_per_class": int,
 }
 GIVEN = "<given>"  # model.function when `sweeps.run` was handed the model as a Python object
-# losses over embeddings
-REPRESENTATION_MODULES = (
-    "kerasloss.contrastive",
-    "kerasloss.triplet",
-    "kerasloss.multi_similarity",
-    "kerasloss.lifted_structure",
-    "kerasloss.soft_nearest_neighbor",
-    "kerasloss.margins",  # ArcFace, CosFace (over CosineProxies' cosines)
-    "kerasloss.proxies",  # ProxyAnchor, ProxyNCA (over CosineProxies' cosines)
-    "kerasloss.self_supervised",  # BarlowTwins, VICReg (two views)
-)
 PARAM_FIELDS = ("choice", "min", "max", "log", "when")
 
 
@@ -556,12 +561,12 @@ def _check_each_loss(spec, field):
             built = kerasloss.get(loss, **spec.loss_args)
         except (ValueError, TypeError) as error:
             _fail(spec.name, field, str(error))
-        representation = type(built).__module__ in REPRESENTATION_MODULES
+        if built.inputs in UNSWEPT_INPUTS:
+            _fail(spec.name, field, f"{loss} cannot be swept: {UNSWEPT_INPUTS[built.inputs]}")
+        representation = built.inputs in EMBEDDING_INPUTS
         if representation != (spec.task == "embedding"):
             wanted = "an embedding task" if representation else f"a {spec.task} task's outputs"
             _fail(spec.name, field, f"{loss} needs {wanted}; this sweep's data is a {spec.task} task")
-        if type(built) in UNSWEPT_LOSSES:
-            _fail(spec.name, field, f"{loss} cannot be swept: {UNSWEPT_LOSSES[type(built)]}")
         if spec.class_balanced and isinstance(built, VIEW_ONLY_LOSSES):
             _fail(
                 spec.name,
