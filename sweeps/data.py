@@ -20,6 +20,7 @@ import importlib.util
 import math
 import os
 import sys
+import types
 
 import numpy as np
 
@@ -97,18 +98,25 @@ def _inside(module, folder):
     return bool(file) and os.path.realpath(file).startswith(os.path.realpath(folder) + os.sep)
 
 
+def _on_path(folder):
+    """Whether `folder` is on the import path already (the working directory of `python -m sweeps`)."""
+    return any(os.path.realpath(entry or os.getcwd()) == os.path.realpath(folder) for entry in sys.path)
+
+
 @contextlib.contextmanager
 def _folder_first(folder):
     """For the length of one import: `folder` first on `sys.path`, and any module loaded from elsewhere under
     a name that `folder` holds set aside, so that `import helpers` in a module beside a spec finds the
     `helpers.py` beside it (not the working directory's, nor another spec's). Afterwards `sys.path` and
-    `sys.modules` are as they were: the modules imported from the folder are taken out (into the dict
-    yielded) and those set aside put back. Standard-library names are never set aside."""
+    `sys.modules` are as they were: the modules imported from the folder are taken out and those set aside
+    put back. Standard-library names are never set aside, and a folder already on the import path keeps its
+    modules (every import finds them there anyway). Yields {name: module} of the modules it imported."""
     names = _names_in(folder)
+    shared = _on_path(folder)
     aside = {
         name: module
         for name, module in sys.modules.items()
-        if name.partition(".")[0] in names - _NEVER_YOURS and not _inside(module, folder)
+        if not shared and name.partition(".")[0] in names - _NEVER_YOURS and not _inside(module, folder)
     }
     for name in aside:
         del sys.modules[name]
@@ -121,8 +129,20 @@ def _folder_first(folder):
         sys.path[:] = path
         for name in set(sys.modules) - before:
             if name.partition(".")[0] in names and _inside(sys.modules[name], folder):
-                imported[name] = sys.modules.pop(name)
+                imported[name] = sys.modules[name] if shared else sys.modules.pop(name)
         sys.modules.update(aside)
+
+
+def _folder_modules(module, folder):
+    """The modules of `folder` that `module` holds, or whose functions and classes it holds: helpers it
+    found imported already (a folder on the import path keeps its modules in `sys.modules`)."""
+    found = []
+    for value in vars(module).values():
+        name = getattr(value, "__module__", None)
+        owner = value if isinstance(value, types.ModuleType) else sys.modules.get(name if isinstance(name, str) else "")
+        if owner is not None and _inside(owner, folder):
+            found.append(owner)
+    return found
 
 
 def _stamp(path):
@@ -147,7 +167,7 @@ def _exec_beside(path, module_name, base):
         except BaseException:
             del sys.modules[unique]
             raise
-    files = {path, *(os.path.abspath(m.__file__) for m in imported.values())}
+    files = {path, *(os.path.abspath(m.__file__) for m in (*imported.values(), *_folder_modules(module, base)))}
     _FOLDER_FILES[unique] = tuple(sorted(files))
     return module, files
 

@@ -70,6 +70,21 @@ def test_an_edited_helper_module_is_loaded_again_and_its_files_are_known(tmp_pat
     assert sources.import_function("net:build", str(tmp_path / "a"))() == "edited"
 
 
+def test_a_spec_folder_on_the_import_path_keeps_its_modules_and_its_files_are_known(tmp_path, monkeypatch):
+    """`python -m sweeps run mine.toml` in the spec's folder: every import finds its modules there anyway,
+    so they stay in `sys.modules` (the harness's own packages too, were the spec at the repository root)."""
+    import importlib
+
+    _folders_with_helpers(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path / "a"))
+    monkeypatch.setitem(sys.modules, "helpers", None)  # so that the test's end removes it
+    del sys.modules["helpers"]
+    helpers = importlib.import_module("helpers")  # imported before the spec's module
+    build = sources.import_function("net:build", str(tmp_path / "a"))
+    assert build() == "a" and sys.modules["helpers"] is helpers
+    assert sorted(os.path.basename(f) for f in sources.module_files(build.__module__)) == ["helpers.py", "net.py"]
+
+
 def test_a_module_beside_the_spec_may_share_a_standard_library_name(tmp_path):
     _write(tmp_path, "code.py", "def load():\n    return 'mine'\n")  # `code` is also a standard-library module
     assert sources.import_function("code:load", str(tmp_path))() == "mine"
