@@ -233,7 +233,7 @@ def supervised_contrastive(
     if reference is not None:  # appended after the batch: valid entries count, as candidates only
         ref_embeddings, ref_labels, valid = reference_set(reference, y_pred, "supervised_contrastive")
         candidates = ops.concatenate([candidates, ops.stop_gradient(_embeddings(ref_embeddings, distance))], axis=0)
-        candidate_labels = ops.concatenate([candidate_labels, ops.cast(ref_labels, candidate_labels.dtype)], axis=0)
+        candidate_labels = ops.concatenate([candidate_labels, ref_labels], axis=0)
         valid_reference = ops.broadcast_to(ops.expand_dims(valid, 0), (ops.shape(anchors)[0], ops.shape(valid)[0]))
         not_self = ops.concatenate([not_self, valid_reference], axis=1)
     logits = inner_products(anchors, candidates) / temperature

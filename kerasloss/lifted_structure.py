@@ -14,7 +14,13 @@ from keras import ops
 from kerasloss.base import Loss, hyperparameters, non_negative, register
 from kerasloss.inputs import empty_batch_loss, example_labels, is_empty_batch
 from kerasloss.numerics import computed_in_float32
-from kerasloss.pairwise import distance_check, masked_logsumexp, pairwise_distances, positive_and_negative_masks
+from kerasloss.pairwise import (
+    distance_check,
+    masked_logsumexp,
+    nan_unless_finite,
+    pairwise_distances,
+    positive_and_negative_masks,
+)
 
 
 @hyperparameters(margin=non_negative, distance=distance_check("euclidean", "squared_euclidean", "cosine"))
@@ -71,20 +77,7 @@ def lifted_structure(
     batch = ops.cast(ops.shape(d)[0], d.dtype)
     # 1/(2|P|) over unordered pairs is 1/(2 * ordered) over ordered ones; times B for Keras' mean.
     per_anchor = ops.sum(squared_hinge, axis=1) * batch / ops.maximum(2.0 * ordered_pairs, 1.0)
-    return _nan_unless_finite(per_anchor, y_pred)
-
-
-def _nan_unless_finite(per_anchor, y_pred):
-    """per_anchor, or NaN for every anchor if an embedding of the batch is not finite.
-
-    The distances hide a NaN or inf embedding: the Euclidean distance's zero-safe square root makes a
-    NaN distance 0, and the masked log-sum-exp reads a NaN sum as an empty row (log 1 = 0). So the
-    embeddings themselves are checked; each anchor's negatives or positives include every other
-    embedding. A finite batch keeps its value and gradient bitwise; otherwise the gradient still
-    flows through per_anchor.
-    """
-    finite = ops.all(ops.isfinite(y_pred))
-    return ops.where(finite, per_anchor, per_anchor + math.nan)
+    return nan_unless_finite(per_anchor, y_pred)
 
 
 @register("lifted_structure", "lifted", "lifted_struct")

@@ -13,7 +13,13 @@ from keras import ops
 from kerasloss.base import Loss, data, hyperparameters, non_negative, positive, register
 from kerasloss.inputs import empty_batch_loss, example_labels, is_empty_batch
 from kerasloss.numerics import computed_in_float32
-from kerasloss.pairwise import candidates, distance_check, log_one_plus_sum_exp, pairwise_similarities
+from kerasloss.pairwise import (
+    candidates,
+    distance_check,
+    log_one_plus_sum_exp,
+    nan_unless_finite,
+    pairwise_similarities,
+)
 
 
 def _optional_non_negative(argument, value):
@@ -87,24 +93,7 @@ def multi_similarity(
         positives = ops.logical_and(positives, s - epsilon < most_similar_negative)
     pull = log_one_plus_sum_exp(-alpha * (s - base), positives) / alpha
     push = log_one_plus_sum_exp(beta * (s - base), negatives) / beta
-    return _nan_unless_finite(pull + push, y_pred, pool)
-
-
-def _nan_unless_finite(per_anchor, y_pred, pool):
-    """per_anchor, or NaN for every anchor if an embedding it is compared with is not finite.
-
-    The mining hides a NaN or inf embedding: its similarities are NaN, every comparison with them is
-    False, so its pairs are dropped, and so are all pairs of its own row (whose least similar positive
-    is NaN). So the embeddings themselves are checked: the batch's, and the reference entries some
-    anchor uses; each anchor is compared with all of them. A finite batch keeps its value and
-    gradient bitwise; otherwise the gradient still flows through per_anchor.
-    """
-    finite = ops.all(ops.isfinite(y_pred))
-    if pool.embeddings is not None:
-        used = ops.logical_or(ops.any(pool.positives, axis=0), ops.any(pool.negatives, axis=0))
-        rows = ops.logical_or(ops.all(ops.isfinite(pool.embeddings), axis=1), ops.logical_not(used))
-        finite = ops.logical_and(finite, ops.all(rows))
-    return ops.where(finite, per_anchor, per_anchor + math.nan)
+    return nan_unless_finite(pull + push, y_pred, pool)
 
 
 @register("multi_similarity", "ms")

@@ -71,8 +71,10 @@ def multitask_terms(
     positive = ops.cast(ops.equal(labels, 1.0), y_pred.dtype)
     count = ops.cast(ops.size(positive), y_pred.dtype)
     per_positive = count / ops.maximum(ops.sum(positive), 1.0)
-    # where, not positive * error^2: a negative's overflowed error (inf in float16) must not become 0 * inf = NaN.
-    regression = ops.where(positive > 0, ops.square(y_pred[..., 1] - targets) * per_positive, 0.0)
+    # where, not positive * error^2: a negative's overflowed error (inf in float16) must not become 0 * inf = NaN;
+    # a negative's term is 0 * its estimate, so a NaN estimate (a diverged model) still shows.
+    estimate = y_pred[..., 1]
+    regression = ops.where(positive > 0, ops.square(estimate - targets) * per_positive, estimate * 0.0)
     return ops.stack([classification, regression], axis=-1)
 
 

@@ -4,6 +4,7 @@ candidates an anchor is compared with (the batch, and a reference set or memory)
 O(B^2) (O(B (B + M)) with a reference set of M) in memory and built from fixed-shape masks (no index
 lists), so it compiles under XLA."""
 
+import math
 from typing import NamedTuple
 
 import keras
@@ -175,8 +176,9 @@ def squared_distance_matrix(a, b=None):
 
 
 def safe_sqrt(squared):
-    """sqrt with a zero gradient at 0 instead of an infinite one (identical embeddings, the diagonal)."""
-    positive = squared > 0
+    """sqrt with a zero gradient at 0 instead of an infinite one (identical embeddings, the diagonal); a
+    NaN stays NaN (`squared > 0` would read it as 0 and hide a diverged embedding)."""
+    positive = ops.logical_not(squared <= 0)
     return ops.where(positive, ops.sqrt(ops.where(positive, squared, 1.0)), 0.0)
 
 
@@ -217,7 +219,8 @@ def masked_logsumexp(logits, mask, axis=-1):
     row_max = ops.max(masked, axis=axis, keepdims=True)
     row_max = ops.stop_gradient(ops.where(ops.isfinite(row_max), row_max, 0.0))
     total = ops.sum(ops.exp(masked - row_max), axis=axis)
-    return ops.log(ops.where(total > 0, total, 1.0)) + ops.squeeze(row_max, axis=axis)
+    # total == 0, not total <= 0 or > 0: an empty row's 0 becomes log 1, a NaN (a NaN logit) stays NaN.
+    return ops.log(ops.where(total == 0, 1.0, total)) + ops.squeeze(row_max, axis=axis)
 
 
 class Candidates(NamedTuple):
@@ -257,6 +260,23 @@ def candidates(embeddings, labels, reference=None, loss_name="loss"):
     positives = ops.logical_and(same, usable)
     negatives = ops.logical_and(ops.logical_not(same), ops.expand_dims(pool_valid, 0))
     return Candidates(pool, positives, negatives)
+
+
+def nan_unless_finite(per_anchor, embeddings, pool=None):
+    """per_anchor, or NaN for every anchor if an embedding it is compared with is not finite.
+
+    Mining hides a NaN or inf embedding: a comparison with NaN is False (its pairs are dropped, or its sort
+    key puts it last), and an anchor's hardest pair may not involve it. So the embeddings themselves are
+    checked: the batch's, and the reference entries some anchor uses (`pool`, the Candidates; an unused
+    slot, an unfilled memory entry, is not). Each anchor is compared with all of them. A finite batch keeps
+    its value and gradient bitwise; otherwise the gradient still flows through per_anchor.
+    """
+    finite = ops.all(ops.isfinite(embeddings))
+    if pool is not None and pool.embeddings is not None:
+        used = ops.logical_or(ops.any(pool.positives, axis=0), ops.any(pool.negatives, axis=0))
+        rows = ops.logical_or(ops.all(ops.isfinite(pool.embeddings), axis=1), ops.logical_not(used))
+        finite = ops.logical_and(finite, ops.all(rows))
+    return ops.where(finite, per_anchor, per_anchor + math.nan)
 
 
 def self_mask(rows, columns):

@@ -5,7 +5,6 @@ Shapes: y_true integer labels (batch,), y_pred embeddings (batch, dim) -> (batch
 reference set of M embeddings, O(B (B + M))).
 """
 
-import math
 from typing import Literal
 
 from keras import ops
@@ -13,7 +12,7 @@ from keras import ops
 from kerasloss.base import Loss, data, hyperparameters, positive, register
 from kerasloss.inputs import empty_batch_loss, example_labels, is_empty_batch
 from kerasloss.numerics import computed_in_float32
-from kerasloss.pairwise import candidates, distance_check, masked_logsumexp, pairwise_distances
+from kerasloss.pairwise import candidates, distance_check, masked_logsumexp, nan_unless_finite, pairwise_distances
 
 
 @hyperparameters(
@@ -65,24 +64,7 @@ def soft_nearest_neighbor(
     neighbours = ops.logical_or(pool.positives, pool.negatives)  # every valid candidate but the anchor
     has_positive = ops.any(pool.positives, axis=1)
     per_anchor = masked_logsumexp(logits, neighbours) - masked_logsumexp(logits, pool.positives)
-    return _nan_unless_finite(ops.where(has_positive, per_anchor, 0.0), y_pred, pool)
-
-
-def _nan_unless_finite(per_anchor, y_pred, pool):
-    """per_anchor, or NaN for every anchor if an embedding it is compared with is not finite.
-
-    The distances hide a NaN or inf embedding: the Euclidean distance's zero-safe square root makes a
-    NaN distance 0, and the masked log-sum-exp reads a NaN sum as an empty row (log 1 = 0). So the
-    embeddings themselves are checked: the batch's, and the reference entries some anchor uses; each
-    anchor is compared with all of them. A finite batch keeps its value and gradient bitwise;
-    otherwise the gradient still flows through per_anchor.
-    """
-    finite = ops.all(ops.isfinite(y_pred))
-    if pool.embeddings is not None:
-        used = ops.logical_or(ops.any(pool.positives, axis=0), ops.any(pool.negatives, axis=0))
-        rows = ops.logical_or(ops.all(ops.isfinite(pool.embeddings), axis=1), ops.logical_not(used))
-        finite = ops.logical_and(finite, ops.all(rows))
-    return ops.where(finite, per_anchor, per_anchor + math.nan)
+    return nan_unless_finite(ops.where(has_positive, per_anchor, 0.0), y_pred, pool)
 
 
 @register("soft_nearest_neighbor", "snn", "soft_nearest_neighbour")

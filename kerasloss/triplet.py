@@ -17,7 +17,7 @@ from keras import ops
 from kerasloss.base import Loss, boolean, data, hyperparameters, non_negative, one_of, register
 from kerasloss.inputs import empty_batch_loss, example_labels, is_empty_batch
 from kerasloss.numerics import computed_in_float32
-from kerasloss.pairwise import candidates, distance_check, pairwise_distances, self_mask
+from kerasloss.pairwise import candidates, distance_check, nan_unless_finite, pairwise_distances, self_mask
 
 MININGS = ("semi-hard", "hard", "all", "random")
 DISTANCES = ("euclidean", "squared_euclidean", "cosine")  # of pairwise.DISTANCES, those >= 0
@@ -167,23 +167,6 @@ def _random_negative(d, negatives):
     return ops.take_along_axis(d, ops.expand_dims(pick, 1), axis=1)
 
 
-def _nan_unless_finite(per_anchor, y_pred, pool):
-    """per_anchor, or NaN for every anchor if an embedding it is compared with is not finite.
-
-    The distances hide a NaN or inf embedding: the Euclidean distance's zero-safe square root makes a
-    NaN distance 0, and in the other geometries the mining leaves it out (a comparison with NaN is
-    False; its sort key puts it last). So the embeddings themselves are checked: the batch's, and the
-    reference entries some anchor uses; each anchor is compared with all of them. A finite batch keeps
-    its value and gradient bitwise; otherwise the gradient still flows through per_anchor.
-    """
-    finite = ops.all(ops.isfinite(y_pred))
-    if pool.embeddings is not None:
-        used = ops.logical_or(ops.any(pool.positives, axis=0), ops.any(pool.negatives, axis=0))
-        rows = ops.logical_or(ops.all(ops.isfinite(pool.embeddings), axis=1), ops.logical_not(used))
-        finite = ops.logical_and(finite, ops.all(rows))
-    return ops.where(finite, per_anchor, per_anchor + math.nan)
-
-
 def _check_soft(soft, mining):
     if soft and mining == "all":
         raise ValueError(
@@ -277,7 +260,7 @@ def triplet_loss(
         negative = _semi_hard_negative(d, negatives) if mining == "semi-hard" else _random_negative(d, negatives)
         pair_losses = _hinge(d - negative if soft else margin + d - negative, soft)
         per_anchor = ops.sum(ops.where(pairs, pair_losses, 0.0), axis=1) * batch / ops.maximum(pair_count, 1.0)
-    return _nan_unless_finite(ops.where(usable, per_anchor, 0.0), y_pred, pool)
+    return nan_unless_finite(ops.where(usable, per_anchor, 0.0), y_pred, pool)
 
 
 @register("triplet")

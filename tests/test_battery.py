@@ -108,3 +108,13 @@ def test_half_precision_stays_finite_and_close(case, dtype):
     assert np.isfinite(value.astype(np.float32)) and np.all(np.isfinite(grad.astype(np.float32)))
     rtol = 0.05 if dtype == "bfloat16" else (case.half_rtol or 0.01)
     np.testing.assert_allclose(value.astype(np.float32), full, rtol=rtol)
+
+
+def test_a_nan_prediction_is_not_hidden(case):
+    """One NaN entry of y_pred gives a NaN loss, as Keras' own losses do, never a plausible finite value
+    that a diverged model could be selected by. (An infinite logit is a legitimate limit: a finite loss.)"""
+    y_true, y_pred = draw(case)
+    y_pred = y_pred.copy()
+    y_pred.reshape(-1)[1] = np.nan
+    value = float(numpy(case.make()(y_true, y_pred)))
+    assert np.isnan(value), f"{case}: y_pred with a NaN gave {value}"
