@@ -46,6 +46,7 @@ from tensorboard.plugins.hparams import summary as hparams_summary
 from tensorboard.plugins.pr_curve import summary as pr_summary
 
 from sweeps import results, state
+from sweeps import spec as specs
 
 CONFIG_RUN = "_config"
 LEADING = ("sweep", "loss", "setting")  # the hyperparameters every session carries, shown first
@@ -64,8 +65,6 @@ class LogFolderError(state.StateError):
 def check_name(name):
     """Refuse a sweep name the harness already writes at the log folder's root (`experiments` would
     delete or mix into the experiments' output). Compared without case: some file systems ignore it."""
-    from sweeps import spec as specs
-
     lowered = name.lower()
     if lowered in RESERVED or any(fnmatch.fnmatchcase(lowered, p) for p in RESERVED_PATTERNS):
         raise specs.SpecError(
@@ -79,23 +78,24 @@ def _reason(error):
     """An OSError in a few words (shutil.copytree's `shutil.Error` carries a list of them: the first)."""
     if isinstance(error, shutil.Error) and error.args and isinstance(error.args[0], list) and error.args[0]:
         return str(error.args[0][0][-1])
-    return f"{error.strerror}: {error.filename}" if getattr(error, "strerror", None) else str(error)
+    if getattr(error, "strerror", None):
+        return f"{error.strerror}: {error.filename}" if error.filename else error.strerror
+    return str(error)
 
 
 def check_writable(logdir, name):
     """Refuse, before anything is recorded, a log folder (or a sweep's folder in it) this process cannot
     write: the sweep would fail after its state was written, or at its first session."""
-    for folder in (logdir, os.path.join(logdir, name)):
-        if folder != logdir and not os.path.isdir(folder):
-            continue
+    runs = os.path.join(logdir, name)
+    for folder in (logdir, runs) if os.path.isdir(runs) else (logdir,):
         try:
             os.makedirs(folder, exist_ok=True)
             with tempfile.TemporaryFile(dir=folder):
                 pass
         except OSError as error:
+            reason = "a file, not a folder" if os.path.isfile(folder) else _reason(error)
             raise LogFolderError(
-                f"the log folder {folder} cannot be written ({_reason(error)}); make it writable, or use "
-                "another --logdir"
+                f"the log folder {folder} cannot be written ({reason}); make it writable, or use another --logdir"
             ) from None
 
 

@@ -446,8 +446,9 @@ def prepare(
     distributed=False,
 ):  # fmt: skip
     """Everything before the first trial: the data loaded and checked, the state checked against the spec
-    (or removed, with `overwrite`) and recorded, the log folder's HParams config updated. Returns
-    (spec, trials, data, model function)."""
+    (or removed, with `overwrite`), the log folder's HParams config updated, then the state recorded (a
+    log folder whose list of sweeps cannot be read stops the sweep before that). Returns (spec, trials,
+    data, model function)."""
     spec, trials = _configure(spec, trials, tuner)
     given_data = data is not None
     if not given_data:
@@ -468,9 +469,9 @@ def prepare(
         table = _worker_table(table, data, given_data, model_function, spec.model, folder)
         record = {"name": spec.name, "source": spec.source, "base": spec.base, "table": table}
         extra = {WORKER_FINGERPRINT: worker_view(record)[3]}  # loaded here as a worker loads them
-    state.write(dataclasses.replace(spec, table=table), parts, state_dir, trials, extra)
     os.makedirs(os.path.join(logdir, spec.name), exist_ok=True)
     board.write_config(spec, logdir, folder)
+    state.write(dataclasses.replace(spec, table=table), parts, state_dir, trials, extra)
     return spec, trials, data, model_function
 
 

@@ -116,6 +116,15 @@ def _tiny():
     return spec | {"space": {"loss": {"choice": ["BinaryCrossentropy", "FocalLoss"]}}}, (x, y)
 
 
+def test_a_list_of_sweeps_that_cannot_be_read_stops_a_sweep_before_its_state_is_recorded(tmp_path):
+    logdir, spec, data = tmp_path / "logs", *_tiny()
+    (logdir / board.CONFIG_RUN).mkdir(parents=True)
+    (logdir / board.CONFIG_RUN / "sweeps.json").write_text("{")
+    with pytest.raises(state.StateError, match=r"sweeps.json cannot be read"):
+        sweeps.run(spec, data=data, logdir=str(logdir), state=str(tmp_path / "s"), stream=io.StringIO())
+    assert not (tmp_path / "s" / "tiny" / "sweep.json").exists()
+
+
 @pytest.mark.parametrize("name", ["experiments", "Experiments", "experiments.md", "report.md", "tiny-objective.png"])
 def test_names_the_harness_writes_at_the_log_root_are_no_sweep_names(tmp_path, name):
     """A sweep named `experiments` used to delete the experiments' output with --overwrite, or mix into it.
