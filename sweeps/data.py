@@ -502,6 +502,20 @@ def _given_part(x, y, task, where, part, x_train):
     return x, y
 
 
+# A model gets one output (or class proxy) per id up to the largest: ids spread far beyond the classes present
+# would build a huge layer of unused outputs. Beyond this many ids, at least a quarter must be in use.
+SPARSE_IDS_ALLOWED = 1024
+
+
+def _check_sparse_ids(classes, labels, where):
+    present = np.unique(np.concatenate(labels)).size if classes else 0
+    if classes > SPARSE_IDS_ALLOWED and classes > 4 * present:
+        raise DataError(
+            f"{where}: class ids run to {classes - 1} but only {present} distinct classes occur; the model would "
+            f"get {classes} outputs, one per id. Number the classes 0..n-1, e.g. np.unique(y, return_inverse=True)[1]"
+        )
+
+
 def check_and_split(arrays, task, where, test_fraction=0.2, validation_fraction=0.2, seed=0, name=None):
     """A `datasets.Dataset` from raw (x_train, y_train, x_test, y_test, x_val, y_val), after every check."""
     x_train, y_train, x_test, y_test, x_val, y_val = arrays
@@ -529,6 +543,7 @@ def check_and_split(arrays, task, where, test_fraction=0.2, validation_fraction=
             x_train, y_train, validation_fraction, stratify, seed, where, "validation"
         )
     classes = int(max(y.max() for y in (y_train, y_val, y_test))) + 1 if task in ("multiclass", "embedding") else 0
+    _check_sparse_ids(classes, (y_train, y_val, y_test), where)
     if task == "binary":  # both classes on every side: threshold-free metrics and thresholds need them
         for part, labels in (("training", y_train), ("test", y_test), ("validation", y_val)):
             if np.unique(labels).size < 2:

@@ -210,3 +210,12 @@ def test_a_nan_label_is_named_by_its_row():
 def test_one_class_is_refused_where_classes_are_told_apart(task):
     x, _ = _two_classes()
     _refused((x, np.full(40, 3)), task, rf"the labels hold one class only \(3\); {task} tasks need at least 2")
+
+
+@pytest.mark.parametrize("task", ["multiclass", "embedding"])
+def test_class_ids_spread_far_beyond_the_classes_present_are_refused(task):
+    """Ids 0 and 2e9 fit int32, but a model with one output (or proxy) per id would have 2e9 of them."""
+    x, _ = _two_classes()
+    _refused((x, np.array([0, 2_000_000_000] * 20)), task, r"class ids run to 2000000000 but only 2 distinct classes")
+    gaps = np.array([0, 5, 9] * 14)[:40]  # a few unused ids among few classes build a small layer: accepted
+    assert sources.check_and_split(sources.parts((x, gaps), "data", task), task, "data").classes == 10
