@@ -263,6 +263,11 @@ def check_name(name, what="sweep name"):
             f"invalid {what} {shown}: use letters, digits, '_', '-' and '.', starting with a letter or digit, "
             "at most 100 characters"
         )
+    if what == "sweep name" and state.is_reserved(name):
+        raise SpecError(
+            f"the sweep name {name!r} is reserved: the harness writes LOGDIR/{name} itself (reserved: "
+            f"{', '.join(state.RESERVED_NAMES)} and names ending in -objective.png); rename the spec"
+        )
     return name
 
 

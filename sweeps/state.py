@@ -10,6 +10,7 @@ naming what changed; only a raised `trials` extends the search. `--overwrite` st
 
 import contextlib
 import fcntl
+import fnmatch
 import functools
 import glob
 import hashlib
@@ -28,6 +29,19 @@ import numpy as np
 
 RECORD = "sweep.json"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # one plain path component, never . or ..
+
+
+# What the harness writes at the log folder's root besides the sweeps' folders: the config (and what a
+# replace of it leaves for a moment), the experiments (`python -m sweeps experiment`) and the report
+# (`report.md`, `NAME-objective.png`); no sweep is named so. Names starting with "." (the locks) are no
+# sweep names anyway. Compared without case: some file systems ignore it.
+RESERVED_NAMES = ("_config", "_config.old", "_config.partial", "experiments", "experiments.md", "report.md")
+RESERVED_PATTERNS = ("*-objective.png",)
+
+
+def is_reserved(name):
+    lowered = name.lower()
+    return lowered in RESERVED_NAMES or any(fnmatch.fnmatchcase(lowered, p) for p in RESERVED_PATTERNS)
 
 
 class StateError(RuntimeError):
@@ -311,21 +325,23 @@ def exclusive(folder, name=".lock"):
 
 
 @contextlib.contextmanager
-def locked(state_dir, name):
+def locked(state_dir, name, lock_file=None, busy=None):
     """Hold the sweep's lock (`STATE/.NAME.lock`, an OS file lock: a killed holder releases it) for a run;
-    a second run of the same sweep on the same state stops at once with a message naming the holder."""
+    a second run of the same sweep on the same state stops at once with a message naming the holder.
+    `lock_file` and `busy` (a message with `{holder}`) lock something else the same way (a sweep's
+    TensorBoard runs); the message says what holds the lock."""
     os.makedirs(state_dir, exist_ok=True)
-    path = os.path.join(state_dir, f".{name}.lock")
+    path = os.path.join(state_dir, lock_file or f".{name}.lock")
+    busy = busy or (
+        f"sweep '{name}' is already running on the state {state_dir} ({{holder}}); wait for it to end, stop it, "
+        "or use another --state"
+    )
     with open(path, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise StateError(
-                f"sweep '{name}' is already running on the state {state_dir} ({holder}); wait for it to end, "
-                "stop it, or use another --state"
-            ) from None
+            raise StateError(busy.format(holder=handle.read().strip() or "another process")) from None
         handle.seek(0)
         handle.truncate()
         command = " ".join(sys.argv)[:200]

@@ -30,7 +30,6 @@ cannot be read is an error, never an empty list that would drop every other swee
 """
 
 import contextlib
-import fnmatch
 import json
 import math
 import os
@@ -50,11 +49,7 @@ from sweeps import spec as specs
 
 CONFIG_RUN = "_config"
 LEADING = ("sweep", "loss", "setting")  # the hyperparameters every session carries, shown first
-# What the harness writes at the log folder's root besides the sweeps' folders: the config (and what a
-# replace of it leaves for a moment), the experiments (`python -m sweeps experiment`) and the report
-# (`report.md`, `NAME-objective.png`). Names starting with "." (the locks) are no sweep names anyway.
-RESERVED = (CONFIG_RUN, f"{CONFIG_RUN}.old", f"{CONFIG_RUN}.partial", "experiments", "experiments.md", "report.md")
-RESERVED_PATTERNS = ("*-objective.png",)
+RESERVED, RESERVED_PATTERNS = state.RESERVED_NAMES, state.RESERVED_PATTERNS  # see there
 
 
 class LogFolderError(state.StateError):
@@ -63,15 +58,8 @@ class LogFolderError(state.StateError):
 
 
 def check_name(name):
-    """Refuse a sweep name the harness already writes at the log folder's root (`experiments` would
-    delete or mix into the experiments' output). Compared without case: some file systems ignore it."""
-    lowered = name.lower()
-    if lowered in RESERVED or any(fnmatch.fnmatchcase(lowered, p) for p in RESERVED_PATTERNS):
-        raise specs.SpecError(
-            f"the sweep name {name!r} is reserved: the harness writes LOGDIR/{name} itself (reserved: "
-            f"{', '.join(RESERVED)} and names ending in -objective.png); rename the spec"
-        )
-    return name
+    """Refuse a sweep name the harness already writes at the log folder's root (`spec.check_name`)."""
+    return specs.check_name(name)
 
 
 def _reason(error):
@@ -101,21 +89,21 @@ def check_writable(logdir, name):
 
 @contextlib.contextmanager
 def locked(logdir, name):
-    """Hold the lock on a sweep's runs, `LOGDIR/.NAME.lock` (`state.locked`'s OS file lock), for a run: a
-    second run of the sweep into the same log folder, even from another --state, stops at once naming the
-    holder, before it deletes (`--overwrite`) or writes any run."""
-    with contextlib.ExitStack() as stack:
-        try:
-            stack.enter_context(state.locked(logdir, name))
-        except state.StateError:
-            holder = "another process"
-            with contextlib.suppress(OSError), open(os.path.join(logdir, f".{name}.lock")) as file:
-                holder = file.read().strip() or holder  # the holder writes who it is into its lock file
-            raise LogFolderError(
-                f"sweep '{name}' is already writing its TensorBoard runs in {os.path.join(logdir, name)} "
-                f"({holder}); wait for it to end, stop it, or use another --logdir"
-            ) from None
-        yield
+    """Hold the lock on a sweep's runs, `LOGDIR/.NAME.runs.lock` (`state.locked`'s OS file lock), for a run:
+    a second run of the sweep into the same log folder, even from another --state, stops at once naming
+    the holder, before it deletes (`--overwrite`) or writes any run. (Its own name: a log folder may be
+    the state folder too.)"""
+    busy = (
+        f"sweep '{name}' is already writing its TensorBoard runs in {os.path.join(logdir, name)} ({{holder}}); "
+        "wait for it to end, stop it, or use another --logdir"
+    )
+    try:
+        with state.locked(logdir, name, lock_file=f".{name}.runs.lock", busy=busy):
+            yield
+    except state.StateError as error:
+        if str(error).startswith(f"sweep '{name}' is already writing"):
+            raise LogFolderError(str(error)) from None
+        raise
 
 
 def setting(values):

@@ -128,7 +128,7 @@ def test_a_list_of_sweeps_that_cannot_be_read_stops_a_sweep_before_its_state_is_
 @pytest.mark.parametrize("name", ["experiments", "Experiments", "experiments.md", "report.md", "tiny-objective.png"])
 def test_names_the_harness_writes_at_the_log_root_are_no_sweep_names(tmp_path, name):
     """A sweep named `experiments` used to delete the experiments' output with --overwrite, or mix into it.
-    (`_config` and the locks, `.NAME.lock`, start with a character no sweep name starts with.)"""
+    (`_config` and the locks, `.NAME.runs.lock`, start with a character no sweep name starts with.)"""
     logdir, spec, data = tmp_path / "logs", *_tiny()
     (logdir / "experiments" / "focal_recall").mkdir(parents=True)
     (logdir / "experiments.md").write_text("the lesson's table")

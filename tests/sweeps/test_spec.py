@@ -1,5 +1,7 @@
 """Sweep specs: every shipped spec loads; invalid ones fail before training, naming the field."""
 
+import re
+
 import pytest
 
 from sweeps import spec as specs
@@ -120,3 +122,10 @@ def test_invalid_toml_is_reported(tmp_path):
     path.write_text("dataset = \n")
     with pytest.raises(specs.SpecError, match=r"sweep spec '.*broken.toml': not valid TOML"):
         specs.load(str(path))
+
+
+@pytest.mark.parametrize("name", ["experiments", "Experiments.md", "report.md", "focal-objective.png"])
+def test_names_the_harness_writes_at_the_log_root_are_no_sweep_names(name):
+    """Refused as the spec loads, before any run could delete or mix into LOGDIR/experiments/."""
+    with pytest.raises(specs.SpecError, match=rf"the sweep name '{re.escape(name)}' is reserved"):
+        specs.check_name(name)
