@@ -9,11 +9,12 @@ WORKERS ?= 0
 LOGDIR ?= logs
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install test test-backends sweep experiments bench lint tensorboard clean
+.PHONY: help install test test-all test-backends sweep experiments bench lint tensorboard clean
 
 help:
-	@echo "make test           install into .venv and run the test suite (TensorFlow backend)"
-	@echo "make test-backends  the loss tests again on the JAX and PyTorch backends"
+	@echo "make test           install into .venv and run the fast tests (TensorFlow backend; a few minutes)"
+	@echo "make test-all       every test, with those that train models or start processes (what CI runs)"
+	@echo "make test-backends  the library's tests again on the JAX and PyTorch backends"
 	@echo "make sweep          run the default hyperparameter sweep suite into logs/"
 	@echo "make experiments    reproduce the lesson's experiments -> logs/experiments.md, logs/experiments/"
 	@echo "make tensorboard    serve logs/ (every sweep; SWEEP=NAME for one) on http://127.0.0.1:6006"
@@ -39,7 +40,11 @@ $(BACKENDS_READY): $(READY)
 
 install: $(READY)
 
+# The tests marked `slow` train models or start processes; `make test` leaves them to `make test-all`.
 test: $(READY)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-all: $(READY)
 	$(BIN)/python -m pytest -q
 
 test-backends: $(BACKENDS_READY)

@@ -116,6 +116,7 @@ def _kinds(monitor):
     return [d.kind for d in monitor.diagnoses]
 
 
+@pytest.mark.slow
 def test_monitor_reports_the_first_nan_batch_and_stops():
     rng = _seed()
     x, y = _circle(rng, 256)

@@ -199,6 +199,7 @@ def test_jax_without_x64_names_the_id_it_cannot_hold():
         kerasloss.triplet_loss(np.array([0, 0, WIDE, WIDE], np.int64), _embeddings())
 
 
+@pytest.mark.slow
 def test_cross_batch_memory_keeps_ids_past_int32():
     """The memory stores labels as the pairwise losses compare them (int64 where the backend holds it):
     training on ids 0, 2**32, 2**33 equals training on 0, 1, 2; JAX without x64 refuses them in fit."""

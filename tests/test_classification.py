@@ -207,6 +207,7 @@ def test_mismatched_shapes_raise():
         kerasloss.CategoricalCrossentropy()(np.eye(3)[:2], np.full((2, 4), 0.25))
 
 
+@pytest.mark.slow
 def test_keras_model_fit_reduces_loss():
     rng = np.random.default_rng(7)
     x = rng.normal(size=(256, 4)).astype("float32")

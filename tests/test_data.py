@@ -102,6 +102,7 @@ def test_labels_must_be_one_integer_per_example():
         ClassBalancedBatches(x, y + 0.5, 2, 2)
 
 
+@pytest.mark.slow
 def test_trains_a_triplet_model_with_fit():
     x, y = _data()
     batches = ClassBalancedBatches(x, y, 4, 4, seed=0)

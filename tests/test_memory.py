@@ -24,6 +24,7 @@ def _data(n=20, seed=1):
     return rng.normal(size=(n, 5)).astype("float32"), (np.arange(n) % 3).astype("int32")
 
 
+@pytest.mark.slow
 def test_the_memory_is_a_ring_buffer_of_the_last_embeddings():
     """Learning rate 0: the network is fixed, so the memory must hold exactly encoder(x) of the last M
     examples seen, in ring order, with their labels."""
@@ -41,6 +42,7 @@ def test_the_memory_is_a_ring_buffer_of_the_last_embeddings():
     np.testing.assert_array_equal(numpy(model.memory_labels), labels)
 
 
+@pytest.mark.slow
 def test_a_training_step_is_the_loss_against_the_memory():
     model = _model(memory_size=8)
     loss = kerasloss.SupervisedContrastive(temperature=0.5)
@@ -65,6 +67,7 @@ def test_a_training_step_is_the_loss_against_the_memory():
     ],
     ids=lambda loss: type(loss).__name__,
 )
+@pytest.mark.slow
 def test_fit_trains_with_each_loss_that_takes_a_reference(loss):
     model = _model(memory_size=16)
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=loss)
@@ -74,6 +77,7 @@ def test_fit_trains_with_each_loss_that_takes_a_reference(loss):
     assert int(numpy(model.memory_filled)) == 16
 
 
+@pytest.mark.slow
 def test_evaluation_neither_uses_nor_changes_the_memory():
     model = _model(memory_size=8)
     loss = kerasloss.MultiSimilarity()
@@ -87,6 +91,7 @@ def test_evaluation_neither_uses_nor_changes_the_memory():
     assert int(numpy(model.memory_next)) == before[1]
 
 
+@pytest.mark.slow
 def test_reset_memory_empties_it():
     model = _model(memory_size=8)
     model.compile(optimizer="adam", loss=kerasloss.MultiSimilarity())
@@ -132,6 +137,7 @@ def test_memory_size_is_checked(size):
         kerasloss.CrossBatchMemory(keras.Sequential([keras.layers.Dense(2)]), memory_size=size)
 
 
+@pytest.mark.slow
 def test_a_saved_model_reloads_in_a_fresh_process_with_its_memory(tmp_path):
     model = _model(memory_size=8)
     model.compile(optimizer="adam", loss=kerasloss.MultiSimilarity(base=0.3))
@@ -160,6 +166,7 @@ def test_a_saved_model_reloads_in_a_fresh_process_with_its_memory(tmp_path):
     assert "reloaded" in result.stdout, result.stderr[-3000:]
 
 
+@pytest.mark.slow
 def test_loss_weights_scale_the_loss_and_must_be_one_number():
     x, y = _data(8)
     losses = {}
@@ -189,6 +196,7 @@ except ValueError as error:
 """
 
 
+@pytest.mark.slow
 def test_several_replicas_are_refused_rather_than_corrupting_the_memory():
     """Each replica would write its share of the batch over the same slots (found in review)."""
     if keras.backend.backend() != "tensorflow":

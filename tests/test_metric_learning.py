@@ -356,6 +356,7 @@ def test_pair_contrastive_takes_every_distance(distance):
     ],
     ids=lambda loss: type(loss).__name__,
 )
+@pytest.mark.slow
 def test_each_loss_trains_an_embedding_on_digits(loss):
     """Digits, a linear embedding: held-out MAP@R (sensitive to the whole ranking; 1-NN accuracy on digits
     is already 0.9 untrained) rises far above the untrained one."""

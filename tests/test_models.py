@@ -72,6 +72,7 @@ def test_every_loss_survives_save_and_load_in_a_fresh_process(tmp_path):
     assert reloaded == set(manifest), result.stderr[-4000:]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
 def test_every_loss_trains_finite_under_mixed_precision(policy):
     keras.mixed_precision.set_global_policy(policy)

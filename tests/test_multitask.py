@@ -70,6 +70,7 @@ def _network():
     return keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(2)])
 
 
+@pytest.mark.slow
 def test_uncertainty_weights_train_in_fit():
     keras.utils.set_random_seed(0)
     x, y = _problem()
@@ -98,6 +99,7 @@ class _LossWithVariable(keras.losses.Loss):
         return self.scale * keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1) + self.scale
 
 
+@pytest.mark.slow
 def test_a_variable_inside_a_loss_is_not_trained_but_the_layer_is():
     """Why the task weights live in a layer: fit updates only the model's own variables."""
     x, y = _problem(128)

@@ -212,6 +212,7 @@ def test_the_layer_computes_in_float32_under_mixed_precision():
     assert keras.backend.standardize_dtype(out.dtype) == "float32"
 
 
+@pytest.mark.slow
 def test_a_model_with_proxies_trains_and_reloads_in_a_fresh_process(tmp_path):
     keras.utils.set_random_seed(0)
     encoder = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4)], name="encoder")
@@ -248,6 +249,7 @@ def test_a_model_with_proxies_trains_and_reloads_in_a_fresh_process(tmp_path):
     [kerasloss.ArcFace(scale=16.0, margin=0.3), kerasloss.CosFace(scale=16.0, margin=0.2), kerasloss.ProxyAnchor()],
     ids=lambda loss: type(loss).__name__,
 )
+@pytest.mark.slow
 def test_proxy_losses_train_embeddings_on_digits(loss):
     """Digits, a linear encoder trained through CosineProxies; the encoder's held-out MAP@R rises far
     above the untrained encoder's."""

@@ -67,6 +67,7 @@ def test_pinball_published_tfa_timestep_weights():
     assert float(numpy(got)) == pytest.approx(41.5 / 6, abs=1e-3)
 
 
+@pytest.mark.slow
 def test_pinball_minimizer_is_the_quantile():
     """A constant trained with the pinball loss at tau converges to the tau-quantile of the targets."""
     rng = np.random.default_rng(2)

@@ -170,6 +170,7 @@ def test_the_advice_needs_no_keras():
     assert done.stdout.startswith("kerasloss.FocalLoss(gamma=0.0, alpha=0.82")
 
 
+@pytest.mark.slow
 def test_a_recommended_loss_trains_a_model():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 3)).astype("float32")

@@ -153,6 +153,7 @@ def _embedding_model():
     return model
 
 
+@pytest.mark.slow
 def test_callback_logs_the_metrics_of_the_models_embeddings():
     x, y = _clusters(5)
     callback = kerasloss.RetrievalEvaluation(data=(x, y), k=(1, 5), every=2)
@@ -169,6 +170,7 @@ def test_callback_logs_the_metrics_of_the_models_embeddings():
     assert {len(values) for values in history.history.values()} == {4}  # pandas.DataFrame(history.history)
 
 
+@pytest.mark.slow
 def test_callback_refuses_class_cosines_and_measures_the_encoder():
     x, y = _clusters(8)
     encoder = _embedding_model()
@@ -183,6 +185,7 @@ def test_callback_refuses_class_cosines_and_measures_the_encoder():
     )
 
 
+@pytest.mark.slow
 def test_callback_searches_a_reference_set_and_writes_tensorboard(tmp_path):
     x, y = _clusters(6)
     log_dir = None if BACKEND != "tensorflow" else str(tmp_path / "retrieval")

@@ -89,6 +89,7 @@ def test_a_list_that_is_also_one_value_of_the_argument_must_say_which_it_is(loss
     assert type(hp.space[0]).__name__ == "Choice" and chosen.get_config()[name] == values[0]
 
 
+@pytest.mark.slow
 def test_kerasloss_does_not_import_keras_tuner():
     code = "import sys, kerasloss; sys.exit('keras_tuner' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0

@@ -123,6 +123,7 @@ def test_wrong_layouts_are_named(make, shape):
 # Learning: no collapse
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", [kerasloss.BarlowTwins(), kerasloss.VICReg()], ids=lambda loss: type(loss).__name__)
 def test_two_view_training_on_digits_does_not_collapse(loss):
     """Two noisy views of each digit; a small encoder trained with the loss keeps its embeddings spread

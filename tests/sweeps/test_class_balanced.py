@@ -66,6 +66,7 @@ def test_the_sweep_compares_three_losses_on_class_balanced_batches_by_map_at_r()
     assert (objective.name, objective.direction) == ("val_map_at_r", "max")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", sorted(LOSSES))
 def test_each_loss_trains_on_p_classes_times_k_examples_and_is_measured_on_the_test_set(loss):
     spec = specs.load(SWEEP)

@@ -134,6 +134,7 @@ def test_an_infinite_tf_data_source_is_refused_at_once():
         sources.parts(endless, "data", "binary")
 
 
+@pytest.mark.slow
 def test_a_tf_data_source_of_unknown_size_is_read_up_to_a_limit(monkeypatch):
     import tensorflow as tf
 

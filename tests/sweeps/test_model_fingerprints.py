@@ -153,6 +153,7 @@ print(state.fingerprint(spec.from_dict(table, data_given=True, model_given=True)
 """
 
 
+@pytest.mark.slow
 def test_an_unchanged_model_has_one_fingerprint_in_every_process_and_folder(tmp_path):
     folder = _folder(tmp_path / "first")
     moved = shutil.copytree(folder, tmp_path / "moved")  # a new checkout of the same files

@@ -66,6 +66,7 @@ def test_the_sweep_searches_margin_by_scale_for_arcface_and_cosface_by_recall_at
     assert spec.model["normalize"]  # the embeddings are measured by Euclidean distance: on the sphere, as trained
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", sorted(PROXY_LOSSES))
 def test_a_proxy_loss_trains_through_class_proxies_and_the_encoder_alone_is_measured(loss):
     spec = _spec(loss)
@@ -94,6 +95,7 @@ def test_a_proxy_loss_trains_through_class_proxies_and_the_encoder_alone_is_meas
     assert 0.0 < measured["test_map_at_r"] <= measured["test_recall_at_1"] <= 1.0
 
 
+@pytest.mark.slow
 def test_the_proxy_layer_holds_no_weight_of_the_measured_embedding():
     spec = _spec("ArcFace")
     built = hypermodel.build(spec, {"scale": 4.0}, 0, _data(spec))
@@ -110,6 +112,7 @@ def test_proxies_follow_the_loss_class_whatever_its_name(name):
     assert isinstance(loss, specs.PROXY_LOSSES) and not isinstance(loss, specs.VIEW_LOSSES)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("loss", "argument"), [("TripletLoss", "margin"), ("MultiSimilarity", "base")])
 def test_other_embedding_losses_get_no_proxies(loss, argument):
     spec = specs.parse(
@@ -127,6 +130,7 @@ def test_other_embedding_losses_get_no_proxies(loss, argument):
     assert not any(isinstance(layer, kerasloss.CosineProxies) for layer in built.model.layers)
 
 
+@pytest.mark.slow
 def test_a_proxy_loss_trains_on_class_balanced_batches():
     spec = _spec("ProxyAnchor", batch_size=None, batches="class-balanced", classes_per_batch=5, examples_per_class=8)
     built = hypermodel.build(spec, {"alpha": 32.0}, 0, _data(spec))
@@ -142,6 +146,7 @@ def _user_encoder(input_shape, outputs):
     return keras.Model(inputs, keras.layers.Dense(outputs, name="mine")(inputs), name="users_model")
 
 
+@pytest.mark.slow
 def test_a_users_model_gets_the_proxies_after_it():
     spec = specs.parse(
         {

@@ -215,6 +215,7 @@ def test_every_trial_failing_raises(tmp_path):
         ("softmax_layer", r"output layer applies a softmax"),
     ],
 )
+@pytest.mark.slow
 def test_a_wrong_model_function_is_refused_before_the_first_trial(tmp_path, model, message):
     def wrong_signature(shape, n):
         return _linear(shape, n)
@@ -362,6 +363,7 @@ def test_a_class_id_only_the_validation_part_holds_counts_as_a_class():
     assert checked.classes == 4  # the model gets an output for it: no IndexError after training
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("failure", ["ops_sigmoid", "raises"])
 def test_more_wrong_model_functions_are_refused_before_the_first_trial(tmp_path, failure):
     def ops_sigmoid(input_shape, outputs):

@@ -44,6 +44,7 @@ def test_the_sweep_compares_barlow_twins_and_vicreg_with_ntxent_by_recall_at_1()
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", sorted(LOSSES))
 def test_each_loss_trains_on_two_views_and_the_single_view_encoder_is_measured(loss):
     spec = specs.load(SWEEP)
@@ -87,6 +88,7 @@ def test_two_views_follow_the_loss_class_whatever_its_name(name):
     assert not isinstance(loss, specs.PROXY_LOSSES)
 
 
+@pytest.mark.slow
 def test_an_alias_gets_two_views_too():
     spec = specs.parse(
         {
