@@ -102,7 +102,7 @@ def test_the_harness_pins_this_library_version():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="backend-independent: runs once, in `make test-all`")
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="backend-independent: once, in `make test-all`")
 def test_a_jax_only_install(tmp_path):
     """Build the wheel (no setuptools warning; only kerasloss inside), install it with JAX into a fresh venv:
     no TensorFlow, no harness, and a loss computes on JAX."""
