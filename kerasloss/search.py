@@ -22,6 +22,7 @@ from kerasloss.base import _REGISTRY, FromLogitsWarning, _normalize_name, get
 # Beyond this many combinations of the searched values' extremes, each argument is checked with the
 # fixed ones only (a product of many long choices would cost more than the search it guards).
 _MOST_COMBINATIONS = 4096
+_NO_DEFAULT = object()  # a required argument: a range of integers is an `hp.Int`
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +66,12 @@ class _Space:
 def _choice_space(name, values):
     if not values:
         raise ValueError(f"search_space: `{name}`: a choice needs at least one value, got []")
+    odd = [value for value in values if not isinstance(value, (str, bool, numbers.Real))]
+    if odd:
+        raise ValueError(
+            f"search_space: `{name}`: keras-tuner chooses among numbers, strings and booleans only; got {odd[0]!r}. "
+            "Choose among named settings in your own build(hp) instead."
+        )
     values = list(values)
     return _Space(lambda hp: hp.Choice(name, values), tuple(values))
 
@@ -81,7 +88,10 @@ def _range_space(name, space, default):
     if log and low <= 0:
         raise ValueError(f"search_space: `{name}`: a log range needs low > 0, got {space!r}")
     sampling = "log" if log else "linear"
-    if isinstance(default, numbers.Integral) and not isinstance(default, bool):  # an integer argument
+    integral = all(isinstance(end, numbers.Integral) for end in (low, high))
+    if (isinstance(default, numbers.Integral) and not isinstance(default, bool)) or (
+        default is _NO_DEFAULT and integral
+    ):
         low, high = int(low), int(high)
         return _Space(lambda hp: hp.Int(name, low, high, sampling=sampling), (low, high))
     low, high = float(low), float(high)
@@ -141,7 +151,7 @@ def _spaces(cls, loss, space, defaults):
         if isinstance(value, Choice):
             spaces[name] = _choice_space(name, value.values)
         elif isinstance(value, tuple):
-            spaces[name] = _range_space(name, value, defaults.get(name))
+            spaces[name] = _range_space(name, value, defaults.get(name, _NO_DEFAULT))
         elif isinstance(value, list):
             spaces[name] = _list_space(cls, loss, name, value, fixed_values)
         else:
@@ -157,7 +167,7 @@ def _check(cls, loss, values, name=None):
     """Build the loss with `values`; a refusal names them, `name` first (the argument being tried)."""
     try:
         cls(**values)
-    except ValueError as error:
+    except (TypeError, ValueError) as error:
         others = {key: value for key, value in values.items() if key != name}
         if name is None:
             culprit = _described(values) + " together are"
@@ -173,9 +183,11 @@ def _check_extremes(cls, loss, spaces):
     extremes (a range's end valid alone can still fail beside another value: `delta=1000` in float16)."""
     fixed_values = {name: s.extremes[0] for name, s in spaces.items() if len(s.extremes) == 1}
     searched = {name: s.extremes for name, s in spaces.items() if len(s.extremes) > 1}
+    firsts = {name: extremes[0] for name, extremes in searched.items()}  # a searched required argument too
     for name, space in spaces.items():
         for value in space.extremes:
-            _check(cls, loss, {**fixed_values, name: value}, name)
+            others = {key: v for key, v in firsts.items() if key != name and _required(cls, key)}
+            _check(cls, loss, {**fixed_values, **others, name: value}, name)
     count = 1
     for extremes in searched.values():
         count *= len(extremes)
@@ -183,6 +195,11 @@ def _check_extremes(cls, loss, spaces):
         return
     for combination in itertools.product(*searched.values()):
         _check(cls, loss, {**fixed_values, **dict(zip(searched, combination, strict=True))})
+
+
+def _required(cls, name):
+    parameter = inspect.signature(cls.__init__).parameters.get(name)
+    return parameter is not None and parameter.default is inspect.Parameter.empty
 
 
 def _loss_class(loss):

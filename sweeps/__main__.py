@@ -324,6 +324,9 @@ def main(argv=None):
         name = pathlib.Path(args.name).stem if args.name.endswith(".toml") else args.name
         try:
             tuning.work(name, args.logdir, args.state, args.oracle, args.id, connect_timeout=args.connect_timeout)
+        except tuning.WorkerRefusedError as error:  # a restart would refuse too: the chief does not restart it
+            print(f"error: {error}", file=sys.stderr)
+            return cluster.REFUSED
         except (specs.SpecError, state.StateError, ValueError, cluster.ChiefUnreachableError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2

@@ -225,12 +225,12 @@ def serve(chief, bind):
     return server, bound
 
 
-REFUSED = 2  # a worker's exit status when it refuses the sweep (its error says why): a restart refuses too
+REFUSED = 3  # a worker's exit status when it refuses the sweep (its error says why): a restart refuses too
 
 
 class LocalWorkers:
     """Worker processes on this machine; a worker that dies is reported to the chief and restarted (at
-    most as many restarts in all as there are workers), one that refuses the sweep (exit status 2: the
+    most as many restarts in all as there are workers), one that refuses the sweep (exit status 3: the
     data or model it sees is not the chief's record, ...) is not. The machine's cores are shared out
     between them (TensorFlow's and OpenMP's thread pools), unless the environment already sets them: on
     2 cores, two workers of one thread each ran two sweeps in 32 s, of two threads each in 38 s."""

@@ -13,10 +13,12 @@ measured and reported, and chooses nothing.
 
 import contextlib
 import dataclasses
+import dis
 import functools
 import hashlib
 import importlib
 import importlib.util
+import inspect
 import math
 import os
 import sys
@@ -235,7 +237,38 @@ def import_function(reference, base=None):
     if not callable(target):
         raise ValueError(f"{reference!r} is not callable")
     _refuse_foreign(reference, module_name, target)
+    if beside and not _on_path(base):
+        _refuse_late_imports(reference, target, base)
     return target
+
+
+def _imported_names(code):
+    """The module names that `import` statements in a code object (and the code nested in it) import."""
+    names = {i.argval for i in dis.get_instructions(code) if i.opname == "IMPORT_NAME"}
+    for constant in code.co_consts:
+        if inspect.iscode(constant):
+            names |= _imported_names(constant)
+    return names
+
+
+def _refuse_late_imports(reference, target, folder):
+    """A function that imports a module of the spec's folder inside its body would run that import at call
+    time, when the folder is no longer first on the import path (another `helpers` may answer, or none):
+    refused, with the fix (import it at the top of the module, where the folder's own module is found)."""
+    while isinstance(target, functools.partial):
+        target = target.func
+    module = sys.modules.get(getattr(target, "__module__", None) or "")
+    functions = [target, *(vars(module).values() if module is not None else ())]  # and what it may call there
+    names = set()
+    for function in functions:
+        if inspect.isfunction(function) and function.__module__ == getattr(target, "__module__", None):
+            names |= _imported_names(function.__code__)
+    late = sorted(n for n in names if n.partition(".")[0] in _names_in(folder))
+    if late:
+        raise ValueError(
+            f"{reference!r}: its module imports {', '.join(late)} inside a function; modules beside the spec are "
+            "found only while its module loads: import them at the top of the module"
+        )
 
 
 def reference_of(function):
@@ -502,17 +535,20 @@ def _given_part(x, y, task, where, part, x_train):
     return x, y
 
 
-# A model gets one output (or class proxy) per id up to the largest: ids spread far beyond the classes present
-# would build a huge layer of unused outputs. Beyond this many ids, at least a quarter must be in use.
+# A multiclass model gets one output per id up to the largest, a proxy loss one class proxy (see
+# spec.check_data): ids spread far beyond the classes present would build a huge layer of unused ones.
+# Beyond this many ids, at least a quarter must be in use.
 SPARSE_IDS_ALLOWED = 1024
 
 
-def _check_sparse_ids(classes, labels, where):
+def check_dense_ids(classes, labels, where):
+    """Refuse class ids spread far beyond the classes present, where a model gets one output (or proxy) per id."""
     present = np.unique(np.concatenate(labels)).size if classes else 0
     if classes > SPARSE_IDS_ALLOWED and classes > 4 * present:
         raise DataError(
             f"{where}: class ids run to {classes - 1} but only {present} distinct classes occur; the model would "
-            f"get {classes} outputs, one per id. Number the classes 0..n-1, e.g. np.unique(y, return_inverse=True)[1]"
+            f"get {classes} outputs (or class proxies), one per id. Number the classes 0..n-1, e.g. "
+            "np.unique(y, return_inverse=True)[1]"
         )
 
 
@@ -543,7 +579,8 @@ def check_and_split(arrays, task, where, test_fraction=0.2, validation_fraction=
             x_train, y_train, validation_fraction, stratify, seed, where, "validation"
         )
     classes = int(max(y.max() for y in (y_train, y_val, y_test))) + 1 if task in ("multiclass", "embedding") else 0
-    _check_sparse_ids(classes, (y_train, y_val, y_test), where)
+    if task == "multiclass":  # an embedding model's outputs are its embedding, whatever the ids
+        check_dense_ids(classes, (y_train, y_val, y_test), where)
     if task == "binary":  # both classes on every side: threshold-free metrics and thresholds need them
         for part, labels in (("training", y_train), ("test", y_test), ("validation", y_val)):
             if np.unique(labels).size < 2:

@@ -594,8 +594,14 @@ def _check_each_loss(spec, field):
 
 
 def check_data(spec, data):
-    """What the spec asks of its loaded data, before any training: class-balanced batches cannot draw more
+    """What the spec asks of its loaded data, before any training: a proxy loss trains one class proxy per
+    id (ids spread far beyond the classes present are refused); class-balanced batches cannot draw more
     distinct classes per batch than the training part holds."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kerasloss.FromLogitsWarning)
+        proxies = any(kerasloss.get(loss, **spec.loss_args).inputs == "cosines" for loss in spec.losses())
+    if proxies:
+        sources.check_dense_ids(data.classes, (data.y_train, data.y_val, data.y_test), f"sweep {spec.name!r}")
     if not spec.class_balanced:
         return
     classes = len(np.unique(data.y_train))

@@ -552,6 +552,10 @@ def _changed(key, before, now, spec):
     return f"{key} ({before} -> {now})"
 
 
+class WorkerRefusedError(state.StateError):
+    """A worker's data or model differ from what the chief recorded: it trains nothing (exit status 3)."""
+
+
 def check_worker(name, state_dir, tuner_id):
     """The recorded spec, its data and model function, as this worker sees them, and the trial budget;
     refused, naming what changed, when they differ from what the chief recorded (a data file or a model
@@ -568,7 +572,7 @@ def check_worker(name, state_dir, tuner_id):
     keys = [k for k in {**expected, **parts} if expected.get(k) != parts.get(k)]
     changed = [_changed(k, expected.get(k), parts.get(k), spec) for k in keys]
     if changed:
-        raise state.StateError(
+        raise WorkerRefusedError(
             f"worker {tuner_id} refuses sweep '{name}': what it would train differs from what the chief "
             f"recorded in {folder}: {'; '.join(changed)}. Every worker must see the chief's data files and "
             "model modules, unchanged while the sweep runs: put them back, or start the sweep over (--overwrite)"

@@ -57,6 +57,7 @@ def test_layer_gradient_norms_match_the_closed_form_of_mse_on_a_linear_layer():
     assert halves["linear"] == pytest.approx(np.mean(per_half), rel=1e-5)
 
 
+@pytest.mark.slow
 def test_gradient_norm_logger_records_every_layer_before_and_after_each_epoch(tmp_path):
     pytest.importorskip("tensorflow", reason="the TensorBoard writer is TensorFlow's (a dependency of kerasloss)")
     rng = _seed()

@@ -152,6 +152,7 @@ def test_label_noise_gets_no_focusing_term(task, imbalance):
     assert "mislabelled" in choice.reason and "hard" in choice.reason
 
 
+@pytest.mark.slow
 def test_the_advice_needs_no_keras():
     """recommend.py alone, loaded without the package: recommend() and .code import no backend."""
     path = importlib.util.find_spec("kerasloss.recommend").origin

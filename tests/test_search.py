@@ -69,6 +69,19 @@ def test_spaces_outside_what_the_loss_accepts_are_refused(loss, space, message):
         kerasloss.search_space(keras_tuner.HyperParameters(), loss, **space)
 
 
+def test_a_required_argument_may_be_searched():
+    hp = keras_tuner.HyperParameters()
+    kerasloss.search_space(hp, "weighted_kappa", num_classes=[3, 5], weightage=["linear", "quadratic"])
+    hp = keras_tuner.HyperParameters()
+    loss = kerasloss.search_space(hp, "weighted_kappa", num_classes=(3, 6))  # no default: integers give hp.Int
+    assert type(hp.space[0]).__name__ == "Int" and loss.get_config()["num_classes"] == 3
+
+
+def test_a_choice_among_lists_is_refused_before_keras_tuner_sees_it():
+    with pytest.raises(ValueError, match=r"`alpha`: keras-tuner chooses among numbers, strings and booleans only"):
+        kerasloss.search_space(keras_tuner.HyperParameters(), "focal", alpha=choice([0.25, 0.75], [0.5, 0.5]))
+
+
 def test_a_required_argument_may_be_given_fixed():
     hp = keras_tuner.HyperParameters()
     loss = kerasloss.search_space(hp, "weighted_kappa", num_classes=4)

@@ -213,10 +213,42 @@ def test_one_class_is_refused_where_classes_are_told_apart(task):
     _refused((x, np.full(40, 3)), task, rf"the labels hold one class only \(3\); {task} tasks need at least 2")
 
 
-@pytest.mark.parametrize("task", ["multiclass", "embedding"])
-def test_class_ids_spread_far_beyond_the_classes_present_are_refused(task):
-    """Ids 0 and 2e9 fit int32, but a model with one output (or proxy) per id would have 2e9 of them."""
+def test_class_ids_spread_far_beyond_the_classes_present_are_refused_for_a_multiclass_model():
+    """Ids 0 and 2e9 fit int32, but a model with one output per id would have 2e9 of them."""
     x, _ = _two_classes()
-    _refused((x, np.array([0, 2_000_000_000] * 20)), task, r"class ids run to 2000000000 but only 2 distinct classes")
+    spread = np.array([0, 2_000_000_000] * 20)
+    _refused((x, spread), "multiclass", r"class ids run to 2000000000 but only 2 distinct classes")
     gaps = np.array([0, 5, 9] * 14)[:40]  # a few unused ids among few classes build a small layer: accepted
-    assert sources.check_and_split(sources.parts((x, gaps), "data", task), task, "data").classes == 10
+    assert sources.check_and_split(sources.parts((x, gaps), "data", "multiclass"), "multiclass", "data").classes == 10
+    # an embedding model's outputs are its embedding: sparse ids (a subset of a catalogue's classes) are fine
+    assert sources.check_and_split(sources.parts((x, spread), "data", "embedding"), "embedding", "data").classes
+
+
+def test_a_proxy_loss_refuses_class_ids_spread_far_beyond_the_classes_present():
+    """A proxy loss trains one class proxy per id: 2e9 of them for ids 0 and 2e9. Other embedding losses do not."""
+    from sweeps import spec as specs
+
+    x, _ = _two_classes(80)
+    data = sources.check_and_split(
+        sources.parts((x, np.array([0, 2_000_000_000] * 40)), "data", "embedding"), "embedding", "data"
+    )
+    table = {"name": "p", "task": "embedding", "epochs": 1, "tuner": "grid", "objective": {"name": "recall_at_1"}}
+    table["space"] = {"learning_rate": {"choice": [0.01]}}
+    with pytest.raises(sources.DataError, match=r"class ids run to 2000000000 .*outputs \(or class proxies\)"):
+        specs.check_data(specs.from_dict({**table, "loss": "arcface"}, data_given=True), data)
+    specs.check_data(specs.from_dict({**table, "loss": "triplet"}, data_given=True), data)
+
+
+def test_a_helper_imported_inside_a_function_is_refused_with_the_fix(tmp_path, monkeypatch):
+    """The import would run at call time, after the spec's folder left the import path: the working
+    directory's `helpers.py` (or none) would answer instead of the one beside the spec."""
+    (tmp_path / "spec").mkdir()
+    (tmp_path / "spec" / "helpers.py").write_text("WIDTH = 3\n")
+    (tmp_path / "spec" / "net.py").write_text("def build():\n    import helpers\n\n    return helpers.WIDTH\n")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "helpers.py").write_text("WIDTH = 999\n")
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    with pytest.raises(ValueError, match=r"'net:build': its module imports helpers inside a function.*at the top"):
+        sources.import_function("net:build", str(tmp_path / "spec"))
+    (tmp_path / "spec" / "net.py").write_text("import helpers\n\n\ndef build():\n    return helpers.WIDTH\n")
+    assert sources.import_function("net:build", str(tmp_path / "spec"))() == 3

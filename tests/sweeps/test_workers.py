@@ -54,7 +54,7 @@ def test_a_worker_refuses_data_or_a_model_changed_after_the_chief_started(tmp_pa
         original = data.read_bytes()
         np.savez(data, **_points(1))
         refused = _worker(port, "w1", tmp_path)
-        assert refused.returncode == 2, refused.stdout[-2000:] + refused.stderr[-2000:]
+        assert refused.returncode == 3, refused.stdout[-2000:] + refused.stderr[-2000:]
         assert "worker w1 refuses sweep 'mine': what it would train differs from what the chief recorded" in (
             refused.stderr
         )
@@ -64,7 +64,7 @@ def test_a_worker_refuses_data_or_a_model_changed_after_the_chief_started(tmp_pa
         data.write_bytes(original)
         model.write_text(MODEL.format(body=HIDDEN))
         refused = _worker(port, "w2", tmp_path)
-        assert refused.returncode == 2, refused.stdout[-2000:] + refused.stderr[-2000:]
+        assert refused.returncode == 3, refused.stdout[-2000:] + refused.stderr[-2000:]
         assert "worker w2 refuses sweep 'mine'" in refused.stderr and "model (tiny_model:build" in refused.stderr
         assert "data (" not in refused.stderr
 
@@ -89,15 +89,16 @@ class _Chief:
         self.given_up.append((tuner_id, reason))
 
 
+@pytest.mark.slow
 def test_a_local_worker_that_refuses_the_sweep_is_not_restarted(tmp_path):
     """It used to be restarted (to refuse again) until no restart was left, and the chief's error said the
     workers had died."""
     chief = _Chief()
-    refusing = [sys.executable, "-c", "import sys; sys.exit(2)"]  # what `python -m sweeps worker` exits with
+    refusing = [sys.executable, "-c", f"import sys; sys.exit({cluster.REFUSED})"]  # `python -m sweeps worker`'s status
     workers = cluster.LocalWorkers(chief, lambda tuner_id: refusing, 1)
     workers.processes["worker1"].wait(timeout=60)
     alive = workers.check()
     assert [t for t in chief.said if " started (pid " in t] == chief.said[:1]  # once: no restart
     assert alive is False  # none left: the chief ends with WorkersLostError
-    assert chief.given_up == [("worker1", "ended with exit status 2, refusing the sweep (its error is above)")]
+    assert chief.given_up == [("worker1", "ended with exit status 3, refusing the sweep (its error is above)")]
     assert workers.refused == ["worker1"]
