@@ -264,6 +264,7 @@ class Loss(keras.losses.Loss):
 
         Class ids are checked while still host values: JAX without `jax_enable_x64` converts int64 ids to
         int32, wrapping 2**32 to 0, so ids it cannot hold raise a ValueError instead (`inputs.check_host_ids`).
+        In `model.fit` on JAX without x64, Keras converts `y` before the loss sees it: see `kerasloss.inputs`.
 
         A float16 or bfloat16 loss reduces in float32 and returns its dtype: the mean of per-example values
         that each fit float16 is finite, where Keras' float16 sum of them can overflow to inf."""

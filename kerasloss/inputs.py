@@ -12,7 +12,10 @@ int32 ids, so an id that int32 cannot hold (an int64 hash such as 2**32) is out 
 checked in its own dtype before the cast. The pairwise losses only compare ids for equality, so they
 keep them as int64, exact for any integer id (uint64 ids past 2**63 map one-to-one onto negative int64).
 JAX without `jax_enable_x64` holds no 64-bit integers and would wrap 2**32 to 0 as it converts the labels,
-before any loss sees them: labels it cannot hold exactly are refused while they are still NumPy values.
+before any loss sees them: labels it cannot hold exactly are refused while they are still NumPy values
+(a loss called on them, `CrossBatchMemory.fit`). Inside `model.fit` / `evaluate` or `jax.jit` on JAX without
+x64 the data adapter or the trace has converted them already: there ids past int32 are wrapped unseen, so
+map them to 0..n-1 (`np.unique(y, return_inverse=True)[1]`) or enable x64.
 """
 
 import keras

@@ -67,7 +67,8 @@ def test_a_non_finite_embedding_makes_every_anchor_nan(name, row, value):
 
 @pytest.mark.parametrize("name", ["triplet-semi-hard-euclidean", "multi_similarity-0.1-cosine", "lifted-euclidean"])
 def test_a_nan_embedding_gives_a_nan_gradient(name):
-    """As Keras' own losses: the NaN reaches the gradient too (it did before; the value now says so)."""
+    """As Keras' own losses: the NaN reaches the gradient too. (It did before the value said so: a guard
+    that the check on the value does not cut the gradient off, as a stop_gradient or a 0 * NaN would.)"""
     _, gradient = value_and_grad(lambda p: keras.ops.mean(_make(name, reduction=None)(LABELS, p)), _embeddings(3))
     assert not np.isfinite(gradient).all()
 
