@@ -30,21 +30,14 @@ import threading
 import time
 
 import grpc
-from keras_tuner.src import protos
-from keras_tuner.src.distribute import oracle_chief
-from keras_tuner.src.engine import conditions
-from keras_tuner.src.engine import trial as trial_module
-from keras_tuner.src.engine.oracle import synchronized
+
+from sweeps.tuner_internals import oracle_chief, protos, retry_queue, synchronized, trial_module
 
 TUNER_ID_KEY = "kerasloss-tuner-id"
 HEARTBEAT_SECONDS = 2.0
 IDLE_SECONDS = 1.0  # how long the chief holds an idle worker's request before answering "ask again"
 DEATHS_BEFORE_FAILED = 2
 Status = trial_module.TrialStatus
-
-# keras-tuner 1.4.8 left a debugging print in `conditions.Parent.to_proto`: every trial with a conditional
-# hyperparameter sent over gRPC printed its parent's value. Silence it for that module only.
-conditions.print = lambda *args, **kwargs: None
 
 
 # ---- chief -------------------------------------------------------------------------------------------
@@ -92,7 +85,7 @@ def _give_up(oracle, tuner_id, deaths, reason):
     deaths[trial.trial_id] += 1
     if deaths[trial.trial_id] < DEATHS_BEFORE_FAILED:
         oracle.ongoing_trials.pop(tuner_id)
-        oracle._retry_queue.append(trial.trial_id)
+        retry_queue(oracle).append(trial.trial_id)
         oracle.save()
         return trial.trial_id, "goes back to the queue"
     trial.status = Status.FAILED
@@ -208,7 +201,7 @@ class Chief(oracle_chief.OracleServicer):
         oracle = self.oracle
         spent = bool(oracle.max_trials) and len(oracle.trials) >= oracle.max_trials
         return (
-            spent and not oracle.ongoing_trials and not oracle._retry_queue and self._finished() == len(oracle.trials)
+            spent and not oracle.ongoing_trials and not retry_queue(oracle) and self._finished() == len(oracle.trials)
         )
 
 

@@ -22,23 +22,13 @@ import time
 import keras
 import keras_tuner
 import numpy as np
-from keras_tuner.src import config as keras_tuner_config
-from keras_tuner.src.engine import metrics_tracking
 
-from sweeps import best, cluster, hypermodel, metrics, pictures, results, state
+from sweeps import best, cluster, hypermodel, metrics, pictures, results, state, tuner_internals
 from sweeps import data as sources
 from sweeps import spec as specs
 from sweeps import tensorboard as board
 
-
-def _metric_direction(name, infer=metrics_tracking.infer_metric_direction):
-    """keras-tuner guesses a metric's direction from Keras' metric of the same name, and fails outright on
-    one that needs arguments (`recall_at_precision` is Keras' RecallAtPrecision): ours are declared."""
-    return metrics.direction(name) or infer(name)
-
-
-metrics_tracking.infer_metric_direction = _metric_direction
-keras_tuner_config.DEBUG = False  # its traceback of every failed trial: a diverged one has its line instead
+tuner_internals.declare_metric_directions(metrics.direction)
 
 
 class GridOracle(keras_tuner.oracles.GridSearchOracle):
@@ -223,9 +213,10 @@ def _forget_ended_retries(oracle):
     reload sends every running trial to be run again: a sweep whose last trial ended was re-running it.
     A trial whose own file says it ended is not run again."""
     ended = (keras_tuner.engine.trial.TrialStatus.COMPLETED, keras_tuner.engine.trial.TrialStatus.FAILED)
-    oracle._retry_queue = [
-        t for t in oracle._retry_queue if t not in oracle.trials or oracle.trials[t].status not in ended
-    ]
+    queue = tuner_internals.retry_queue(oracle)
+    tuner_internals.set_retry_queue(
+        oracle, [t for t in queue if t not in oracle.trials or oracle.trials[t].status not in ended]
+    )
 
 
 class SweepTuner(keras_tuner.Tuner):
@@ -234,7 +225,7 @@ class SweepTuner(keras_tuner.Tuner):
 
     def __init__(self, spec, oracle, state_dir, logdir, progress, data, model_function=None, **kwargs):
         super().__init__(oracle=oracle, directory=state_dir, project_name=spec.name, overwrite=False, **kwargs)
-        if hasattr(self.oracle, "_retry_queue"):  # this process holds the oracle (not a worker's client)
+        if tuner_internals.holds_oracle(self.oracle):  # a chief (not a worker's client of the oracle)
             _forget_ended_retries(self.oracle)
         self.spec, self.progress, self.data, self.model_function = spec, progress, data, model_function
         self.state_dir = state_dir
