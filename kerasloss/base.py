@@ -16,6 +16,7 @@ from collections.abc import Callable
 import keras
 from keras import ops
 
+from kerasloss.errors import invalid_argument
 from kerasloss.inputs import check_host_ids
 
 PACKAGE = "kerasloss"
@@ -340,7 +341,9 @@ def _check_dtype(dtype):
     except (ValueError, TypeError):
         compute = None
     if compute not in ("float16", "bfloat16", "float32", "float64"):
-        raise _invalid("dtype", "a floating dtype or policy (float32, float16, bfloat16, mixed_float16, ...)", dtype)
+        raise invalid_argument(
+            "dtype", "a floating dtype or policy (float32, float16, bfloat16, mixed_float16, ...)", dtype
+        )
 
 
 def _check_range(hyperparameters, compute_dtype):
@@ -356,11 +359,13 @@ def _check_range(hyperparameters, compute_dtype):
             if isinstance(v, bool) or not isinstance(v, float):
                 continue
             if abs(v) > limit:
-                raise _invalid(
+                raise invalid_argument(
                     argument, f"a value of magnitude at most {limit:.3g} ({compute_dtype} arithmetic)", value
                 )
             if argument in _DIVISORS and 0 < v < 1 / largest:
-                raise _invalid(argument, f"a value of at least {1 / largest:.3g} ({compute_dtype} arithmetic)", value)
+                raise invalid_argument(
+                    argument, f"a value of at least {1 / largest:.3g} ({compute_dtype} arithmetic)", value
+                )
 
 
 def _to_json(value):
@@ -369,10 +374,6 @@ def _to_json(value):
 
 # Hyperparameter checks: each returns the normalized value or raises one message shape, Keras' own:
 # "Invalid value for argument `alpha`. Expected ... Received: alpha=2".
-
-
-def _invalid(argument, expected, value):
-    return ValueError(f"Invalid value for argument `{argument}`. Expected {expected}. Received: {argument}={value!r}")
 
 
 def _plain(value):
@@ -391,13 +392,13 @@ def _plain(value):
 def _real(argument, value, expected):
     value = _plain(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _invalid(argument, expected, value)
+        raise invalid_argument(argument, expected, value)
     try:
         value_ = float(value)  # 10**400 is an int no float can hold
     except OverflowError:
-        raise _invalid(argument, expected, f"{str(value)[:20]}... ({len(str(value))} digits)") from None
+        raise invalid_argument(argument, expected, f"{str(value)[:20]}... ({len(str(value))} digits)") from None
     if not math.isfinite(value_):
-        raise _invalid(argument, expected, value)
+        raise invalid_argument(argument, expected, value)
     return value_
 
 
@@ -405,7 +406,7 @@ def check_non_negative(argument, value):
     """gamma, margin: a finite float >= 0."""
     value_ = _real(argument, value, "a finite float >= 0")
     if value_ < 0:
-        raise _invalid(argument, "a finite float >= 0", value)
+        raise invalid_argument(argument, "a finite float >= 0", value)
     return value_
 
 
@@ -413,7 +414,7 @@ def check_positive(argument, value):
     """temperature, delta, weights: a finite float > 0."""
     value_ = _real(argument, value, "a finite float > 0")
     if value_ <= 0:
-        raise _invalid(argument, "a finite float > 0", value)
+        raise invalid_argument(argument, "a finite float > 0", value)
     return value_
 
 
@@ -422,7 +423,7 @@ def check_unit_interval(argument, value, *, closed_right=True):
     expected = "a float in [0, 1]" if closed_right else "a float in [0, 1)"
     value_ = _real(argument, value, expected)
     if value_ < 0 or value_ > 1 or (value_ == 1 and not closed_right):
-        raise _invalid(argument, expected, value)
+        raise invalid_argument(argument, expected, value)
     return value_
 
 
@@ -430,7 +431,7 @@ def check_open_unit_interval(argument, value):
     """A threshold: a float in (0, 1)."""
     value_ = _real(argument, value, "a float in (0, 1)")
     if not 0 < value_ < 1:
-        raise _invalid(argument, "a float in (0, 1)", value)
+        raise invalid_argument(argument, "a float in (0, 1)", value)
     return value_
 
 
@@ -441,7 +442,7 @@ def check_label_smoothing(value):
 def check_bool(argument, value):
     value = _plain(value)
     if not isinstance(value, bool):
-        raise _invalid(argument, "True or False", value)
+        raise invalid_argument(argument, "True or False", value)
     return value
 
 
@@ -454,15 +455,15 @@ def check_unit_values(argument, value, *, optional=False):
         return None
     if isinstance(value, (list, tuple)):
         if not value:
-            raise _invalid(argument, expected, value)
+            raise invalid_argument(argument, expected, value)
         try:
             return tuple(check_unit_interval(argument, v) for v in value)
         except ValueError:
-            raise _invalid(argument, expected, value) from None
+            raise invalid_argument(argument, expected, value) from None
     try:
         return check_unit_interval(argument, value)
     except ValueError:
-        raise _invalid(argument, expected, value) from None
+        raise invalid_argument(argument, expected, value) from None
 
 
 def check_alpha(value):
@@ -476,7 +477,7 @@ def check_integer(argument, value, *, optional=False):
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _invalid(argument, "an integer" + (" or None" if optional else ""), value)
+        raise invalid_argument(argument, "an integer" + (" or None" if optional else ""), value)
     return value
 
 
@@ -491,7 +492,7 @@ def check_ignore_class(value):
 def check_choice(argument, value, choices):
     value = _plain(value)
     if not isinstance(value, str) or value not in choices:
-        raise _invalid(argument, f"one of {list(choices)}", value)
+        raise invalid_argument(argument, f"one of {list(choices)}", value)
     return value
 
 

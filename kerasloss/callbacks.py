@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import keras
 import numpy as np  # diagnostics summarise fetched values on the host; no loss math here
 
+from kerasloss.errors import invalid_argument
+
 # What a loss declares it takes (`Loss.inputs`) that makes y_pred an embedding the monitor can watch for
 # collapse: class-labelled embeddings, views of one example (SimSiam's with their predictions), pairs.
 EMBEDDING_INPUTS = ("embeddings", "views", "predicted_views", "pairs")
@@ -113,10 +115,6 @@ def layer_gradient_norms(model, data, batch_size=256):
     return {name: total / max(count, 1) for name, total in totals.items()}
 
 
-def _invalid(argument, expected, value):
-    return ValueError(f"Invalid value for argument `{argument}`. Expected {expected}. Received: {argument}={value!r}")
-
-
 class GradientNormLogger(keras.callbacks.Callback):
     """Log each layer's gradient norm before training and after every `every` epochs.
 
@@ -131,7 +129,7 @@ class GradientNormLogger(keras.callbacks.Callback):
     def __init__(self, data, log_dir=None, every=1, batch_size=256, prefix="gradient_norm"):
         super().__init__()
         if every < 1:
-            raise _invalid("every", "an integer >= 1", every)
+            raise invalid_argument("every", "an integer >= 1", every)
         if log_dir is not None and importlib.util.find_spec("tensorflow") is None:
             raise ImportError(
                 "GradientNormLogger(log_dir=...) writes TensorBoard scalars with TensorFlow's summary writer, "
@@ -354,17 +352,17 @@ class LossMonitor(keras.callbacks.Callback):
     ):
         super().__init__()
         if set(stop_on) - set(self.KINDS):
-            raise _invalid("stop_on", f"kinds among {self.KINDS}", tuple(stop_on))
+            raise invalid_argument("stop_on", f"kinds among {self.KINDS}", tuple(stop_on))
         if patience < 1:
-            raise _invalid("patience", "an integer >= 1", patience)
+            raise invalid_argument("patience", "an integer >= 1", patience)
         if not 0 <= tolerance < 1:
-            raise _invalid("tolerance", "a value in [0, 1)", tolerance)
+            raise invalid_argument("tolerance", "a value in [0, 1)", tolerance)
         if not min_spread > 0:
-            raise _invalid("min_spread", "a value > 0", min_spread)
+            raise invalid_argument("min_spread", "a value > 0", min_spread)
         if explode_factor <= 1:
-            raise _invalid("explode_factor", "a value > 1", explode_factor)
+            raise invalid_argument("explode_factor", "a value > 1", explode_factor)
         if not 0 < collapse_ratio < 1:
-            raise _invalid("collapse_ratio", "a value in (0, 1)", collapse_ratio)
+            raise invalid_argument("collapse_ratio", "a value in (0, 1)", collapse_ratio)
         self.data, self.patience, self.tolerance, self.min_spread = data, patience, tolerance, min_spread
         self.explode_factor, self.collapse_ratio = explode_factor, collapse_ratio
         self.stop_on, self.verbose, self.batch_size = tuple(stop_on), verbose, batch_size

@@ -71,6 +71,7 @@ class Recommendation:
 
 
 def _invalid(name, expected, value):
+    # kerasloss.errors.invalid_argument's message; this module loads alone (no package, no Keras: see the tests)
     return ValueError(f"Invalid value for argument `{name}`. Expected {expected}. Received: {name}={value!r}")
 
 
