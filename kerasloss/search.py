@@ -99,8 +99,9 @@ def _range_space(name, space, default):
 
 
 def _fixed_space(name, value):
-    # keras-tuner's Fixed holds one number, string or bool; a list value (per-class weights) is passed as is.
-    if value is None or isinstance(value, (str, bool, numbers.Real)):
+    # keras-tuner's Fixed holds one number, string or bool; None or a list value (per-class weights) is
+    # passed to the loss as is, undeclared.
+    if isinstance(value, (str, bool, numbers.Real)):
         return _Space(lambda hp: hp.Fixed(name, value), (value,))
     return _Space(lambda hp: value, (value,))
 

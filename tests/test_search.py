@@ -82,6 +82,12 @@ def test_a_choice_among_lists_is_refused_before_keras_tuner_sees_it():
         kerasloss.search_space(keras_tuner.HyperParameters(), "focal", alpha=choice([0.25, 0.75], [0.5, 0.5]))
 
 
+def test_a_fixed_none_reaches_the_loss_undeclared():
+    hp = keras_tuner.HyperParameters()  # keras-tuner's Fixed refuses None
+    loss = kerasloss.search_space(hp, "multi_similarity", epsilon=None, base=[0.3, 0.5])
+    assert loss.get_config()["epsilon"] is None and "epsilon" not in hp.values
+
+
 def test_a_required_argument_may_be_given_fixed():
     hp = keras_tuner.HyperParameters()
     loss = kerasloss.search_space(hp, "weighted_kappa", num_classes=4)
