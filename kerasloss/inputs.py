@@ -19,7 +19,7 @@ map them to 0..n-1 (`np.unique(y, return_inverse=True)[1]`) or enable x64.
 """
 
 import keras
-import numpy as np
+import numpy as np  # host-side checks on labels still in NumPy (what JAX would wrap); no loss math
 from keras import ops
 
 

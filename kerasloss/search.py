@@ -27,14 +27,22 @@ _NO_DEFAULT = object()  # a required argument: a range of integers is an `hp.Int
 
 @dataclasses.dataclass(frozen=True)
 class Choice:
-    """A choice among `values`, spelled out: `choice(0.25, 0.5, 0.75)`."""
+    """A choice among `values`, spelled out: `choice(0.25, 0.5, 0.75)`.
+
+    >>> kerasloss.search.choice(0.25, 0.75)
+    Choice(values=(0.25, 0.75))
+    """
 
     values: tuple
 
 
 @dataclasses.dataclass(frozen=True)
 class Fixed:
-    """One value, not searched, spelled out: `fixed([0.1, 0.5, 0.9])`."""
+    """One value, not searched, spelled out: `fixed([0.1, 0.5, 0.9])`.
+
+    >>> kerasloss.search.fixed([0.1, 0.9])
+    Fixed(value=[0.1, 0.9])
+    """
 
     value: object
 
