@@ -1,8 +1,8 @@
 """Metric-learning benchmarks (issue 14), suites of `python -m bench`:
 
-- `retrieval`: `kerasloss.retrieval.evaluate` (recall@1/5/10 by exact, chunked nearest neighbours) against
-  scikit-learn's brute-force `NearestNeighbors(metric="cosine")` on 100,000 x 128 clustered embeddings, with
-  the peak memory of ours at several chunk sizes (it is O(chunk x N)).
+- `retrieval`: `kerasloss.metric_learning.retrieval.evaluate` (recall@1/5/10 by exact, chunked nearest
+  neighbours) against scikit-learn's brute-force `NearestNeighbors(metric="cosine")` on 100,000 x 128
+  clustered embeddings, with the peak memory of ours at several chunk sizes (it is O(chunk x N)).
 - `multi_similarity`: `kerasloss.MultiSimilarity` forward + backward against pytorch-metric-learning's
   `MultiSimilarityLoss` (torch on the CPU) at batch 1,024 and 4,096, values checked equal, peak memory of each.
 
@@ -20,6 +20,7 @@ import tensorflow as tf
 
 import kerasloss
 from bench.timing import forward_backward, paired_median_seconds, peak_bytes
+from kerasloss.metric_learning import retrieval
 
 MODES = {"tf.function": False, "jit_compile=True": True}
 KS = (1, 5, 10)
@@ -45,7 +46,7 @@ def _evaluate_seconds_and_peak(x, labels, chunk_size):
     tf.config.experimental.reset_memory_stats("CPU:0")
     before = tf.config.experimental.get_memory_info("CPU:0")["current"]
     start, cpu = time.perf_counter(), time.process_time()
-    metrics = kerasloss.retrieval.evaluate(x, labels, k=KS, distance="cosine", chunk_size=chunk_size)
+    metrics = retrieval.evaluate(x, labels, k=KS, distance="cosine", chunk_size=chunk_size)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     return seconds, cpu, metrics, tf.config.experimental.get_memory_info("CPU:0")["peak"] - before
 
@@ -86,7 +87,7 @@ def retrieval_suite(
         n, classes = 20_000, 200
     x, labels = clustered_embeddings(n, dim, classes, noise)
     # Warm up TensorFlow's kernels (matmul, top_k) on a small set, outside the measurement.
-    kerasloss.retrieval.evaluate(x[:2000], labels[:2000], k=KS, chunk_size=chunk_size)
+    retrieval.evaluate(x[:2000], labels[:2000], k=KS, chunk_size=chunk_size)
     load = os.getloadavg()[0]  # the machine may be shared: its load as the timed runs start
     t_ours, cpu_ours, ours, peak = _evaluate_seconds_and_peak(x, labels, chunk_size)
     t_sk, cpu_sk, distances, indices, sk_peak = _sklearn_neighbours(x)
@@ -129,7 +130,7 @@ def retrieval_suite(
     ]
     small = n // 5
     memory_chunks = [chunk for chunk in memory_chunks if chunk < small]
-    kerasloss.retrieval.evaluate(x[:small], labels[:small], k=KS, chunk_size=max(memory_chunks))  # warm up
+    retrieval.evaluate(x[:small], labels[:small], k=KS, chunk_size=max(memory_chunks))  # warm up
     for chunk in memory_chunks:
         seconds, _, _, peak = _evaluate_seconds_and_peak(x[:small], labels[:small], chunk)
         block = chunk * small * 4
@@ -259,8 +260,8 @@ def notes(rows):
         ours, theirs = main["recall"], main["baseline_recall"]
         lines += [
             "",
-            "**Retrieval** (`--suite retrieval`): `kerasloss.retrieval.evaluate(embeddings, labels, k=(1, 5, 10), "
-            'distance="cosine")` against scikit-learn\'s brute-force `NearestNeighbors(metric="cosine")` '
+            "**Retrieval** (`--suite retrieval`): `kerasloss.metric_learning.retrieval.evaluate(embeddings, labels, "
+            'k=(1, 5, 10), distance="cosine")` against scikit-learn\'s brute-force `NearestNeighbors(metric="cosine")` '
             "`.kneighbors()` (each point left out of its own neighbours, as evaluate does), one run each, on "
             f"clustered embeddings (per class a standard normal centre, plus {main['noise']:g} x standard normal "
             "noise per embedding). Ours also computes MAP@R, so it takes each query's R (~ N / classes) nearest, "

@@ -71,7 +71,7 @@ def write_csv(path):
 
 def main():
     import sweeps
-    from sweeps import data as sources
+    from sweeps import sources
     from sweeps import spec as specs
 
     with tempfile.TemporaryDirectory() as folder:

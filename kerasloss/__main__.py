@@ -8,7 +8,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def _parser():
-    from kerasloss.recommend import TASKS
+    from kerasloss.tools.selector import TASKS
 
     parser = argparse.ArgumentParser(prog="python -m kerasloss", description="kerasloss on the command line.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{recommend}")
@@ -32,7 +32,7 @@ def _parser():
 
 def main(argv=None):
     args = _parser().parse_args(argv)
-    from kerasloss.recommend import recommend
+    from kerasloss.tools.selector import recommend
 
     try:
         choice = recommend(

@@ -345,7 +345,7 @@ def main(argv=None):
         print(f"error: {error}", file=sys.stderr)
         return 2
     from sweeps import api, cluster, state
-    from sweeps.data import DataError
+    from sweeps.sources import DataError
 
     started, failed = time.perf_counter(), 0
     for spec in chosen:

@@ -5,8 +5,7 @@ run`. It prints the same progress lines, raises instead of exiting, and returns 
 import dataclasses
 import sys
 
-from sweeps import data as sources
-from sweeps import results
+from sweeps import results, sources
 from sweeps import spec as specs
 from sweeps.results import Result, Trial
 
@@ -48,7 +47,7 @@ def run(
         workers: keras-tuner's distributed mode with this many local worker processes (0: this process).
         overwrite: forget this sweep's earlier state and TensorBoard runs and start over.
 
-    Raises `sweeps.spec.SpecError`, `sweeps.data.DataError` or `sweeps.state.StateError` before any training
+    Raises `sweeps.spec.SpecError`, `sweeps.sources.DataError` or `sweeps.state.StateError` before any training
     when the spec, the data, the model function or the state is not right, and `TrialsFailedError` when
     every trial failed.
     """

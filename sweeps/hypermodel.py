@@ -10,8 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 import kerasloss
-from sweeps import data as sources
-from sweeps import datasets, metrics, models
+from sweeps import datasets, metrics, models, sources
 from sweeps.spec import PROXY_LOSSES, TRAINING_PARAMETERS, VIEW_LOSSES
 
 PREDICT_BATCH = 8192  # rows per forward pass when evaluating: a large test set is not one giant batch

@@ -20,8 +20,8 @@ embedding must not be ranked as a perfect one.
 import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
-from kerasloss import retrieval
-from kerasloss.callbacks import embedding_spread
+from kerasloss.metric_learning import retrieval
+from kerasloss.tools.callbacks import embedding_spread
 
 # The metrics each task logs; a spec's objective must be one of its task's. "max" or "min": better is.
 TASK_METRICS = {
@@ -186,10 +186,10 @@ def multiclass(labels, logits):
 
 
 def embedding(labels, embeddings):
-    """`recall_at_1` and `map_at_r` by `kerasloss.retrieval.evaluate` (Euclidean, each test point searching
-    the others; points whose class has no other test point are left out), and `embedding_spread`
-    (`kerasloss.callbacks.embedding_spread`): the mean distance to the centroid over the root-mean-square
-    norm, near 0 when the embedding has collapsed."""
+    """`recall_at_1` and `map_at_r` by `kerasloss.metric_learning.retrieval.evaluate` (Euclidean, each test
+    point searching the others; points whose class has no other test point are left out), and
+    `embedding_spread` (`kerasloss.tools.callbacks.embedding_spread`): the mean distance to the centroid over
+    the root-mean-square norm, near 0 when the embedding has collapsed."""
     labels = np.asarray(labels).reshape(-1)
     e = np.asarray(embeddings, np.float32).reshape(len(labels), -1)
     found = retrieval.evaluate(e, labels, k=1, distance="euclidean")

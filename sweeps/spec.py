@@ -42,8 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import kerasloss
-from sweeps import data as sources
-from sweeps import datasets, state
+from sweeps import datasets, sources, state
 from sweeps.metrics import DEFAULT_MIN_PRECISION, TASK_METRICS
 from sweeps.tables import MISSING
 
@@ -53,7 +52,7 @@ TUNERS = ("random", "bayesian", "hyperband", "grid")
 TRAINING_PARAMETERS = ("learning_rate", "batch_size", "classes_per_batch", "examples_per_class")
 BATCHES = ("shuffled", "class-balanced")  # how training batches are drawn (`batches`)
 BALANCED_FIELDS = ("classes_per_batch", "examples_per_class")  # P and K of class-balanced batches
-# What a trial feeds a loss follows what the loss declares it takes (`Loss.inputs`, kerasloss.base.INPUTS).
+# What a trial feeds a loss follows what the loss declares it takes (`Loss.inputs`, kerasloss.core.loss.INPUTS).
 # An embedding task's losses: over class-labelled embeddings, over views, over CosineProxies' cosines.
 EMBEDDING_INPUTS = ("embeddings", "views", "cosines")
 # Declared inputs the harness cannot build, and why.
@@ -66,7 +65,7 @@ UNSWEPT_INPUTS = {
 def _declaring(inputs, labels=None):
     return tuple(
         cls
-        for cls in kerasloss.base.registered()
+        for cls in kerasloss.core.registry.registered()
         if cls.inputs == inputs and (labels is None or cls.labels_are_ids == labels)
     )
 
@@ -177,7 +176,7 @@ class Spec:
 
     @property
     def data_source(self):
-        """What `sweeps.data.load` needs (hashable: one load per process)."""
+        """What `sweeps.sources.load` needs (hashable: one load per process)."""
         return sources.Source(
             self.dataset, self.task, self.target, self.test_fraction, self.validation_fraction, self.seed, self.base,
             self.drop, self.categorical, self.missing,

@@ -89,10 +89,10 @@ def _module_files(namespace):
     for another module of the user's own, its file. None for `__main__` or a notebook, where a function's
     source and what it refers to stand for the file (the rest of a script, such as the call that starts
     the sweep, decides no trial)."""
-    from sweeps import data
+    from sweeps import sources
 
     name, file = namespace.get("__name__"), namespace.get("__file__")
-    files = data.module_files(name) or ((file,) if file and name != "__main__" and not _installed(name) else ())
+    files = sources.module_files(name) or ((file,) if file and name != "__main__" and not _installed(name) else ())
     return sorted(_file_digest(f) for f in files) or None
 
 

@@ -31,7 +31,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from sweeps import data  # a module, not its names: `sweeps.data` may import this module while it loads
+from sweeps import sources  # a module, not its names: `sweeps.sources` may import this module while it loads
 
 MISSING = ("error", "drop", "mean")
 MAX_CATEGORIES = 1000  # more distinct values than this is an id or free text, not a category
@@ -48,7 +48,7 @@ class TableOptions:
 
 
 def _error(where, message):
-    return data.DataError(f"{where}: {message}")
+    return sources.DataError(f"{where}: {message}")
 
 
 def _listed(names):

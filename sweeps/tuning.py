@@ -23,8 +23,7 @@ import keras
 import keras_tuner
 import numpy as np
 
-from sweeps import best, cluster, hypermodel, metrics, pictures, results, state, tuner_internals
-from sweeps import data as sources
+from sweeps import best, cluster, hypermodel, metrics, pictures, results, sources, state, tuner_internals
 from sweeps import spec as specs
 from sweeps import tensorboard as board
 

@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 import kerasloss
-from kerasloss import base
+from kerasloss.core import hyperparameters as checks
+from kerasloss.core import registry
+from kerasloss.core.loss import Loss
 
 
 @pytest.mark.parametrize(
@@ -57,7 +59,7 @@ def test_get_accepts_a_config_and_an_instance():
 
 def test_every_public_loss_is_registered_under_the_kerasloss_package():
     losses = [getattr(kerasloss, n) for n in kerasloss.__all__]
-    losses = [c for c in losses if isinstance(c, type) and issubclass(c, base.Loss) and c is not base.Loss]
+    losses = [c for c in losses if isinstance(c, type) and issubclass(c, Loss) and c is not Loss]
     assert len(losses) == 31
     for cls in losses:
         assert keras.saving.get_registered_name(cls) == f"kerasloss>{cls.__name__}"
@@ -67,21 +69,24 @@ def test_every_public_loss_is_registered_under_the_kerasloss_package():
 def test_registering_a_taken_name_fails_loudly():
     with pytest.raises(RuntimeError, match="taken"):
 
-        @base.register("focal")
-        class Impostor(base.Loss):
+        @registry.register("focal")
+        class Impostor(Loss):
             pass
+
+    assert "impostor" not in registry._REGISTRY  # a refused class registers nothing, with us or with Keras
+    assert keras.saving.get_registered_object("kerasloss>Impostor") is None
 
 
 @pytest.mark.parametrize(
     ("check", "value"),
     [
-        (lambda v: base.check_non_negative("gamma", v), -1e-9),
-        (lambda v: base.check_positive("temperature", v), 0.0),
-        (lambda v: base.check_unit_interval("alpha", v), 1.0001),
-        (base.check_label_smoothing, 1.0),
-        (base.check_alpha, True),
-        (base.check_alpha, "0.5"),
-        (lambda v: base.check_bool("from_logits", v), 1),
+        (lambda v: checks.non_negative("gamma", v), -1e-9),
+        (lambda v: checks.positive("temperature", v), 0.0),
+        (lambda v: checks.unit_interval("alpha", v), 1.0001),
+        (lambda v: checks.smoothing("label_smoothing", v), 1.0),
+        (lambda v: checks.alpha_weights("alpha", v), True),
+        (lambda v: checks.alpha_weights("alpha", v), "0.5"),
+        (lambda v: checks.boolean("from_logits", v), 1),
     ],
 )
 def test_checks_reject_with_argument_and_value(check, value):
@@ -90,9 +95,9 @@ def test_checks_reject_with_argument_and_value(check, value):
 
 
 def test_checks_normalise_values():
-    assert base.check_alpha([0, 1]) == (0.0, 1.0)
-    assert base.check_alpha(None) is None
-    assert base.check_label_smoothing(0) == 0.0
+    assert checks.alpha_weights("alpha", [0, 1]) == (0.0, 1.0)
+    assert checks.alpha_weights("alpha", None) is None
+    assert checks.smoothing("label_smoothing", 0) == 0.0
 
 
 def _as_numpy(value):
@@ -178,7 +183,7 @@ def test_get_warns_when_from_logits_matters_and_was_not_given():
 
 
 def _registered_classes():
-    return sorted({cls for cls in base._REGISTRY.values()}, key=lambda cls: cls.__name__)
+    return sorted({cls for cls in registry._REGISTRY.values()}, key=lambda cls: cls.__name__)
 
 
 @pytest.mark.parametrize("cls", _registered_classes(), ids=lambda cls: cls.__name__)
@@ -191,7 +196,7 @@ def test_each_loss_declares_its_hyperparameters_once(cls):
     declared = {
         p.name: p.default
         for p in inspect.signature(function).parameters.values()
-        if p.kind is p.KEYWORD_ONLY and p.name not in function.data  # a reference set is data, not a setting
+        if p.kind is p.KEYWORD_ONLY and p.name not in function.passed_through  # a reference set is no setting
     }
     constructor = {
         p.name: p.default

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import kerasloss
-from kerasloss.callbacks import (
+from kerasloss.tools.callbacks import (
     Diagnosis,
     GradientNormLogger,
     LossMonitor,

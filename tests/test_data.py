@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import kerasloss
-from kerasloss.data import ClassBalancedBatches
+from kerasloss.metric_learning.sampling import ClassBalancedBatches
 from tests.backend import BACKEND
 
 

@@ -4,7 +4,8 @@ declaration, so a loss that declares nothing, or something unknown, would be sil
 import keras
 import pytest
 
-from kerasloss.base import INPUTS, registered
+from kerasloss.core.loss import INPUTS
+from kerasloss.core.registry import registered
 
 LOSSES = registered()
 

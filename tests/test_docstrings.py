@@ -18,7 +18,7 @@ import kerasloss
 
 # `python -m kerasloss` itself (parses sys.argv when run, not when imported) holds no examples.
 MODULES = sorted(
-    f"kerasloss.{info.name}" for info in pkgutil.iter_modules(kerasloss.__path__) if info.name != "__main__"
+    info.name for info in pkgutil.walk_packages(kerasloss.__path__, "kerasloss.") if info.name != "kerasloss.__main__"
 )
 OPTIONS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 

@@ -22,7 +22,7 @@ def test_matches_numpy_reference_on_gpu(case):
 def test_pairwise_inner_products_keep_float32_precision_on_gpu():
     """The B x B products under every pairwise loss match float64 to float32 rounding, although a
     float32 matmul on recent GPUs may round its inputs to TF32 (JAX's default on an H100)."""
-    from kerasloss.pairwise import inner_products
+    from kerasloss.metric_learning.pairwise import inner_products
 
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(2, 256, 128)).astype("float32")

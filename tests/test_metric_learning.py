@@ -292,7 +292,7 @@ def test_a_loss_without_reference_support_says_so():
 
 
 def test_every_pairwise_loss_names_its_geometry_distance():
-    from kerasloss.pairwise import DISTANCES
+    from kerasloss.metric_learning.pairwise import DISTANCES
 
     pairwise = [
         kerasloss.NTXent,
@@ -309,7 +309,7 @@ def test_every_pairwise_loss_names_its_geometry_distance():
         assert default in DISTANCES, cls
         with pytest.raises(ValueError, match=r"Invalid value for argument `distance`. Expected one of \["):
             cls(distance="manhattan")
-    assert kerasloss.retrieval.DISTANCES == DISTANCES
+    assert kerasloss.metric_learning.retrieval.DISTANCES == DISTANCES
 
 
 @pytest.mark.parametrize("cls", [kerasloss.NTXent, kerasloss.InfoNCE, kerasloss.SupervisedContrastive])
@@ -367,9 +367,9 @@ def test_each_loss_trains_an_embedding_on_digits(loss):
     train, test = slice(0, 1200), slice(1200, None)
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(16)])
-    before = kerasloss.retrieval.evaluate(numpy(model(x[test])), y[test], k=1)["map@r"]
+    before = kerasloss.metric_learning.retrieval.evaluate(numpy(model(x[test])), y[test], k=1)["map@r"]
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=loss)
     batches = kerasloss.ClassBalancedBatches(x[train], y[train], classes_per_batch=8, examples_per_class=8, seed=0)
     model.fit(batches, epochs=6, verbose=0)
-    after = kerasloss.retrieval.evaluate(numpy(model(x[test])), y[test], k=1)["map@r"]
+    after = kerasloss.metric_learning.retrieval.evaluate(numpy(model(x[test])), y[test], k=1)["map@r"]
     assert after > before + 0.2, (before, after)

@@ -259,11 +259,11 @@ def test_proxy_losses_train_embeddings_on_digits(loss):
     x, y = (digits.data / 16.0).astype("float32"), digits.target
     keras.utils.set_random_seed(0)
     encoder = keras.Sequential([keras.Input((64,)), keras.layers.Dense(16)])
-    before = kerasloss.retrieval.evaluate(numpy(encoder(x[1200:])), y[1200:], k=1)["map@r"]
+    before = kerasloss.metric_learning.retrieval.evaluate(numpy(encoder(x[1200:])), y[1200:], k=1)["map@r"]
     model = keras.Sequential([encoder, kerasloss.CosineProxies(10)])
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=loss)
     model.fit(x[:1200], y[:1200], batch_size=64, epochs=8, verbose=0)
-    after = kerasloss.retrieval.evaluate(numpy(encoder(x[1200:])), y[1200:], k=1)["map@r"]
+    after = kerasloss.metric_learning.retrieval.evaluate(numpy(encoder(x[1200:])), y[1200:], k=1)["map@r"]
     assert after > before + 0.2, (before, after)
 
 

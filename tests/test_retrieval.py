@@ -1,4 +1,4 @@
-"""kerasloss.retrieval.evaluate against a brute-force NumPy reference written from the definitions
+"""kerasloss.metric_learning.retrieval.evaluate against a brute-force NumPy reference written from the definitions
 (recall@k, precision@1, MAP@R of Musgrave et al. 2020), with and without a reference set, every distance,
 chunked or not; singletons left out; ties ordered by index (TensorFlow, JAX)."""
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import kerasloss
-from kerasloss.retrieval import evaluate
+from kerasloss.metric_learning.retrieval import evaluate
 from tests.backend import BACKEND
 
 
@@ -141,7 +141,7 @@ def test_shapes_are_checked():
 
 
 def test_module_is_reachable_from_the_package():
-    assert kerasloss.retrieval.evaluate is evaluate
+    assert kerasloss.metric_learning.retrieval.evaluate is evaluate
 
 
 def _embedding_model():

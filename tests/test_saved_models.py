@@ -53,10 +53,10 @@ def _assert_close(actual, expected):
 
 
 def test_every_registered_loss_is_in_a_saved_file():
-    import kerasloss.base
+    import kerasloss.core.registry
 
     saved = set()
     for family in FAMILIES:
         losses = json.loads((ROOT / FOLDER / f"{family}.json").read_text())["losses"]
         saved |= {class_name for class_name, _ in losses.values()}
-    assert {cls.__name__ for cls in kerasloss.base.registered()} <= saved
+    assert {cls.__name__ for cls in kerasloss.core.registry.registered()} <= saved

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 import kerasloss
-from kerasloss.search import choice, fixed
+from kerasloss.tools.search import choice, fixed
 
 keras_tuner = pytest.importorskip("keras_tuner")
 

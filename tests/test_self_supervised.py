@@ -142,4 +142,4 @@ def test_two_view_training_on_digits_does_not_collapse(loss):
     model.fit(views, np.zeros(len(x)), batch_size=128, epochs=10, verbose=0)
     embeddings = numpy(encoder(x))
     assert embeddings.std(axis=0).min() > 0.05, embeddings.std(axis=0)
-    assert kerasloss.retrieval.evaluate(embeddings, y, k=1)["recall@1"] > 0.8
+    assert kerasloss.metric_learning.retrieval.evaluate(embeddings, y, k=1)["recall@1"] > 0.8

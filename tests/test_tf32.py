@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import kerasloss
-from kerasloss import pairwise
+from kerasloss.metric_learning import pairwise
 from tests import reference as ref
 from tests.backend import BACKEND, compiled, numpy
 

@@ -8,7 +8,7 @@ classes x 4) against random batches of 64, and a cross-batch memory of 1,024 pas
 Data: 300 Gaussian classes in an 8-D latent space, mixed into 48 noisy dimensions, 30 examples each. The
 encoder (48-64-32) trains on classes 0-199 with MultiSimilarity (alpha 2, beta 50, base 0.5), Adam at
 1e-3; it is judged on the 100 classes it never saw, by recall@1 and MAP@R among their 3,000 test
-embeddings (kerasloss.retrieval.evaluate), as metric learning is (Musgrave et al. 2020)."""
+embeddings (kerasloss.metric_learning.retrieval.evaluate), as metric learning is (Musgrave et al. 2020)."""
 
 import keras
 import numpy as np
@@ -57,7 +57,8 @@ def run(context):
             model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=kerasloss.MultiSimilarity(), jit_compile=True)
 
             def measure(encoder=encoder):
-                metrics = kerasloss.retrieval.evaluate(keras.ops.convert_to_numpy(encoder(x_test)), y_test, k=1)
+                embeddings = keras.ops.convert_to_numpy(encoder(x_test))
+                metrics = kerasloss.metric_learning.retrieval.evaluate(embeddings, y_test, k=1)
                 return {"recall_at_1": metrics["recall@1"], "map_at_r": metrics["map@r"]}
 
             log = EpochLog(context, f"{arm.replace(' ', '_')}/seed_{seed}", measure)

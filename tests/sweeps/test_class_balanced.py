@@ -16,8 +16,7 @@ import pytest
 
 import kerasloss
 import sweeps
-from sweeps import data as sources
-from sweeps import hypermodel, state, tuning
+from sweeps import hypermodel, sources, state, tuning
 from sweeps import spec as specs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -99,10 +98,10 @@ def test_each_loss_trains_on_p_classes_times_k_examples_and_is_measured_on_the_t
 # A trial's training and test metrics on another backend: the PyDataset feeds fit, keras.ops reads the embeddings.
 ON_A_BACKEND = """
 import keras, numpy as np
-from sweeps import data, hypermodel, spec as specs
+from sweeps import sources, hypermodel, spec as specs
 spec = specs.load("class_balanced_digits")
 for loss, values in {losses!r}.items():
-    built = hypermodel.build(spec, {{"loss": loss, **dict([values])}}, 1, data.load(spec.data_source))
+    built = hypermodel.build(spec, {{"loss": loss, **dict([values])}}, 1, sources.load(spec.data_source))
     history = built.model.fit(built.train, epochs=1, verbose=0, shuffle=False)
     metrics = built.evaluate()
     assert np.isfinite(history.history["loss"][0]), (loss, history.history)

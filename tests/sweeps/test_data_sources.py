@@ -1,4 +1,4 @@
-"""Where a sweep's data and model come from (`sweeps.data`): a `module:function` beside a spec loads with
+"""Where a sweep's data and model come from (`sweeps.sources`): a `module:function` beside a spec loads with
 its own helper modules and leaves the import system as it was; Python's own functions are refused before
 they run; a tf.data source must end and yield one tensor per side; data that cannot be swept (no rows, a
 0-d array, complex numbers, NaN labels, one class, class ids past int32) is refused with a message that
@@ -12,9 +12,8 @@ import types
 import numpy as np
 import pytest
 
-from sweeps import data as sources
+from sweeps import sources, tuning
 from sweeps import spec as specs
-from sweeps import tuning
 
 
 def _write(folder, name, text):

@@ -13,9 +13,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from sweeps import data as sources
+from sweeps import sources, state
 from sweeps import spec as specs
-from sweeps import state
 
 NET = """
 import keras
@@ -146,8 +145,8 @@ def test_what_cannot_be_read_is_refused(tmp_path):
 
 FINGERPRINT = """
 import sys
-from sweeps import data, spec, state
-function = data.import_function("net:build", sys.argv[1])
+from sweeps import sources, spec, state
+function = sources.import_function("net:build", sys.argv[1])
 table = {"name": "fp", "task": "binary", "objective": {"name": "pr_auc"}, "space": {"loss": {"choice": ["FocalLoss"]}}}
 print(state.fingerprint(spec.from_dict(table, data_given=True, model_given=True), "data", function)["model"])
 """

@@ -18,10 +18,10 @@ TRIALS = (
 )
 ON_A_BACKEND = """
 import keras, numpy as np
-from sweeps import data, hypermodel, spec as specs
+from sweeps import sources, hypermodel, spec as specs
 for name, values in {trials!r}:
     spec = specs.load(name)
-    built = hypermodel.build(spec, values, 1, data.load(spec.data_source))
+    built = hypermodel.build(spec, values, 1, sources.load(spec.data_source))
     history = built.model.fit(built.train, epochs=1, verbose=0, shuffle=False)
     metrics = built.evaluate()
     assert np.isfinite(history.history["loss"][0]) and 0 < metrics["val_recall_at_1"] <= 1, (values, history.history)

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 import sweeps
-from sweeps import data as sources
+from sweeps import sources, state
 from sweeps import spec as specs
-from sweeps import state
 
 SPACE = """
 epochs = 2

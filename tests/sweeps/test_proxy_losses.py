@@ -12,8 +12,7 @@ import pytest
 
 import kerasloss
 import sweeps
-from sweeps import data as sources
-from sweeps import hypermodel, metrics, tuning
+from sweeps import hypermodel, metrics, sources, tuning
 from sweeps import spec as specs
 
 SWEEP = "arcface_cosface_digits"

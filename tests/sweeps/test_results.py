@@ -355,7 +355,7 @@ def test_a_state_from_before_validation_is_refused_with_how_to_start_over(tmp_pa
 
 
 def test_a_class_id_only_the_validation_part_holds_counts_as_a_class():
-    from sweeps import data as sources
+    from sweeps import sources
 
     train, val, test = (_binary(60, 0), _binary(30, 1), _binary(30, 2))
     val = (val[0], np.where(np.arange(30) == 0, 3, val[1]))

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from sweeps import tables
-from sweeps.data import DataError
+from sweeps.sources import DataError
 
 ROWS = 200
 FITTING = np.arange(150)  # the training part; rows 150 on are the others

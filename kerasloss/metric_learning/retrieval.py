@@ -1,0 +1,292 @@
+"""Retrieval metrics for embeddings: recall@k, precision@1 and MAP@R by exact nearest neighbours.
+
+Each query's neighbours are all the reference embeddings ordered by distance, computed in `keras.ops`
+in chunks of queries (O(chunk x N) memory, so any number of embeddings fits). Without a separate
+reference set the embeddings are their own references and each query is left out of its own neighbours.
+
+- recall@k: 1 if any of the query's k nearest references shares its label (pytorch-metric-learning's
+  and TF-Similarity's "recall@k"), averaged over queries.
+- precision@1: the share of queries whose nearest reference shares the label (recall@1 by that
+  definition; both are reported under their usual names).
+- map@r (Musgrave et al. 2020, "A Metric Learning Reality Check", https://arxiv.org/abs/2003.08505): with
+  R the number of references sharing the query's label, MAP@R = (1 / R) sum_{i <= R} P(i) [neighbour i
+  shares the label], P(i) the precision among the first i neighbours.
+
+All three average over the queries that have at least one reference of their label (R >= 1); a query
+whose label no reference has can be retrieved by no metric and is left out, as pytorch-metric-learning's
+AccuracyCalculator leaves it out of MAP@R. `queries` in the result says how many counted.
+
+Ties: references at exactly the same distance are ordered by the backend's `top_k`: TensorFlow and JAX
+put the lower reference index first; PyTorch's order among equal distances is unspecified.
+"""
+
+import importlib.util
+
+import keras
+import numpy as np  # host-side bookkeeping of neighbour indices and labels; distances are keras.ops
+from keras import ops
+
+from kerasloss.metric_learning.pairwise import DISTANCES, inner_products, l2_normalize, squared_distance_matrix
+
+__all__ = ["RetrievalEvaluation"]
+
+
+def evaluate(
+    embeddings,
+    labels,
+    *,
+    k: "int | tuple[int, ...]" = (1, 5, 10),
+    reference: "tuple | None" = None,
+    distance: str = "cosine",
+    chunk_size: int = 1024,
+) -> dict:
+    """recall@k for each k, precision@1 and map@r of `embeddings` (n, dim) with integer `labels` (n,).
+
+    Args:
+        embeddings: the queries, shape (n, dim).
+        labels: their integer labels, shape (n,).
+        k: the k (or ks) of recall@k, each >= 1; recall@1 is always reported. Defaults to (1, 5, 10).
+        reference: `(reference_embeddings, reference_labels)` to search instead of the queries themselves
+            (then no query is left out of its own neighbours). Defaults to None.
+        distance: "cosine" (1 - cosine similarity, default), "euclidean", "squared_euclidean" or "dot"
+            (larger inner product = nearer).
+        chunk_size: queries per chunk; memory is chunk_size x (number of references) distances.
+
+    Returns:
+        {"recall@1": ..., "recall@5": ..., "precision@1": ..., "map@r": ..., "queries": count}, floats
+        in [0, 1] (NaN where no query counts).
+
+    Example:
+
+    >>> x = np.array([[0.0, 1.0], [0.1, 1.0], [1.0, 0.0], [1.0, 0.2]])
+    >>> metrics = kerasloss.metric_learning.retrieval.evaluate(x, [0, 0, 1, 1], k=1)
+    >>> metrics["recall@1"], metrics["map@r"], metrics["queries"]
+    (1.0, 1.0, 4)
+    """
+    queries, query_labels = _embeddings_and_labels(embeddings, labels, "embeddings")
+    if reference is None:
+        references, reference_labels, leave_out_self = queries, query_labels, True
+    else:
+        references, reference_labels = _embeddings_and_labels(*reference, "reference")
+        leave_out_self = False
+    if references.shape[1] != queries.shape[1]:
+        raise ValueError(
+            f"evaluate: queries and references must have the same dimension. Received: {queries.shape[1]} "
+            f"and {references.shape[1]}"
+        )
+    if distance not in DISTANCES:
+        raise ValueError(
+            f"Invalid value for argument `distance`. Expected one of {list(DISTANCES)}. Received: {distance!r}"
+        )
+    ks = _check_k(k)
+    candidates = len(references) - int(leave_out_self)
+    if ks[-1] > candidates:
+        raise ValueError(f"evaluate: k={ks[-1]} exceeds the {candidates} references each query can retrieve")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"Invalid value for argument `chunk_size`. Expected an integer >= 1. Received: {chunk_size!r}")
+
+    # R per query: references of its label, itself excluded.
+    classes, counts = np.unique(reference_labels, return_counts=True)
+    position = np.searchsorted(classes, query_labels)
+    found = (position < len(classes)) & (classes[np.minimum(position, len(classes) - 1)] == query_labels)
+    relevant = np.where(found, counts[np.minimum(position, len(classes) - 1)], 0) - int(leave_out_self)
+    depth = min(candidates, max(ks[-1], int(relevant.max(initial=0))))
+
+    scale = _common_scale(queries, references)
+    queries, references = queries * np.float32(scale), references * np.float32(scale)
+    prepared = _prepare(references, distance)
+    hits = {kk: [] for kk in ks}
+    average_precision = []
+    for start in range(0, len(queries), chunk_size):
+        stop = min(start + chunk_size, len(queries))
+        nearest = _nearest(_prepare(queries[start:stop], distance), prepared, distance, depth, start, leave_out_self)
+        same = reference_labels[nearest] == query_labels[start:stop, None]  # (chunk, depth)
+        for kk in ks:
+            hits[kk].append(same[:, :kk].any(axis=1))
+        average_precision.append(_average_precision_at_r(same, relevant[start:stop]))
+    counted = relevant > 0
+    result = {f"recall@{kk}": _mean(np.concatenate(hits[kk])[counted]) for kk in ks}
+    result["precision@1"] = result["recall@1"]  # the nearest neighbour shares the label: both names
+    result["map@r"] = _mean(np.concatenate(average_precision)[counted])
+    result["queries"] = int(counted.sum())
+    return result
+
+
+def _embeddings_and_labels(embeddings, labels, name):
+    x = np.asarray(embeddings, np.float32)
+    y = np.asarray(labels).reshape(-1)
+    if x.ndim != 2 or len(x) != len(y):
+        raise ValueError(
+            f"evaluate: {name} must be (n, dim) with one label each. Received: shape {x.shape}, {len(y)} labels"
+        )
+    bad = np.flatnonzero(~np.isfinite(x).all(axis=1))
+    if bad.size:  # NaN has no nearest neighbour: top_k would rank it anywhere and score a diverged model
+        shown = ", ".join(map(str, bad[:5].tolist())) + (", ..." if bad.size > 5 else "")
+        raise ValueError(
+            f"evaluate: {bad.size} of {len(x)} {name} rows are NaN or infinite (rows {shown}); a model whose "
+            "embeddings diverged has no retrieval metrics"
+        )
+    return x, y
+
+
+def _common_scale(*arrays):
+    """A power of two that brings the largest |value| of the arrays near 1: multiplying by it is exact and
+    keeps every ordering, and squared distances of embeddings with norms near 1e20 (which overflow float32)
+    or 1e-25 (which underflow) are computed at full precision."""
+    largest = max(float(np.max(np.abs(a), initial=0.0)) for a in arrays)
+    return 1.0 if largest == 0.0 else float(2.0 ** -np.ceil(np.log2(largest)))
+
+
+def _check_k(k):
+    values = tuple(k) if isinstance(k, (tuple, list)) else (k,)
+    if not values or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in values):
+        raise ValueError(f"Invalid value for argument `k`. Expected integers >= 1. Received: k={k!r}")
+    return tuple(sorted({int(v) for v in values} | {1}))  # k = 1 always: precision@1 reads it
+
+
+def _prepare(x, distance):
+    x = ops.convert_to_tensor(x, "float32")
+    return l2_normalize(x) if distance == "cosine" else x
+
+
+def _nearest(queries, references, distance, depth, offset, leave_out_self):
+    """Indices of each query's `depth` nearest references, nearest first."""
+    if distance in ("cosine", "dot"):
+        closeness = inner_products(queries, references)  # larger is nearer: cosine distance is 1 - this
+    else:  # squared and plain Euclidean distances order the references alike
+        closeness = -squared_distance_matrix(queries, references)
+    if leave_out_self:
+        rows = ops.expand_dims(ops.arange(ops.shape(queries)[0]) + offset, 1)
+        columns = ops.expand_dims(ops.arange(ops.shape(references)[0]), 0)
+        closeness = ops.where(rows == columns, -np.inf, closeness)
+    _, indices = ops.top_k(closeness, depth)
+    return np.asarray(keras.ops.convert_to_numpy(indices))
+
+
+def _average_precision_at_r(same, relevant):
+    """MAP@R per query from its hits in neighbour order; 0 where R = 0 (those queries are left out)."""
+    depth = same.shape[1]
+    ranks = np.arange(1, depth + 1)
+    precision = np.cumsum(same, axis=1) / ranks
+    within_r = ranks[None, :] <= relevant[:, None]
+    total = np.sum(np.where(within_r & same, precision, 0.0), axis=1)
+    return np.where(relevant > 0, total / np.maximum(relevant, 1), 0.0)
+
+
+def _mean(values):
+    return float(np.mean(values)) if len(values) else float("nan")
+
+
+def _key(name):
+    """ "recall@5" -> "recall_at_5": names Keras' History and TensorBoard take as they are."""
+    return name.replace("@", "_at_")
+
+
+class RetrievalEvaluation(keras.callbacks.Callback):
+    """Retrieval metrics of the model's embeddings during `fit`, by `evaluate`.
+
+    After every `every` epochs the model (or `encoder`) embeds `data`'s inputs and `evaluate` scores them
+    (each example searching the others, or `reference`'s embeddings). The values go into the epoch's `logs`
+    (so into `model.fit(...).history`) as `val_recall_at_1`, `val_recall_at_5`, ..., `val_precision_at_1`,
+    `val_map_at_r` (NaN on the epochs in between, so every history list has one value per epoch and
+    `pandas.DataFrame(history.history)` works), into `results` ({epoch: metrics}), and with `log_dir` into
+    TensorBoard scalars `retrieval/recall_at_1`, ... (TensorFlow's summary writer, so TensorFlow must be
+    installed).
+
+    A model that ends with `CosineProxies` outputs class cosines, not embeddings: pass the embedding model
+    before it as `encoder` (a model ending so without `encoder` is refused when training begins).
+
+    Args:
+        data: `(x, y)`: inputs the model embeds, and their integer labels.
+        k: the ks of recall@k. Defaults to (1, 5, 10).
+        reference: `(x_ref, y_ref)` inputs and labels to search instead of `data` itself. Defaults to None.
+        distance: as in `evaluate`. Defaults to "cosine".
+        every: evaluate after every `every` epochs (>= 1). Defaults to 1.
+        batch_size: for `model.predict`. Defaults to 256.
+        log_dir: TensorBoard folder, or None. Defaults to None.
+        prefix: prefix of the keys in `logs`. Defaults to "val_".
+        encoder: the model whose outputs are the embeddings, when it is not the one `fit` trains (e.g. the
+            encoder before `CosineProxies`). Defaults to None: the trained model.
+
+    Example:
+
+    >>> x = np.random.default_rng(0).normal(size=(40, 4)).astype("float32")
+    >>> y = np.arange(40) % 4
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8)])
+    >>> model.compile(optimizer="adam", loss=kerasloss.TripletLoss())
+    >>> history = model.fit(x, y, epochs=2, batch_size=20, verbose=0,
+    ...                     callbacks=[kerasloss.RetrievalEvaluation(data=(x, y), k=(1, 5))])
+    >>> sorted(key for key in history.history if key.startswith("val_"))
+    ['val_map_at_r', 'val_precision_at_1', 'val_recall_at_1', 'val_recall_at_5']
+    """
+
+    def __init__(
+        self,
+        data,
+        k=(1, 5, 10),
+        *,
+        reference=None,
+        distance="cosine",
+        every=1,
+        batch_size=256,
+        log_dir=None,
+        prefix="val_",
+        encoder=None,
+    ):
+        super().__init__()
+        if not isinstance(data, (tuple, list)) or len(data) != 2:
+            raise ValueError("RetrievalEvaluation: `data` must be (x, y): inputs and their integer labels")
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"Invalid value for argument `every`. Expected an integer >= 1. Received: every={every!r}")
+        if distance not in DISTANCES:
+            raise ValueError(
+                f"Invalid value for argument `distance`. Expected one of {list(DISTANCES)}. Received: {distance!r}"
+            )
+        ks = _check_k(k)
+        if log_dir is not None and importlib.util.find_spec("tensorflow") is None:
+            raise ImportError(
+                "RetrievalEvaluation(log_dir=...) writes TensorBoard scalars with TensorFlow's summary writer, "
+                "which is not installed: pip install 'kerasloss[tensorflow]' (or leave log_dir=None)."
+            )
+        self.data, self.k, self.reference, self.distance = data, k, reference, distance
+        self.every, self.batch_size, self.log_dir, self.prefix = every, batch_size, log_dir, prefix
+        self.encoder = encoder
+        self.names = [_key(f"recall@{kk}") for kk in ks] + [_key("precision@1"), _key("map@r")]
+        self.results = {}
+        self._writer = None
+
+    def on_train_begin(self, logs=None):
+        from kerasloss.metric_learning.proxies import CosineProxies  # the layer whose outputs are class cosines
+
+        if self.encoder is None and self.model.layers and isinstance(self.model.layers[-1], CosineProxies):
+            raise ValueError(
+                "RetrievalEvaluation: the model ends with CosineProxies, whose outputs are class cosines, not "
+                "embeddings; pass the embedding model before it as `encoder=` (e.g. model.layers[0])"
+            )
+
+    def _embed(self, x):
+        embedder = self.encoder if self.encoder is not None else self.model
+        return np.asarray(embedder.predict(x, batch_size=self.batch_size, verbose=0))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            if logs is not None:  # one value per epoch in every history list
+                logs.update({self.prefix + name: float("nan") for name in self.names})
+            return
+        reference = None
+        if self.reference is not None:
+            reference = (self._embed(self.reference[0]), self.reference[1])
+        found = evaluate(self._embed(self.data[0]), self.data[1], k=self.k, reference=reference, distance=self.distance)
+        metrics = {_key(name): value for name, value in found.items() if name != "queries"}
+        self.results[epoch + 1] = metrics
+        if logs is not None:
+            logs.update({self.prefix + name: value for name, value in metrics.items()})
+        if self.log_dir is not None:
+            import tensorflow as tf  # TensorBoard's writer (checked for at construction)
+
+            if self._writer is None:
+                self._writer = tf.summary.create_file_writer(self.log_dir)
+            with self._writer.as_default():
+                for name, value in metrics.items():
+                    tf.summary.scalar(f"retrieval/{name}", value, step=epoch + 1)
+            self._writer.flush()
