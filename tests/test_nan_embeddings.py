@@ -1,4 +1,4 @@
-"""A NaN or inf embedding makes the pairwise losses NaN (issue 23, item 3), as Keras' own losses and
+"""A NaN or inf embedding makes the pairwise losses NaN, as Keras' own losses and
 `MultiSimilarity()` are: before, the Euclidean distance's zero-safe square root, the masked log-sum-exp
 and the minings' comparisons and sort keys dropped it, and a batch of six with one NaN row gave a
 plausible value (`TripletLoss` 0.62, `LiftedStructure` 6.1, `SoftNearestNeighbor` 2.2,

@@ -1,7 +1,7 @@
 """`.keras` files written by an older kerasloss load in a fresh process after `import kerasloss`.
 
 tests/saved_models/ holds one file per family (every loss of the family compiled on it, with the layers and
-models kerasloss defines), written by tests/tools/write_saved_models.py before the modules moved into
+models kerasloss defines), written by tests/generators/write_saved_models.py before the modules moved into
 packages: the registered names find the classes wherever their modules now live.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tools.write_saved_models import FAMILIES, FOLDER
+from tests.generators.write_saved_models import FAMILIES, FOLDER
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,7 +20,7 @@ _LOAD = """
 import json, sys
 import keras, numpy as np
 import kerasloss
-from tests.tools.write_saved_models import INPUT, _as_lists, losses_of
+from tests.generators.write_saved_models import INPUT, _as_lists, losses_of
 
 model = keras.models.load_model(sys.argv[1])
 print(json.dumps({"predictions": _as_lists(model(INPUT)), "losses": losses_of(model)}))

@@ -1,7 +1,7 @@
 """The stored pytorch-metric-learning values are current with the scripts that generate them.
 
-tests/metric_literals.py and tests/proxy_literals.py are printed by tests/tools/gen_metric_literals.py and
-tests/tools/gen_proxy_literals.py. Evaluating pml needs torch and pml, which the suite does not install, but
+tests/metric_literals.py and tests/proxy_literals.py are printed by tests/generators/gen_metric_literals.py and
+tests/generators/gen_proxy_literals.py. Evaluating pml needs torch and pml, which the suite does not install, but
 the inputs, the settings, the pinned versions and the docstring come from the scripts with NumPy alone: a
 script edited without regenerating its module fails here.
 """
@@ -12,9 +12,9 @@ import pathlib
 import pytest
 
 from tests import metric_literals, proxy_literals
-from tests.tools import gen_metric_literals, gen_proxy_literals
+from tests.generators import gen_metric_literals, gen_proxy_literals
 
-TOOLS = pathlib.Path(__file__).parent / "tools"
+TOOLS = pathlib.Path(__file__).parent / "generators"
 
 
 def _same(stored, built):
@@ -38,7 +38,7 @@ def test_versions_and_docstring_match_the_script(module, script):
     assert module.TORCH_VERSION == script.TORCH_VERSION
     assert module.__doc__ == script.DOC
     name = script.__name__.rsplit(".", 1)[-1]
-    assert f"tests/tools/{name}.py" in module.__doc__
+    assert f"tests/generators/{name}.py" in module.__doc__
     assert f"pytorch-metric-learning=={script.PML_VERSION}" in module.__doc__
 
 

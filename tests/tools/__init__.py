@@ -1,1 +1,1 @@
-"""Scripts that generate the stored peer values under tests/ (see each script's docstring)."""
+"""Tests of kerasloss.tools, one file per module."""

@@ -1,4 +1,4 @@
-"""The findings of an attack on the harness, each reproduced: concurrent runs of one sweep, damaged state,
+"""Runs that go wrong, each reproduced: concurrent runs of one sweep, damaged state,
 a finished distributed sweep re-run, a chief left alone by a dead worker, a worker with no chief, names
 that would leave the log and state folders, and spec values that used to fail mid-run or train garbage."""
 

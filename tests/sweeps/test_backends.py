@@ -1,4 +1,4 @@
-"""The issue-15 sweeps' trials on the JAX and PyTorch backends: a proxy loss's model (the encoder, then
+"""The proxy-loss and two-view sweeps' trials on the JAX and PyTorch backends: a proxy loss's model (the encoder, then
 `kerasloss.CosineProxies`) and a two-view loss's (the encoder on each view) are plain functional Keras
 models, trained by fit on the harness's tf.data batches and measured through keras.ops on each backend."""
 

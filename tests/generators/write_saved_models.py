@@ -1,6 +1,6 @@
 """Writes tests/saved_models/: one small `.keras` file per family, each compiled with every loss of its family.
 
-Run from the repository root: `python -m tests.tools.write_saved_models`. The files committed were written
+Run from the repository root: `python -m tests.generators.write_saved_models`. The files committed were written
 by the commit that added this script, before the modules moved into packages; tests/test_saved_models.py loads
 them in a fresh process to show that a file saved by an older kerasloss still loads (the registered names, not
 the module paths, find the classes). Rewrite them only when a saved file's format has to change on purpose.

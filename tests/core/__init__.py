@@ -1,0 +1,1 @@
+"""Tests of kerasloss.core, one file per module."""

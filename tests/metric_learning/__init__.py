@@ -1,0 +1,1 @@
+"""Tests of kerasloss.metric_learning, one file per module."""

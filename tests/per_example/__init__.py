@@ -1,0 +1,1 @@
+"""Tests of kerasloss.per_example, one file per module."""
