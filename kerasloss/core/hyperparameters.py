@@ -1,6 +1,6 @@
 """Hyperparameters declared once per loss function: `@hyperparameters(gamma=non_negative, ...)` and the
 checks it takes. Each check is `(argument name, value) -> normalized value` and raises one message shape,
-Keras' own: "Invalid value for argument `alpha`. Expected ... Received: alpha=2"."""
+Keras' own (`errors.invalid_argument`)."""
 
 import functools
 import inspect

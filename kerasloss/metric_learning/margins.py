@@ -8,6 +8,7 @@ import math
 
 from keras import ops
 
+from kerasloss.core.errors import invalid_argument
 from kerasloss.core.hyperparameters import hyperparameters, non_negative, positive
 from kerasloss.core.loss import Loss
 from kerasloss.core.numerics import computed_in_float32
@@ -23,10 +24,8 @@ def check_radians(argument, value):
     value in degrees here would make cos(theta + m) wrap around, and the loss reward the wrong logit."""
     value = non_negative(argument, value)
     if value >= math.pi:
-        raise ValueError(
-            f"Invalid value for argument `{argument}`. Expected radians in [0, pi). Received: {argument}={value!r} "
-            f"(in degrees? math.radians({value!r}) = {math.radians(value):.4f})"
-        )
+        error = invalid_argument(argument, "radians in [0, pi)", value)
+        raise ValueError(f"{error} (in degrees? math.radians({value!r}) = {math.radians(value):.4f})")
     return value
 
 

@@ -13,6 +13,7 @@ loss and then enqueues the batch. Keras' JAX trainer carries a non-trainable var
 import keras
 from keras import ops
 
+from kerasloss.core.errors import invalid_argument
 from kerasloss.core.hyperparameters import integer
 from kerasloss.core.inputs import check_host_ids, example_labels, label_dtype
 from kerasloss.core.registry import PACKAGE
@@ -79,9 +80,7 @@ class CrossBatchMemory(keras.Model):
         super().__init__(**kwargs)
         memory_size = integer("memory_size", memory_size)
         if memory_size < 1:
-            raise ValueError(
-                f"Invalid value for argument `memory_size`. Expected an integer >= 1. Received: {memory_size}"
-            )
+            raise invalid_argument("memory_size", "an integer >= 1", memory_size)
         self.encoder = encoder
         self.memory_size = memory_size
 

@@ -9,6 +9,7 @@ The losses over its cosines: `ProxyAnchor` and `ProxyNCA` here, `ArcFace` and `C
 import keras
 from keras import ops
 
+from kerasloss.core.errors import invalid_argument
 from kerasloss.core.hyperparameters import hyperparameters, integer, non_negative, positive
 from kerasloss.core.inputs import sparse_ids, valid_class_ids
 from kerasloss.core.loss import Loss
@@ -71,9 +72,7 @@ class CosineProxies(keras.layers.Layer):
         for argument, value in (("num_classes", num_classes), ("sub_centers", sub_centers)):
             value = integer(argument, value)
             if value < 1:
-                raise ValueError(
-                    f"Invalid value for argument `{argument}`. Expected an integer >= 1. Received: {value}"
-                )
+                raise invalid_argument(argument, "an integer >= 1", value)
         self.num_classes = int(num_classes)
         self.sub_centers = int(sub_centers)
         self.initializer = keras.initializers.get(initializer)

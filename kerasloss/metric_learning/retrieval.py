@@ -26,6 +26,7 @@ import keras
 import numpy as np  # host-side bookkeeping of neighbour indices and labels; distances are keras.ops
 from keras import ops
 
+from kerasloss.core.errors import invalid_argument
 from kerasloss.metric_learning.pairwise import DISTANCES, inner_products, l2_normalize, squared_distance_matrix
 
 __all__ = ["RetrievalEvaluation"]
@@ -75,15 +76,13 @@ def evaluate(
             f"and {references.shape[1]}"
         )
     if distance not in DISTANCES:
-        raise ValueError(
-            f"Invalid value for argument `distance`. Expected one of {list(DISTANCES)}. Received: {distance!r}"
-        )
+        raise invalid_argument("distance", f"one of {list(DISTANCES)}", distance)
     ks = _check_k(k)
     candidates = len(references) - int(leave_out_self)
     if ks[-1] > candidates:
         raise ValueError(f"evaluate: k={ks[-1]} exceeds the {candidates} references each query can retrieve")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(f"Invalid value for argument `chunk_size`. Expected an integer >= 1. Received: {chunk_size!r}")
+        raise invalid_argument("chunk_size", "an integer >= 1", chunk_size)
 
     # R per query: references of its label, itself excluded.
     classes, counts = np.unique(reference_labels, return_counts=True)
@@ -140,7 +139,7 @@ def _common_scale(*arrays):
 def _check_k(k):
     values = tuple(k) if isinstance(k, (tuple, list)) else (k,)
     if not values or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in values):
-        raise ValueError(f"Invalid value for argument `k`. Expected integers >= 1. Received: k={k!r}")
+        raise invalid_argument("k", "integers >= 1", k)
     return tuple(sorted({int(v) for v in values} | {1}))  # k = 1 always: precision@1 reads it
 
 
@@ -237,11 +236,9 @@ class RetrievalEvaluation(keras.callbacks.Callback):
         if not isinstance(data, (tuple, list)) or len(data) != 2:
             raise ValueError("RetrievalEvaluation: `data` must be (x, y): inputs and their integer labels")
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"Invalid value for argument `every`. Expected an integer >= 1. Received: every={every!r}")
+            raise invalid_argument("every", "an integer >= 1", every)
         if distance not in DISTANCES:
-            raise ValueError(
-                f"Invalid value for argument `distance`. Expected one of {list(DISTANCES)}. Received: {distance!r}"
-            )
+            raise invalid_argument("distance", f"one of {list(DISTANCES)}", distance)
         ks = _check_k(k)
         if log_dir is not None and importlib.util.find_spec("tensorflow") is None:
             raise ImportError(

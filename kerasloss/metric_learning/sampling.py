@@ -12,6 +12,8 @@ and (P - 1) K negatives (Hermans et al. 2017, "In Defense of the Triplet Loss", 
 import keras
 import numpy as np  # the sampler indexes host arrays; no loss math here
 
+from kerasloss.core.errors import invalid_argument
+
 __all__ = ["ClassBalancedBatches"]
 
 
@@ -124,14 +126,9 @@ def _whole(values):
 
 def _count(argument, value, minimum, maximum):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(
-            f"Invalid value for argument `{argument}`. Expected an integer >= {minimum}. Received: {argument}={value!r}"
-        )
+        raise invalid_argument(argument, f"an integer >= {minimum}", value)
     if maximum is not None and value > maximum:
-        raise ValueError(
-            f"Invalid value for argument `{argument}`. Expected at most the number of classes in y, {maximum}. "
-            f"Received: {argument}={value!r}"
-        )
+        raise invalid_argument(argument, f"at most the number of classes in y, {maximum}", value)
     return int(value)
 
 

@@ -14,6 +14,7 @@ from typing import Literal
 
 from keras import ops
 
+from kerasloss.core.errors import invalid_argument
 from kerasloss.core.hyperparameters import boolean, hyperparameters, non_negative, one_of, passed_through
 from kerasloss.core.inputs import empty_batch_loss
 from kerasloss.core.loss import Loss
@@ -179,10 +180,7 @@ def _random_negative(d, negatives):
 
 def _check_soft(soft, mining):
     if soft and mining == "all":
-        raise ValueError(
-            "Invalid value for argument `soft`. Expected False with mining='all' (no closed form over "
-            "all triplets). Received: soft=True"
-        )
+        raise invalid_argument("soft", "False with mining='all' (no closed form over all triplets)", soft)
 
 
 @hyperparameters(

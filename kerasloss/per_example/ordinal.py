@@ -8,6 +8,7 @@ from typing import Literal
 
 from keras import ops
 
+from kerasloss.core.errors import invalid_argument
 from kerasloss.core.hyperparameters import hyperparameters, integer, one_of, positive
 from kerasloss.core.inputs import empty_batch_loss, is_empty_batch, sparse_ids, valid_class_ids
 from kerasloss.core.loss import Loss
@@ -20,7 +21,7 @@ __all__ = ["WeightedKappa", "weighted_kappa"]
 def _num_classes(argument, value):
     value = integer(argument, value)
     if value < 2:
-        raise ValueError(f"Invalid value for argument `{argument}`. Expected an integer >= 2. Received: {value}")
+        raise invalid_argument(argument, "an integer >= 2", value)
     return value
 
 

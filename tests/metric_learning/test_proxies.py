@@ -1,9 +1,8 @@
-"""CosineProxies and the losses over its cosines (ArcFace, CosFace, ProxyAnchor, ProxyNCA): against
-independent NumPy references written from the papers (tests/reference_proxies.py), pytorch-metric-
-learning 2.9's values stored as literals (tests/proxy_literals.py), float64 finite differences,
-degenerate inputs, the layer's training and `.keras` round trip, and a learning test on digits."""
+"""CosineProxies and the losses over its cosines (ArcFace, CosFace, ProxyAnchor, ProxyNCA): against independent
+NumPy references written from the papers (tests/reference_proxies.py), pytorch-metric-learning 2.9's values
+stored as literals (tests/proxy_literals.py), float64 finite differences, degenerate inputs, the layer's training
+and .keras round trip, and a learning test on digits. ArcFace's own rules are in test_margins.py."""
 
-import math
 import subprocess
 import sys
 import textwrap
@@ -49,17 +48,6 @@ def test_proxy_anchor_matches_the_paper(batch, classes, alpha, delta):
     labels, cosines = _cosines(batch, classes)
     got = float(numpy(kerasloss.ProxyAnchor(alpha, delta)(labels, cosines)))
     assert got == pytest.approx(ref.proxy_anchor(labels, cosines, alpha, delta), rel=2e-5, abs=2e-6)
-
-
-def test_arcface_past_pi_minus_the_margin_uses_pml_rule_and_keeps_falling():
-    """theta + m > pi: cos(theta) - m sin(m), continuous at theta = pi - m and decreasing in cos."""
-    margin = 0.5
-    cos = np.linspace(-1.0, 1.0, 201)
-    cosines = np.stack([cos, np.zeros_like(cos)], axis=1)
-    labels = np.zeros(len(cos), "int64")
-    got = numpy(kerasloss.ArcFace(scale=8.0, margin=margin, reduction=None)(labels, cosines))
-    np.testing.assert_allclose(got, ref.arcface(labels, cosines, 8.0, margin), rtol=1e-5, atol=1e-6)
-    assert np.all(np.diff(got) <= 1e-6)  # the loss never rises as the target cosine rises
 
 
 def _pml_rows():
@@ -116,10 +104,6 @@ def test_stored_pml_rows_cover_wrapping_and_a_batch_of_one(name):
     assert "batch_of_one" in cases
 
 
-# ---------------------------------------------------------------------------------------------------
-# Gradients against float64 finite differences
-
-
 GRADIENTS = [
     ("arcface", kerasloss.ArcFace(16.0, 0.3, dtype="float64"), lambda y, c: ref.arcface(y, c, 16.0, 0.3).mean()),
     ("cosface", kerasloss.CosFace(16.0, 0.2, dtype="float64"), lambda y, c: ref.cosface(y, c, 16.0, 0.2).mean()),
@@ -139,10 +123,6 @@ def test_gradient_matches_float64finite_differences(name, loss, reference):
     )
 
 
-# ---------------------------------------------------------------------------------------------------
-# Degenerate inputs
-
-
 @pytest.mark.parametrize(
     "loss",
     [kerasloss.ArcFace(), kerasloss.CosFace(), kerasloss.ProxyAnchor(), kerasloss.ProxyNCA()],
@@ -154,14 +134,6 @@ def test_cosines_at_the_ends_stay_finite(loss, cosines):
     values = {"exactly 1": np.ones((4, 3)), "exactly -1": -np.ones((4, 3)), "zeros": np.zeros((4, 3))}[cosines]
     value, gradient = value_and_grad(lambda c: loss(labels, c), values.astype("float32"))
     assert np.isfinite(value) and np.all(np.isfinite(gradient))
-
-
-def test_arcface_gradient_is_finite_where_arccos_is_not():
-    """The target cosine at exactly +-1: arccos' slope is infinite there, the sin-cos form's is not."""
-    labels = np.array([0, 1])
-    cosines = np.array([[1.0, 0.2], [0.3, -1.0]], "float32")
-    _, gradient = value_and_grad(lambda c: kerasloss.ArcFace()(labels, c), cosines)
-    assert np.all(np.isfinite(gradient))
 
 
 def test_proxy_anchor_without_any_positive_proxy_and_out_of_range_ids():
@@ -188,10 +160,6 @@ def test_proxy_anchor_without_any_positive_proxy_and_out_of_range_ids():
 def test_invalid_hyperparameters_raise_at_construction(make, argument):
     with pytest.raises(ValueError, match=rf"argument `{argument}`"):
         make()
-
-
-# ---------------------------------------------------------------------------------------------------
-# The layer
 
 
 @pytest.mark.parametrize("sub_centers", [1, 3])
@@ -265,23 +233,6 @@ def test_proxy_losses_train_embeddings_on_digits(loss):
     model.fit(x[:1200], y[:1200], batch_size=64, epochs=8, verbose=0)
     after = kerasloss.metric_learning.retrieval.evaluate(numpy(encoder(x[1200:])), y[1200:], k=1)["map@r"]
     assert after > before + 0.2, (before, after)
-
-
-def test_arcface_margin_is_in_radians_as_documented():
-    """ArcFace(margin=0.5) is pml's ArcFaceLoss(margin=28.65 degrees): the target logit is cos(theta + 0.5)."""
-    cos = np.array([[math.cos(1.0), 0.0]])
-    per_example = float(numpy(kerasloss.ArcFace(scale=1.0, margin=0.5, reduction=None)(np.array([0]), cos))[0])
-    target = math.cos(1.5)
-    assert per_example == pytest.approx(math.log(math.exp(target) + 1.0) - target, rel=1e-6)
-
-
-def test_an_arcface_margin_in_degrees_is_refused_naming_its_radians():
-    """pml's ArcFaceLoss takes degrees (28.6 by default); 28.6 radians here wrapped cos(theta + m) around
-    and silently gave a zero loss and gradient (found in review)."""
-    with pytest.raises(ValueError, match=r"Expected radians in \[0, pi\).*math.radians\(28.6\) = 0.4992"):
-        kerasloss.ArcFace(margin=28.6)
-    with pytest.raises(ValueError, match="radians"):
-        kerasloss.arcface(np.array([0]), np.zeros((1, 2), "float32"), margin=math.pi)
 
 
 def test_the_layer_is_float32_under_a_global_mixed_policy():
