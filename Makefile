@@ -9,12 +9,13 @@ WORKERS ?= 0
 LOGDIR ?= logs
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install test test-all test-backends sweep experiments bench lint tensorboard clean
+.PHONY: help install test test-all test-backends test-oldest-keras sweep experiments bench lint tensorboard clean
 
 help:
 	@echo "make test           install into .venv and run the fast tests (TensorFlow backend; a few minutes)"
 	@echo "make test-all       every test, with those that train models or start processes (what CI runs)"
 	@echo "make test-backends  the library's tests again on the JAX and PyTorch backends"
+	@echo "make test-oldest-keras  the library's fast tests on the oldest Keras it declares (PyTorch backend)"
 	@echo "make sweep          run the default hyperparameter sweep suite into logs/"
 	@echo "make experiments    reproduce the lesson's experiments -> logs/experiments.md, logs/experiments/"
 	@echo "make tensorboard    serve logs/ (every sweep; SWEEP=NAME for one) on http://127.0.0.1:6006"
@@ -51,6 +52,18 @@ test-backends: $(BACKENDS_READY)
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -q
 	KERAS_BACKEND=torch $(BIN)/python -m pytest -q
 
+# The oldest Keras pyproject.toml allows (kerasloss/core/keras_private.py: TESTED), in a venv of its own that
+# reuses .venv's packages (a .pth file) so only Keras is installed; PyTorch, because TensorFlow pins its Keras.
+OLDEST_KERAS = $(shell sed -n 's/^dependencies = \["keras>=\([0-9.]*\)".*/\1/p' pyproject.toml)
+OLDEST_VENV := .venv-oldest-keras
+test-oldest-keras: $(BACKENDS_READY)
+	$(PYTHON) -m venv $(OLDEST_VENV)
+	$(BIN)/python -c "import site; print(site.getsitepackages()[0])" > "$$($(OLDEST_VENV)/bin/python -c 'import site; print(site.getsitepackages()[0])')/zz_main_venv.pth"
+	$(OLDEST_VENV)/bin/python -m pip install --quiet --no-deps "keras==$(OLDEST_KERAS)"
+	KERAS_BACKEND=torch $(OLDEST_VENV)/bin/python -c "import keras; assert keras.__version__ == '$(OLDEST_KERAS)', keras.__file__"
+	KERAS_BACKEND=torch $(OLDEST_VENV)/bin/python -m pytest -q -m "not slow" \
+		tests/core tests/per_example tests/metric_learning tests/tools tests/test_battery.py tests/test_saved_models.py
+
 sweep: $(READY)
 	$(BIN)/python -m sweeps run $(SWEEPS) --workers $(WORKERS) --logdir $(LOGDIR)
 
@@ -74,6 +87,6 @@ else
 endif
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build kerasloss.egg-info sweeps/build sweeps/kerasloss_sweeps.egg-info
+	rm -rf $(VENV) $(OLDEST_VENV) .pytest_cache .ruff_cache build kerasloss.egg-info sweeps/build sweeps/kerasloss_sweeps.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find logs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
