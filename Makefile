@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 BACKENDS_READY := $(VENV)/.backends-ready
 WORKERS ?= 0
+# pytest-xdist: the tests run in this many processes, whole files to one process (module fixtures stay shared)
+TEST_PROCESSES ?= 2
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist loadfile
 LOGDIR ?= logs
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
@@ -43,14 +46,14 @@ install: $(READY)
 
 # The tests marked `slow` train models or start processes; `make test` leaves them to `make test-all`.
 test: $(READY)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(PYTEST) -m "not slow"
 
 test-all: $(READY)
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 test-backends: $(BACKENDS_READY)
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -q
-	KERAS_BACKEND=torch $(BIN)/python -m pytest -q
+	KERAS_BACKEND=jax $(PYTEST)
+	KERAS_BACKEND=torch $(PYTEST)
 
 # The oldest Keras pyproject.toml allows (kerasloss/core/keras_private.py: TESTED), in a venv of its own that
 # reuses .venv's packages (a .pth file) so only Keras is installed; PyTorch, because TensorFlow pins its Keras.
@@ -61,7 +64,7 @@ test-oldest-keras: $(BACKENDS_READY)
 	$(BIN)/python -c "import site; print(site.getsitepackages()[0])" > "$$($(OLDEST_VENV)/bin/python -c 'import site; print(site.getsitepackages()[0])')/zz_main_venv.pth"
 	$(OLDEST_VENV)/bin/python -m pip install --quiet --no-deps "keras==$(OLDEST_KERAS)"
 	KERAS_BACKEND=torch $(OLDEST_VENV)/bin/python -c "import keras; assert keras.__version__ == '$(OLDEST_KERAS)', keras.__file__"
-	KERAS_BACKEND=torch $(OLDEST_VENV)/bin/python -m pytest -q -m "not slow" \
+	KERAS_BACKEND=torch $(OLDEST_VENV)/bin/python -m pytest -q -n $(TEST_PROCESSES) --dist loadfile -m "not slow" \
 		tests/core tests/per_example tests/metric_learning tests/tools tests/test_battery.py tests/test_saved_models.py
 
 sweep: $(READY)
