@@ -1,5 +1,9 @@
-"""Distributed mode: a chief and two workers on loopback finish a sweep; a worker killed mid-trial, or one
-that stops answering, does not hang the chief, and its trial is run again, once."""
+"""Distributed mode (`sweeps.cluster`): a chief and two workers on loopback finish a sweep; a worker killed
+mid-trial, or one that stops answering, does not hang the chief, and its trial is run again, once. A
+worker trains exactly what the chief recorded: the data and model it loads are fingerprinted and compared
+with the chief's record, and a worker that sees something else (a data file overwritten after the chief
+started, a model module edited, other files on another machine) refuses, naming what changed. A local
+worker that refuses is not restarted: a restart would refuse too."""
 
 import json
 import os
@@ -7,62 +11,15 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 import numpy as np
 import pytest
 
-from sweeps import spec as specs
-from sweeps import tuning
+from sweeps import cluster
+from tests.sweeps.support import ROOT, start
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SWEEP = "focal_imbalance"
-
-
-class Lines:
-    """A process's stdout, read in the background, searchable while it runs."""
-
-    def __init__(self, process):
-        self.process, self.lines = process, []
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
-
-    def _read(self):
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def wait_for(self, pattern, timeout=120):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in self.lines:
-                match = re.search(pattern, line)
-                if match:
-                    return match
-            if self.process.poll() is not None and not self._thread.is_alive():
-                break
-            time.sleep(0.05)
-        raise AssertionError(f"no line matching {pattern!r} in:\n" + "\n".join(self.lines))
-
-    def finish(self, timeout):
-        self.process.wait(timeout=timeout)
-        self._thread.join(timeout=10)
-        return "\n".join(self.lines)
-
-
-def _start(args, tmp_path):
-    command = [
-        sys.executable,
-        "-m",
-        "sweeps",
-        *args,
-        "--logdir",
-        str(tmp_path / "logs"),
-        "--state",
-        str(tmp_path / "state"),
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    return Lines(process)
 
 
 def _check_finished_once(tmp_path, output, trials):
@@ -90,7 +47,7 @@ def _check_sessions(folder, ids):
 
 @pytest.mark.slow
 def test_chief_and_two_workers_survive_a_worker_killed_mid_trial(tmp_path):
-    chief = _start(["run", SWEEP, "--trials", "4", "--executions", "1", "--workers", "2"], tmp_path)
+    chief = start(["run", SWEEP, "--trials", "4", "--executions", "1", "--workers", "2"], tmp_path)
     pids = {m: int(p) for m, p in [chief.wait_for(rf"(worker{i}) started \(pid (\d+)\)").groups() for i in (1, 2)]}
     victim_trial, victim = chief.wait_for(r"trial (\d+) -> (worker\d)").groups()
     time.sleep(0.5)  # inside the trial: building and training take seconds
@@ -109,7 +66,7 @@ def test_a_silent_worker_is_given_up_and_its_late_result_refused(tmp_path):
     """A worker on "another machine" stops answering (SIGSTOP, as a hung host or a lost network): the
     chief gives up on it after the heartbeat timeout and re-queues its trial; when it wakes up, its
     result is refused and its sessions are not written."""
-    chief = _start(
+    chief = start(
         [
             "run",
             SWEEP,
@@ -127,7 +84,7 @@ def test_a_silent_worker_is_given_up_and_its_late_result_refused(tmp_path):
         tmp_path,
     )
     port = chief.wait_for(r"chief listening on 127\.0\.0\.1:(\d+)").group(1)
-    remote = _start(["worker", SWEEP, "--oracle", f"127.0.0.1:{port}", "--id", "remote1"], tmp_path)
+    remote = start(["worker", SWEEP, "--oracle", f"127.0.0.1:{port}", "--id", "remote1"], tmp_path)
     try:
         stalled_trial = chief.wait_for(r"trial (\d+) -> remote1").group(1)
         os.kill(remote.process.pid, signal.SIGSTOP)
@@ -165,7 +122,7 @@ def test_a_spec_given_by_path_with_its_own_data_and_model_runs_on_a_worker(tmp_p
         'tuner = "grid"\n[objective]\nname = "roc_auc"\n[space.loss]\nchoice = ["BinaryCrossentropy", "FocalLoss"]\n'
         '[space.gamma]\nchoice = [2.0]\nwhen = { loss = "FocalLoss" }\n'
     )
-    chief = _start(["run", str(folder / "mine.toml"), "--workers", "1"], tmp_path)
+    chief = start(["run", str(folder / "mine.toml"), "--workers", "1"], tmp_path)
     output = chief.finish(timeout=300)
     assert chief.process.returncode == 0, output
     assert len(re.findall(r"^\[mine worker1\] trial \d+ ", output, re.MULTILINE)) == 2, output
@@ -173,25 +130,92 @@ def test_a_spec_given_by_path_with_its_own_data_and_model_runs_on_a_worker(tmp_p
     _check_sessions(tmp_path / "logs" / "mine", ["00", "01"])  # ids padded to the default budget of 10
 
 
-def test_grid_oracle_hands_out_distinct_combinations_to_concurrent_workers(tmp_path):
-    """keras-tuner's own grid oracle gives a second concurrent worker nothing (IDLE) until a trial ends;
-    ours gives every worker the next untried combination, and the grid is covered exactly once."""
-    spec = specs.load(SWEEP)
-    oracle = tuning.make_oracle(spec, "grid", 100)
-    oracle._set_project_dir(str(tmp_path), SWEEP)
-    oracle.verbose = 0
-    running = [oracle.create_trial(f"worker{i}") for i in range(4)]
-    assert [t.status for t in running] == ["RUNNING"] * 4
-    seen = {json.dumps(t.hyperparameters.values, sort_keys=True) for t in running}
-    assert len(seen) == 4
-    for trial in running:
-        trial.status = "COMPLETED"
-        oracle.update_trial(trial.trial_id, {spec.tuner_objective: 0.5})
-        oracle.end_trial(trial)
-    while (trial := oracle.create_trial("worker0")).status == "RUNNING":
-        seen.add(json.dumps(trial.hyperparameters.values, sort_keys=True))
-        trial.status = "COMPLETED"
-        oracle.update_trial(trial.trial_id, {spec.tuner_objective: 0.5})
-        oracle.end_trial(trial)
-    assert trial.status == "STOPPED"
-    assert len(seen) == tuning.planned_trials(spec, 100) == 7  # BCE, and focal: 3 gammas x 2 alphas
+MODEL = "import keras\n\n\ndef build(input_shape, outputs):\n    inputs = keras.Input(input_shape)\n{body}"
+LINEAR = "    return keras.Model(inputs, keras.layers.Dense(outputs)(inputs))\n"
+HIDDEN = "    return keras.Model(inputs, keras.layers.Dense(outputs)(keras.layers.Dense(4)(inputs)))\n"
+
+
+def _points(seed):
+    rng = np.random.default_rng(seed)
+    y = (rng.random(200) < 0.3).astype(int)
+    return {"x": rng.normal(size=(200, 2)) + y[:, None], "y": y}
+
+
+def _project(folder):
+    folder.mkdir()
+    np.savez(folder / "points.npz", **_points(0))
+    (folder / "tiny_model.py").write_text(MODEL.format(body=LINEAR))
+    (folder / "mine.toml").write_text(
+        'dataset = "points.npz"\ntask = "binary"\nmodel = "tiny_model:build"\nepochs = 1\ntuner = "grid"\n'
+        '[objective]\nname = "pr_auc"\n[space.loss]\nchoice = ["BinaryCrossentropy", "FocalLoss"]\n'
+    )
+    return folder / "mine.toml"
+
+
+def _worker(port, tuner_id, tmp_path):
+    command = [sys.executable, "-m", "sweeps", "worker", "mine", "--oracle", f"127.0.0.1:{port}", "--id", tuner_id,
+               "--logdir", str(tmp_path / "logs"), "--state", str(tmp_path / "state")]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+@pytest.mark.slow
+def test_a_worker_refuses_data_or_a_model_changed_after_the_chief_started(tmp_path):
+    """Overwriting the spec's .npz after the chief started: the worker used to train on the new file and the
+    chief accepted its results. Now it refuses (exit 2) naming the data, then the model; put back, the
+    same files are accepted, and the chief's trials are all the accepted worker's."""
+    spec = _project(tmp_path / "project")
+    chief = start(["run", str(spec), "--bind", "127.0.0.1:0", "--workers", "0"], tmp_path)
+    try:
+        port = chief.wait_for(r"chief listening on 127\.0\.0\.1:(\d+)").group(1)
+        data, model = spec.parent / "points.npz", spec.parent / "tiny_model.py"
+        original = data.read_bytes()
+        np.savez(data, **_points(1))
+        refused = _worker(port, "w1", tmp_path)
+        assert refused.returncode == 3, refused.stdout[-2000:] + refused.stderr[-2000:]
+        assert "worker w1 refuses sweep 'mine': what it would train differs from what the chief recorded" in (
+            refused.stderr
+        )
+        assert f"data (the arrays of {data} are not those the chief recorded)" in refused.stderr, refused.stderr
+        assert "model" not in refused.stderr.split("recorded in")[-1].split(". Every")[0]
+
+        data.write_bytes(original)
+        model.write_text(MODEL.format(body=HIDDEN))
+        refused = _worker(port, "w2", tmp_path)
+        assert refused.returncode == 3, refused.stdout[-2000:] + refused.stderr[-2000:]
+        assert "worker w2 refuses sweep 'mine'" in refused.stderr and "model (tiny_model:build" in refused.stderr
+        assert "data (" not in refused.stderr
+
+        model.write_text(MODEL.format(body=LINEAR))
+        accepted = _worker(port, "w3", tmp_path)
+        assert accepted.returncode == 0, accepted.stderr[-3000:]
+        output = chief.finish(timeout=120)
+    finally:
+        chief.process.kill()
+    assert chief.process.returncode == 0, output
+    assert sorted(re.findall(r"trial (\d+) -> (\w+)", output)) == [("00", "w3"), ("01", "w3")], output  # ids padded: 10
+
+
+class _Chief:
+    def __init__(self):
+        self.said, self.given_up = [], []
+
+    def say(self, text):
+        self.said.append(text)
+
+    def give_up(self, tuner_id, reason):
+        self.given_up.append((tuner_id, reason))
+
+
+@pytest.mark.slow
+def test_a_local_worker_that_refuses_the_sweep_is_not_restarted(tmp_path):
+    """It used to be restarted (to refuse again) until no restart was left, and the chief's error said the
+    workers had died."""
+    chief = _Chief()
+    refusing = [sys.executable, "-c", f"import sys; sys.exit({cluster.REFUSED})"]  # `python -m sweeps worker`'s status
+    workers = cluster.LocalWorkers(chief, lambda tuner_id: refusing, 1)
+    workers.processes["worker1"].wait(timeout=60)
+    alive = workers.check()
+    assert [t for t in chief.said if " started (pid " in t] == chief.said[:1]  # once: no restart
+    assert alive is False  # none left: the chief ends with WorkersLostError
+    assert chief.given_up == [("worker1", "ended with exit status 3, refusing the sweep (its error is above)")]
+    assert workers.refused == ["worker1"]

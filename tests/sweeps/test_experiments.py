@@ -8,7 +8,6 @@ import os
 import pytest
 
 from sweeps import experiments
-from sweeps.__main__ import main
 
 
 def _run(tmp_path, name, budget):
@@ -86,12 +85,6 @@ def test_the_table_keeps_rows_of_experiments_not_rerun(tmp_path):
     rows = [line for line in (tmp_path / "experiments.md").read_text().splitlines() if line.startswith("| `")]
     assert [r.split("`")[1] for r in rows] == ["mse_vs_bce", "mae_linear"]  # the experiments' order
     assert rows[0].endswith("| **no** |") and rows[1].endswith("| yes |")
-
-
-def test_command_line_rejects_unknown_experiments_and_bad_budgets(capsys):
-    assert main(["experiment", "nope"]) == 2
-    assert "known: mse_vs_bce" in capsys.readouterr().err
-    assert main(["experiment", "mae_linear", "--budget", "0"]) == 2
 
 
 @pytest.mark.slow

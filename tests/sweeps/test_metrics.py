@@ -87,3 +87,11 @@ def test_macro_recall_counts_every_class_the_same():
     m = metrics.multiclass(labels, logits)
     assert m["accuracy"] == pytest.approx(5 / 6)
     assert m["macro_recall"] == pytest.approx((1 + 0 + 1) / 3)
+
+
+def test_non_finite_outputs_are_a_divergence_not_a_score():
+    labels = np.array([0, 0, 1, 1, 2, 2, 3, 3])
+    with pytest.raises(metrics.DivergedError, match="8 of 8 validation output row"):
+        metrics.measure("embedding", (labels, np.full((8, 3), np.nan)), (labels, np.zeros((8, 3))))
+    with pytest.raises(metrics.DivergedError, match="1 of 2 test output row"):
+        metrics.measure("regression", ([0.0, 1.0], [[0.0], [1.0]]), ([0.0, 1.0], [[np.inf], [1.0]]))

@@ -1,65 +1,19 @@
-"""A sweep's answer: chosen on validation with the test part untouched, seed noise as paired intervals, the
-results table (Python and `python -m sweeps results`), the best model kept and exported, diverged trials
-failed, and model functions checked before the first trial."""
+"""A sweep's answer (`sweeps.results`): chosen on validation with the test part untouched, seed noise as paired
+intervals, the results table (Python and `python -m sweeps results`), diverged trials failed and older
+states refused. The run these read (`flipped`) is in conftest.py."""
 
 import csv
 import io
 import json
 import math
-import os
 import subprocess
 import sys
 
-import keras
 import numpy as np
 import pytest
 
-import sweeps
-from sweeps import metrics, results
-from sweeps import spec as specs
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _binary(n, seed, flip=False):
-    rng = np.random.default_rng(seed)
-    y = (rng.random(n) < 0.3).astype("int64")
-    x = (rng.normal(size=(n, 4)) + 1.2 * y[:, None]).astype("float32")
-    return x, (1 - y if flip else y)
-
-
-def _linear(input_shape, outputs):
-    inputs = keras.Input(input_shape)
-    return keras.Model(inputs, keras.layers.Dense(outputs)(inputs))
-
-
-def _run(tmp_path, spec, data, **options):
-    out = io.StringIO()
-    options.setdefault("model", _linear)
-    result = sweeps.run(
-        spec, data=data, logdir=str(tmp_path / "logs"), state=str(tmp_path / "state"), stream=out, **options
-    )
-    return result, out.getvalue()
-
-
-@pytest.fixture(scope="module")
-def flipped(tmp_path_factory):
-    """Two trials, three seeds each, on data whose test labels are the opposite of the truth: the trial that
-    learns wins on validation and loses on test."""
-    tmp_path = tmp_path_factory.mktemp("flipped")
-    train, val, test = _binary(400, 0), _binary(200, 1), _binary(200, 2, flip=True)
-    spec = {
-        "name": "flipped",
-        "task": "binary",
-        "epochs": 4,
-        "executions": 3,
-        "tuner": "grid",
-        "loss": "BinaryCrossentropy",
-        "objective": {"name": "pr_auc"},
-        "space": {"learning_rate": {"choice": [1e-6, 0.05]}},
-    }
-    result, out = _run(tmp_path, spec, (train, val, test))
-    return tmp_path, result, out, test
+from sweeps import results
+from tests.sweeps.support import ROOT, run_sweep
 
 
 @pytest.mark.slow
@@ -129,29 +83,6 @@ def test_the_results_table_from_python_and_the_command_line(flipped):
 
 
 @pytest.mark.slow
-def test_the_best_model_reproduces_its_recorded_test_metrics(flipped):
-    tmp_path, result, _, (x_test, y_test) = flipped
-    model = result.best_model()
-    kept = json.loads((tmp_path / "state" / "flipped" / "best" / "best.json").read_text())
-    assert kept["trial_id"] == result.best.trial_id
-    execution = result.best.executions("test_pr_auc")[kept["execution"]]
-    logits = keras.ops.convert_to_numpy(model(x_test))
-    assert metrics.binary(y_test, logits)["pr_auc"] == pytest.approx(execution, abs=1e-6)
-    exported = tmp_path / "export" / "best.keras"
-    command = [sys.executable, "-m", "sweeps", "best", "flipped", "--state", str(tmp_path / "state"), "--save"]
-    subprocess.run([*command, str(exported)], capture_output=True, text=True, cwd=ROOT, check=True)
-    check = (
-        "import sys, keras, numpy as np, kerasloss; "
-        f"m = keras.models.load_model({str(exported)!r}); x = np.load(sys.argv[1]); print(float(m(x)[0, 0]))"
-    )
-    np.save(tmp_path / "x.npy", x_test[:1])
-    loaded = subprocess.run([sys.executable, "-c", check, str(tmp_path / "x.npy")], capture_output=True, text=True)
-    assert float(loaded.stdout.strip().splitlines()[-1]) == pytest.approx(float(logits[0, 0]), abs=1e-5)
-    disk = [p for p in (tmp_path / "state" / "flipped").rglob("*.keras")]
-    assert len(disk) <= 2  # the best model and one candidate: bounded, whatever the trial count
-
-
-@pytest.mark.slow
 def test_a_diverged_trial_fails_with_its_reason_and_never_wins(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(300, 3)).astype("float32")
@@ -165,7 +96,7 @@ def test_a_diverged_trial_fails_with_its_reason_and_never_wins(tmp_path):
         "objective": {"name": "mse"},
         "space": {"learning_rate": {"choice": [0.01, 1e36]}},
     }
-    result, out = _run(tmp_path, spec, (x, y))
+    result, out = run_sweep(tmp_path, spec, (x, y))
     statuses = {t.values["learning_rate"]: t.status for t in result.trials}
     assert statuses == {0.01: "COMPLETED", 1e36: "FAILED"}
     assert result.best.values["learning_rate"] == 0.01
@@ -182,169 +113,6 @@ def test_a_diverged_trial_fails_with_its_reason_and_never_wins(tmp_path):
     assert b"diverged" in tensor_util.make_ndarray(events.Tensors("failure")[0].tensor_proto).item()
 
 
-def test_non_finite_outputs_are_a_divergence_not_a_score():
-    labels = np.array([0, 0, 1, 1, 2, 2, 3, 3])
-    with pytest.raises(metrics.DivergedError, match="8 of 8 validation output row"):
-        metrics.measure("embedding", (labels, np.full((8, 3), np.nan)), (labels, np.zeros((8, 3))))
-    with pytest.raises(metrics.DivergedError, match="1 of 2 test output row"):
-        metrics.measure("regression", ([0.0, 1.0], [[0.0], [1.0]]), ([0.0, 1.0], [[np.inf], [1.0]]))
-
-
-@pytest.mark.slow
-def test_every_trial_failing_raises(tmp_path):
-    x = np.random.default_rng(0).normal(size=(200, 3)).astype("float32")
-    spec = {
-        "name": "all_fail",
-        "task": "regression",
-        "epochs": 2,
-        "loss": "MeanSquaredError",
-        "objective": {"name": "mse"},
-        "space": {"learning_rate": {"choice": [1e36]}},
-    }
-    with pytest.raises(sweeps.api.TrialsFailedError, match="every trial failed; the first: the model diverged"):
-        _run(tmp_path, spec, (x, x[:, 0] * 1e3))
-
-
-@pytest.mark.parametrize(
-    ("model", "message"),
-    [
-        ("wrong_signature", r"takes the keywords input_shape and outputs"),
-        ("not_a_model", r"returned int, not a keras.Model"),
-        ("wrong_shape", r"returns shape \(3,\) per example, not \(1,\)"),
-        ("sigmoid", r"output layer applies a sigmoid; the harness trains on logits"),
-        ("softmax_layer", r"output layer applies a softmax"),
-    ],
-)
-@pytest.mark.slow
-def test_a_wrong_model_function_is_refused_before_the_first_trial(tmp_path, model, message):
-    def wrong_signature(shape, n):
-        return _linear(shape, n)
-
-    def not_a_model(input_shape, outputs):
-        return 3
-
-    def wrong_shape(input_shape, outputs):
-        return _linear(input_shape, 3)
-
-    def sigmoid(input_shape, outputs):
-        inputs = keras.Input(input_shape)
-        return keras.Model(inputs, keras.layers.Dense(outputs, activation="sigmoid")(inputs))
-
-    def softmax_layer(input_shape, outputs):
-        return keras.Sequential([keras.Input(input_shape), keras.layers.Dense(outputs), keras.layers.Softmax()])
-
-    spec = {"name": "bad_model", "task": "binary", "loss": "BinaryCrossentropy", "objective": {"name": "pr_auc"},
-            "space": {"learning_rate": {"choice": [0.01]}}}  # fmt: skip
-    with pytest.raises(specs.SpecError, match=message):
-        _run(tmp_path, spec, _binary(200, 0), model=locals()[model])
-    assert not (tmp_path / "logs" / "bad_model").exists()  # nothing ran
-
-
-def test_a_dict_spec_needs_a_name():
-    with pytest.raises(specs.SpecError, match="a dict spec needs a `name`"):
-        specs.from_dict({"task": "binary", "objective": {"name": "pr_auc"}, "loss": "FocalLoss", "space": {}})
-
-
-@pytest.mark.parametrize(("given", "chosen"), [("pr_auc", "val_pr_auc"), ("val_pr_auc", "val_pr_auc")])
-def test_the_objective_is_measured_on_validation(given, chosen):
-    spec = specs.from_dict({"name": "o", "dataset": "circle", "objective": {"name": given}, "loss": "FocalLoss",
-                            "space": {"gamma": {"choice": [1.0]}}})  # fmt: skip
-    assert spec.tuner_objective == chosen
-
-
-def test_an_objective_on_the_test_part_is_refused():
-    with pytest.raises(specs.SpecError, match="would choose on the test part"):
-        specs.from_dict({"name": "o", "dataset": "circle", "objective": {"name": "test_pr_auc"}, "loss": "FocalLoss",
-                         "space": {"gamma": {"choice": [1.0]}}})  # fmt: skip
-
-
-@pytest.mark.slow
-def test_patience_stops_early_and_scores_the_best_epoch(tmp_path):
-    spec = {
-        "name": "patient",
-        "task": "binary",
-        "epochs": 40,
-        "patience": 2,
-        "loss": "BinaryCrossentropy",
-        "objective": {"name": "pr_auc"},
-        "learning_rate": 0.3,
-        "space": {"batch_size": {"choice": [400]}},
-    }
-    result, _ = _run(tmp_path, spec, _binary(600, 3))
-    trial = result.trials[0]
-    (execution,) = trial.measured["executions"]
-    assert trial.measured["epochs"] == [execution["epochs"]] and execution["epochs"] < 40
-    assert execution["epochs"] - execution["best_epoch"] == 2  # stopped two epochs after the best
-    assert trial.metrics["val_pr_auc"] == pytest.approx(execution["metrics"]["val_pr_auc"])
-
-
-@pytest.mark.slow
-def test_hyperband_runs(tmp_path):
-    spec = {
-        "name": "bands",
-        "task": "binary",
-        "epochs": 3,
-        "tuner": "hyperband",
-        "loss": "FocalLoss",
-        "objective": {"name": "pr_auc"},
-        "space": {"gamma": {"choice": [0.0, 1.0, 2.0, 4.0]}},
-    }
-    result, _ = _run(tmp_path, spec, _binary(300, 4))
-    assert result.best is not None and all(t.status == "COMPLETED" for t in result.trials)
-    assert {max(t.measured["epochs"]) for t in result.trials} <= {1, 3}
-
-
-def test_the_progress_counts_the_trials_a_random_search_will_run():
-    from sweeps import tuning
-
-    spec = specs.from_dict({"name": "r", "dataset": "circle", "objective": {"name": "pr_auc"}, "loss": "FocalLoss",
-                            "tuner": "random", "space": {"gamma": {"choice": [1.0, 2.0]}}})  # fmt: skip
-    assert tuning.planned_trials(spec, 10) == 2
-
-
-NO_TENSORFLOW = """
-import runpy, sys
-sys.argv = ["sweeps", *sys.argv[1:]]
-try:
-    runpy.run_module("sweeps", run_name="__main__")
-except SystemExit as end:
-    assert not end.code, end.code
-assert "tensorflow" not in sys.modules and "keras" not in sys.modules
-"""
-
-
-@pytest.mark.parametrize("command", [["list"], ["--help"], ["run", "--help"]])
-def test_list_and_help_import_no_tensorflow(command):
-    done = subprocess.run([sys.executable, "-c", NO_TENSORFLOW, *command], capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 0, done.stderr[-2000:]
-
-
-@pytest.mark.slow
-def test_the_report_names_the_best_trial_with_its_interval(flipped):
-    from sweeps import report
-
-    tmp_path, result, _, _ = flipped
-    table = report.write(str(tmp_path / "state"), str(tmp_path / "report"))
-    (line,) = [row for row in table.splitlines() if row.startswith("| flipped ")]
-    _, low, high, _ = result.interval(result.best.trial_id)
-    assert "| 2 x 3 | learning_rate=0.05 | val_pr_auc" in line and f"[{low:.3g}, {high:.3g}]" in line
-    assert (tmp_path / "report" / "flipped-objective.png").stat().st_size > 1000
-
-
-@pytest.mark.slow
-def test_a_model_that_saves_but_does_not_load_is_not_kept(tmp_path, capsys):
-    def doubled(input_shape, outputs):
-        inputs = keras.Input(input_shape)
-        return keras.Model(inputs, keras.layers.Lambda(lambda x: 2 * x)(keras.layers.Dense(outputs)(inputs)))
-
-    spec = {"name": "lambda", "task": "binary", "epochs": 1, "loss": "BinaryCrossentropy",
-            "objective": {"name": "pr_auc"}, "space": {"learning_rate": {"choice": [0.01]}}}  # fmt: skip
-    result, _ = _run(tmp_path, spec, _binary(200, 0), model=doubled)
-    assert result.best is not None and "saves but does not load" in capsys.readouterr().out
-    with pytest.raises(FileNotFoundError, match=r"could not be saved as a \.keras file that loads"):
-        result.best_model()
-
-
 def test_a_state_from_before_validation_is_refused_with_how_to_start_over(tmp_path):
     from sweeps import state
 
@@ -352,32 +120,6 @@ def test_a_state_from_before_validation_is_refused_with_how_to_start_over(tmp_pa
     (tmp_path / "old" / "sweep.json").write_text(json.dumps({"name": "old", "table": {}, "fingerprint": {}}))
     with pytest.raises(state.StateError, match=r"before trials were chosen on validation.*--overwrite"):
         results.load(str(tmp_path), "old")
-
-
-def test_a_class_id_only_the_validation_part_holds_counts_as_a_class():
-    from sweeps import sources
-
-    train, val, test = (_binary(60, 0), _binary(30, 1), _binary(30, 2))
-    val = (val[0], np.where(np.arange(30) == 0, 3, val[1]))
-    checked = sources.from_arrays((train, val, test), sources.Source("arrays", "multiclass"))
-    assert checked.classes == 4  # the model gets an output for it: no IndexError after training
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("failure", ["ops_sigmoid", "raises"])
-def test_more_wrong_model_functions_are_refused_before_the_first_trial(tmp_path, failure):
-    def ops_sigmoid(input_shape, outputs):
-        inputs = keras.Input(input_shape)
-        return keras.Model(inputs, keras.ops.sigmoid(keras.layers.Dense(outputs)(inputs)))
-
-    def raises(input_shape, outputs):
-        return {}["width"]
-
-    message = {"ops_sigmoid": "output layer applies a sigmoid", "raises": "the model function raised KeyError"}
-    spec = {"name": "bad", "task": "binary", "loss": "BinaryCrossentropy", "objective": {"name": "pr_auc"},
-            "space": {"learning_rate": {"choice": [0.01]}}}  # fmt: skip
-    with pytest.raises(specs.SpecError, match=message[failure]):
-        _run(tmp_path, spec, _binary(200, 0), model=locals()[failure])
 
 
 def test_hyperband_trials_of_another_budget_are_not_seeds_of_the_best():

@@ -14,6 +14,7 @@ import pytest
 
 from sweeps import sources, tuning
 from sweeps import spec as specs
+from tests.sweeps.support import binary
 
 
 def _write(folder, name, text):
@@ -251,3 +252,10 @@ def test_a_helper_imported_inside_a_function_is_refused_with_the_fix(tmp_path, m
         sources.import_function("net:build", str(tmp_path / "spec"))
     (tmp_path / "spec" / "net.py").write_text("import helpers\n\n\ndef build():\n    return helpers.WIDTH\n")
     assert sources.import_function("net:build", str(tmp_path / "spec"))() == 3
+
+
+def test_a_class_id_only_the_validation_part_holds_counts_as_a_class():
+    train, val, test = (binary(60, 0), binary(30, 1), binary(30, 2))
+    val = (val[0], np.where(np.arange(30) == 0, 3, val[1]))
+    checked = sources.from_arrays((train, val, test), sources.Source("arrays", "multiclass"))
+    assert checked.classes == 4  # the model gets an output for it: no IndexError after training

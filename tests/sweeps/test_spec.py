@@ -129,3 +129,21 @@ def test_names_the_harness_writes_at_the_log_root_are_no_sweep_names(name):
     """Refused as the spec loads, before any run could delete or mix into LOGDIR/experiments/."""
     with pytest.raises(specs.SpecError, match=rf"the sweep name '{re.escape(name)}' is reserved"):
         specs.check_name(name)
+
+
+def test_a_dict_spec_needs_a_name():
+    with pytest.raises(specs.SpecError, match="a dict spec needs a `name`"):
+        specs.from_dict({"task": "binary", "objective": {"name": "pr_auc"}, "loss": "FocalLoss", "space": {}})
+
+
+@pytest.mark.parametrize(("given", "chosen"), [("pr_auc", "val_pr_auc"), ("val_pr_auc", "val_pr_auc")])
+def test_the_objective_is_measured_on_validation(given, chosen):
+    spec = specs.from_dict({"name": "o", "dataset": "circle", "objective": {"name": given}, "loss": "FocalLoss",
+                            "space": {"gamma": {"choice": [1.0]}}})  # fmt: skip
+    assert spec.tuner_objective == chosen
+
+
+def test_an_objective_on_the_test_part_is_refused():
+    with pytest.raises(specs.SpecError, match="would choose on the test part"):
+        specs.from_dict({"name": "o", "dataset": "circle", "objective": {"name": "test_pr_auc"}, "loss": "FocalLoss",
+                         "space": {"gamma": {"choice": [1.0]}}})  # fmt: skip

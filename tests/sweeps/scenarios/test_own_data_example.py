@@ -10,8 +10,8 @@ import sys
 import pytest
 
 import sweeps
+from tests.sweeps.support import ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLE = os.path.join(ROOT, "examples", "own_data")
 
 

@@ -16,7 +16,7 @@ import pytest
 import sweeps
 from sweeps import spec as specs
 from sweeps import state
-from tests.sweeps.test_cluster import ROOT, Lines, _start
+from tests.sweeps.support import ROOT, Lines, start
 
 
 def _base(**changes):
@@ -56,16 +56,6 @@ def _base(**changes):
 def test_spec_values_that_used_to_fail_mid_run_are_refused_first(changes, message):
     with pytest.raises(specs.SpecError, match=message):
         specs.parse(_base(**changes), "bad")
-
-
-def test_a_missing_spec_path_and_trial_counts_below_one_are_errors(capsys):
-    from sweeps.__main__ import main
-
-    assert main(["run", "/nonexistent/x.toml"]) == 2
-    assert "no spec file '/nonexistent/x.toml'" in capsys.readouterr().err
-    assert main(["run", "focal_imbalance", "--trials", "0", "--executions", "1"]) == 2
-    assert main(["run", "focal_imbalance", "--trials", "-1"]) == 2
-    assert "--trials must be >= 1" in capsys.readouterr().err
 
 
 def _listing(folder):
@@ -162,7 +152,7 @@ def test_damaged_state_files_are_named_with_how_to_recover(tmp_path):
 
 @pytest.mark.slow
 def test_a_second_run_of_one_sweep_stops_at_once_naming_the_holder(tmp_path):
-    first = _start(
+    first = start(
         ["run", "focal_imbalance", "--trials", "10", "--executions", "1"], tmp_path
     )  # long enough to be caught running
     first.wait_for(r"\[focal_imbalance\] trial 00 ")
@@ -198,10 +188,10 @@ def test_a_second_run_of_one_sweep_stops_at_once_naming_the_holder(tmp_path):
 
 @pytest.mark.slow
 def test_a_finished_distributed_sweep_rerun_runs_nothing(tmp_path):
-    first = _start(["run", "focal_imbalance", "--trials", "2", "--executions", "1", "--workers", "1"], tmp_path)
+    first = start(["run", "focal_imbalance", "--trials", "2", "--executions", "1", "--workers", "1"], tmp_path)
     output = first.finish(timeout=300)
     assert first.process.returncode == 0, output
-    again = _start(["run", "focal_imbalance", "--trials", "2", "--executions", "1", "--workers", "1"], tmp_path)
+    again = start(["run", "focal_imbalance", "--trials", "2", "--executions", "1", "--workers", "1"], tmp_path)
     output = again.finish(timeout=300)
     assert again.process.returncode == 0, output
     assert "resuming: 2 trial(s) already finished" in output
@@ -210,9 +200,9 @@ def test_a_finished_distributed_sweep_rerun_runs_nothing(tmp_path):
 
 @pytest.mark.slow
 def test_the_chief_exits_when_its_only_remote_worker_died_after_the_last_trial(tmp_path):
-    chief = _start(["run", "focal_imbalance", "--trials", "1", "--executions", "1", "--bind", "127.0.0.1:0"], tmp_path)
+    chief = start(["run", "focal_imbalance", "--trials", "1", "--executions", "1", "--bind", "127.0.0.1:0"], tmp_path)
     port = chief.wait_for(r"chief listening on 127\.0\.0\.1:(\d+)").group(1)
-    remote = _start(["worker", "focal_imbalance", "--oracle", f"127.0.0.1:{port}", "--id", "remote1"], tmp_path)
+    remote = start(["worker", "focal_imbalance", "--oracle", f"127.0.0.1:{port}", "--id", "remote1"], tmp_path)
     chief.wait_for(r"trial 0 by remote1: val_pr_auc")
     os.kill(remote.process.pid, signal.SIGKILL)
     remote.finish(timeout=30)
@@ -226,7 +216,7 @@ def test_a_stalled_local_worker_completes_its_requeued_trial(tmp_path):
     """The worker stops answering mid-trial (SIGSTOP), the chief gives its trial back to the queue, the
     worker wakes and is handed the same trial again: it runs it to completion (it used to fail it with
     "was given to another worker", as it still remembered losing it)."""
-    chief = _start(
+    chief = start(
         ["run", "focal_imbalance", "--trials", "3", "--executions", "1", "--workers", "1", "--heartbeat-timeout", "4"],
         tmp_path,
     )
@@ -244,4 +234,4 @@ def test_a_stalled_local_worker_completes_its_requeued_trial(tmp_path):
 
 
 def test_lines_helper_is_shared():
-    assert Lines  # the subprocess helpers come from test_cluster
+    assert Lines  # the subprocess helpers come from tests/sweeps/support.py

@@ -2,6 +2,7 @@
 checks that refuse bad data before training, changed specs refused and raised budgets accepted."""
 
 import io
+import pathlib
 import textwrap
 
 import numpy as np
@@ -294,9 +295,9 @@ def _api_spec(name):
 def test_the_python_api_with_arrays_on_a_worker(tmp_path, monkeypatch):
     """Arrays given to `sweeps.run` reach a worker process (saved beside the state), and so does a model
     function that can be imported."""
-    import os
-
-    monkeypatch.chdir(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    # The repository root, where the workers import this module from. Not tests.sweeps.support.ROOT: a worker
+    # loads this module as one beside the spec and fingerprints the helper modules it imports from there.
+    monkeypatch.chdir(pathlib.Path(__file__).resolve().parents[3])
     x, y = _binary(300)
     out = io.StringIO()
     result = sweeps.run(

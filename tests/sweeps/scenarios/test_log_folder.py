@@ -20,7 +20,7 @@ import sweeps
 from sweeps import spec as specs
 from sweeps import state
 from sweeps import tensorboard as board
-from tests.sweeps.test_cluster import ROOT, _start
+from tests.sweeps.support import ROOT, start
 
 
 def _spec(name):
@@ -185,7 +185,7 @@ def test_a_log_folder_that_cannot_be_written_is_refused_before_anything_is_recor
 def test_overwrite_from_another_state_stops_at_once_and_keeps_the_running_sweeps_runs(tmp_path):
     """`--overwrite` with another --state used to delete the running sweep's TensorBoard runs (the lock
     covered the state, not LOGDIR/NAME)."""
-    first = _start(["run", "focal_imbalance", "--trials", "10", "--executions", "1"], tmp_path)
+    first = start(["run", "focal_imbalance", "--trials", "10", "--executions", "1"], tmp_path)
     try:
         first.wait_for(r"\[focal_imbalance\] trial 00 ", timeout=300)
         runs = tmp_path / "logs" / "focal_imbalance"

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.sweeps.support import ROOT
+
 TRIALS = (
     ("arcface_cosface_digits", {"loss": "ArcFace", "scale": 4.0, "margin": 0.35}),
     ("arcface_cosface_digits", {"loss": "CosFace", "scale": 4.0, "margin": 0.35}),

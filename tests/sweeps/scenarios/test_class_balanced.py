@@ -18,8 +18,8 @@ import kerasloss
 import sweeps
 from sweeps import hypermodel, sources, state, tuning
 from sweeps import spec as specs
+from tests.sweeps.support import ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SWEEP = "class_balanced_digits"
 LOSSES = {
     "TripletLoss": ("margin", 0.5),
