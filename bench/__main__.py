@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 import kerasloss
-from bench import metric_learning, proxies
+from bench import long_tail, metric_learning, proxies
 from bench.timing import forward_backward, paired_median_seconds, peak_bytes
 
 HERE = pathlib.Path(__file__).parent
@@ -225,7 +225,7 @@ def write(rows, command):
             f"| {r['benchmark']} (vs {r['baseline']}) | {r['mode']} | {r['ours_ms']:.1f} ms | "
             f"{_or_dash(r['baseline_ms'], '{:.1f} ms')} | {_or_dash(r['ratio'], '{:.3f}')}{met} | {target} | {memory} |"
         )
-    lines += metric_learning.notes(rows) + proxies.notes(rows)
+    lines += metric_learning.notes(rows) + proxies.notes(rows) + long_tail.notes(rows)
     (HERE / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
@@ -244,6 +244,7 @@ def suites(quick):
         "triplet": lambda: triplet_suite(3 if quick else 7, memory_batches=(256, 512) if quick else (1024, 4096, 8192)),
         **{name: functools.partial(suite, quick) for name, suite in metric_learning.SUITES.items()},
         **{name: functools.partial(suite, quick) for name, suite in proxies.SUITES.items()},
+        **{name: functools.partial(suite, quick) for name, suite in long_tail.SUITES.items()},
     }
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 import kerasloss
 from tests import reference as ref
+from tests import reference_imbalance as ref_imbalance
 from tests import reference_metric as ref_metric
 from tests import reference_proxies as ref_proxies
 from tests import reference_quantile_ordinal as ref_qo
@@ -550,6 +551,76 @@ CASES += [
         lambda y, p: _batch_value(ref_qo.weighted_kappa(np.eye(5)[y], p, 5), len(y)),
         activation="softmax",
         tags={"batch-coupled"},
+    ),
+]
+
+# The class-imbalance losses: class counts from 500 to 1 (a ratio of 500) over the CLASSES classes.
+COUNTS = [500, 120, 30, 6, 1]
+CB_WEIGHTS = kerasloss.class_balanced_weights(COUNTS, 0.999).tolist()
+
+
+CASES += [
+    Case(
+        "logit-adjusted",
+        kerasloss.LogitAdjusted,
+        {"class_counts": COUNTS, "tau": 1.5},
+        class_logits,
+        lambda y, p: ref_imbalance.logit_adjusted_ce(y, p, COUNTS, 1.5),
+        tags={"sparse", "counts"},
+    ),
+    Case(
+        "balanced-softmax",
+        kerasloss.BalancedSoftmax,
+        {"class_counts": COUNTS},
+        class_logits,
+        lambda y, p: ref_imbalance.balanced_softmax_ce(y, p, COUNTS),
+        tags={"sparse", "counts"},
+    ),
+    Case(
+        "ldam-drw",
+        kerasloss.LDAM,
+        {"class_counts": COUNTS, "max_margin": 0.5, "scale": 10.0, "class_weights": CB_WEIGHTS},
+        class_logits,
+        lambda y, p: np.asarray(CB_WEIGHTS)[y] * ref_imbalance.ldam(y, p, COUNTS, 0.5, 10.0),
+        tags={"sparse", "counts"},
+    ),
+    Case(
+        "asymmetric",
+        kerasloss.AsymmetricLoss,
+        {"gamma_positive": 1.0, "gamma_negative": 4.0, "clip": 0.05},
+        binary_logits,
+        lambda y, p: ref_imbalance.asymmetric(y, p, 1.0, 4.0, 0.05),
+    ),
+    Case(
+        "asymmetric-probs-detached",
+        kerasloss.AsymmetricLoss,
+        {"gamma_positive": 0.0, "gamma_negative": 2.5, "clip": 0.2, "from_logits": False, "focusing_gradient": False},
+        binary_probs,
+        lambda y, p: ref_imbalance.asymmetric(y, np.log(p) - np.log1p(-np.asarray(p, np.float64)), 0.0, 2.5, 0.2),
+        activation="sigmoid",
+    ),
+    Case(
+        "poly-logits-smooth",
+        kerasloss.PolyLoss,
+        {"epsilon": 2.0, "from_logits": True, "label_smoothing": 0.1},
+        onehot(class_logits),
+        lambda y, p: ref_imbalance.poly1(y, p, 2.0, 0.1),
+    ),
+    Case(
+        "poly-probs",
+        kerasloss.PolyLoss,
+        {"epsilon": -0.5},
+        onehot(class_probs),
+        lambda y, p: ref_imbalance.poly1_from_probabilities(y, p, -0.5),
+        activation="softmax",
+    ),
+    Case(
+        "sparse-poly-logits",
+        kerasloss.SparsePolyLoss,
+        {"epsilon": 1.0, "from_logits": True},
+        class_logits,
+        lambda y, p: ref_imbalance.sparse_poly1(y, p, 1.0),
+        tags={"sparse"},
     ),
 ]
 

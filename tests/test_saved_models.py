@@ -1,7 +1,7 @@
 """`.keras` files written by an older kerasloss load in a fresh process after `import kerasloss`.
 
 tests/saved_models/ holds one file per family (every loss of the family compiled on it, with the layers and
-models kerasloss defines), written by tests/generators/write_saved_models.py before the modules moved into
+models kerasloss defines), written by tests/generators/write_saved_models.py: five before the modules moved into
 packages: the registered names find the classes wherever their modules now live.
 """
 
@@ -29,7 +29,7 @@ print(json.dumps({"predictions": _as_lists(model(INPUT)), "losses": losses_of(mo
 
 @pytest.mark.slow
 @pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_a_file_saved_before_the_move_loads_in_a_fresh_process(family):
+def test_a_file_saved_by_an_earlier_version_loads_in_a_fresh_process(family):
     path = ROOT / FOLDER / f"{family}.keras"
     done = subprocess.run(
         [sys.executable, "-c", _LOAD, str(path)], capture_output=True, text=True, timeout=300, cwd=ROOT

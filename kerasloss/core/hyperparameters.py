@@ -218,3 +218,58 @@ def one_of(*choices):
         return value
 
     return check
+
+
+def half_open_unit_interval(argument, value):
+    """beta, clip: a float in [0, 1)."""
+    value_ = _real(argument, value, "a float in [0, 1)")
+    if not 0 <= value_ < 1:
+        raise invalid_argument(argument, "a float in [0, 1)", value)
+    return value_
+
+
+def at_least(bound):
+    """A check that the value is a finite float >= `bound`: `at_least(-1.0)` (PolyLoss's epsilon)."""
+    expected = f"a finite float >= {bound:g}"
+
+    def check(argument, value):
+        value_ = _real(argument, value, expected)
+        if value_ < bound:
+            raise invalid_argument(argument, expected, value)
+        return value_
+
+    return check
+
+
+def class_counts(argument, value):
+    """class_counts: a non-empty list of finite numbers > 0, one per class (a tuple of floats back)."""
+    return _per_class(argument, value, positive, "a non-empty list of counts > 0, one per class")
+
+
+def class_weights(argument, value):
+    """Per-class weights: None, or a non-empty list of finite floats >= 0, one per class."""
+    if _plain(value) is None:
+        return None
+    return _per_class(argument, value, non_negative, "None, or a non-empty list of weights >= 0, one per class")
+
+
+def class_alpha(argument, value):
+    """alpha of the softmax focal losses: None, one float in [0, 1] for every class, or a per-class list
+    of weights >= 0 (class-balanced weights sum to the number of classes, so exceed 1)."""
+    value = _plain(value)
+    if isinstance(value, (list, tuple)):
+        return _per_class(argument, value, non_negative, "None, a float in [0, 1], or a list of weights >= 0")
+    try:
+        return alpha_weights(argument, value)
+    except ValueError:
+        raise invalid_argument(argument, "None, a float in [0, 1], or a list of weights >= 0", value) from None
+
+
+def _per_class(argument, value, check, expected):
+    value = _plain(value)
+    if not isinstance(value, (list, tuple)) or not value:
+        raise invalid_argument(argument, expected, value)
+    try:
+        return tuple(check(argument, v) for v in value)
+    except ValueError:
+        raise invalid_argument(argument, expected, value) from None

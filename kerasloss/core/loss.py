@@ -61,6 +61,24 @@ class Loss(keras.losses.Loss):
         for key, value in hyperparameters.items():
             setattr(self, key, value)
 
+    def update_hyperparameters(self, **values):
+        """Replace some hyperparameters, checked as at construction (`get_config()` follows).
+
+        A compiled step (`model.fit`'s, under `tf.function`, `jax.jit` or `torch.compile`) has read the old
+        values as constants when it was traced: rebuild it (`model.make_train_function(force=True)`), as
+        `kerasloss.DeferredReweighting` does between epochs."""
+        unknown = sorted(set(values) - set(self._hyperparameters))
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no hyperparameter {unknown[0]!r}")
+        check = getattr(type(self).function, "check", None)
+        hyperparameters = {**self._hyperparameters, **values}
+        if check is not None:
+            hyperparameters = check(**hyperparameters)
+        _check_range(hyperparameters, self._dtype_policy.compute_dtype)
+        self._hyperparameters = hyperparameters
+        for key, value in hyperparameters.items():
+            setattr(self, key, value)
+
     def call(self, y_true, y_pred, reference=None):
         function = type(self).function
         extra = {} if reference is None else {"reference": self._checked_reference(reference)}
@@ -148,6 +166,8 @@ _LARGEST_FINITE = {
 }
 # Divisors: the loss divides by them, so a tiny one overflows as surely as a huge multiplier.
 _DIVISORS = ("temperature", "delta")
+# Counted, not computed with: the losses use their logarithms (a million examples of a class is fine in float16).
+_COUNTS = ("class_counts",)
 
 
 def _check_dtype(dtype):
@@ -173,6 +193,8 @@ def _check_range(hyperparameters, compute_dtype):
     largest = _LARGEST_FINITE[compute_dtype]
     limit = largest**0.5
     for argument, value in hyperparameters.items():
+        if argument in _COUNTS:
+            continue
         values = value if isinstance(value, tuple) else (value,)
         for v in values:
             if isinstance(v, bool) or not isinstance(v, float):

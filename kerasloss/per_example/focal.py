@@ -18,6 +18,7 @@ from keras import ops
 from kerasloss.core.hyperparameters import (
     alpha_weights,
     boolean,
+    class_alpha,
     hyperparameters,
     integer,
     non_negative,
@@ -151,7 +152,7 @@ def _modulation_slope_times(pq, u, m, gamma):
     return gamma * m * ops.where(positive, pq / ops.where(positive, u, 1.0), 0.0)
 
 
-@hyperparameters(gamma=non_negative, alpha=alpha_weights, from_logits=boolean, label_smoothing=smoothing, axis=integer)
+@hyperparameters(gamma=non_negative, alpha=class_alpha, from_logits=boolean, label_smoothing=smoothing, axis=integer)
 def categorical_focal_loss(
     y_true,
     y_pred,
@@ -172,7 +173,8 @@ def categorical_focal_loss(
 
     Args:
         gamma: focusing parameter >= 0. Defaults to 2.0.
-        alpha: None, a float in [0, 1] applied to every class, or a per-class list. Defaults to None.
+        alpha: None, a float in [0, 1] applied to every class, or a per-class list of weights >= 0.
+            Defaults to None.
         from_logits: `y_pred` holds logits. Defaults to False.
         label_smoothing: s in [0, 1). Defaults to 0.
         axis: the class axis. Defaults to -1.
@@ -197,7 +199,7 @@ def categorical_focal_loss(
 
 
 @hyperparameters(
-    gamma=non_negative, alpha=alpha_weights, from_logits=boolean, ignore_class=optional_integer, axis=integer
+    gamma=non_negative, alpha=class_alpha, from_logits=boolean, ignore_class=optional_integer, axis=integer
 )
 def sparse_categorical_focal_loss(
     y_true,
@@ -218,7 +220,7 @@ def sparse_categorical_focal_loss(
 
     Args:
         gamma: focusing parameter >= 0. Defaults to 2.0.
-        alpha: None, a float in [0, 1], or a per-class list. Defaults to None.
+        alpha: None, a float in [0, 1], or a per-class list of weights >= 0. Defaults to None.
         from_logits: `y_pred` holds logits. Defaults to False.
         ignore_class: a class id whose entries contribute nothing: 0 and masked out of Keras' mean, as
             Keras' `SparseCategoricalCrossentropy(ignore_class=...)`. Defaults to None.
@@ -353,8 +355,9 @@ class CategoricalFocalLoss(Loss):
 
     Args:
         gamma: The focusing parameter, a float >= 0. Defaults to `2.0` (the paper's choice).
-        alpha: `None` (no weighting), one float in `[0, 1]` for every class, or a list of K floats,
-            one per class. Defaults to `None`.
+        alpha: `None` (no weighting), one float in `[0, 1]` for every class, or a list of K weights
+            >= 0, one per class: e.g. `kerasloss.class_balanced_weights(counts)` for the class-balanced
+            focal loss of Cui et al. 2019 (those sum to K, so exceed 1). Defaults to `None`.
         from_logits: Whether `y_pred` holds logits rather than probabilities. Defaults to `False`.
         label_smoothing: `s` in `[0, 1)`. Defaults to `0.0`.
         axis: The class axis, over which the sum runs (a per-class `alpha` follows it). Defaults to
@@ -441,8 +444,9 @@ class SparseCategoricalFocalLoss(Loss):
 
     Args:
         gamma: The focusing parameter, a float >= 0. Defaults to `2.0` (the paper's choice).
-        alpha: `None` (no weighting), one float in `[0, 1]` for every class, or a list of K floats,
-            one per class. Defaults to `None`.
+        alpha: `None` (no weighting), one float in `[0, 1]` for every class, or a list of K weights
+            >= 0, one per class: e.g. `kerasloss.class_balanced_weights(counts)` for the class-balanced
+            focal loss of Cui et al. 2019 (those sum to K, so exceed 1). Defaults to `None`.
         from_logits: Whether `y_pred` holds logits rather than probabilities. Defaults to `False`.
         ignore_class: A class id whose entries contribute nothing (e.g. the "void" label of a
             segmentation map): their loss is 0 and masked, so the mean runs over the other entries

@@ -19,6 +19,15 @@ from kerasloss.core import registry
         (lambda v: checks.alpha_weights("alpha", v), True),
         (lambda v: checks.alpha_weights("alpha", v), "0.5"),
         (lambda v: checks.boolean("from_logits", v), 1),
+        (lambda v: checks.half_open_unit_interval("beta", v), 1.0),
+        (lambda v: checks.at_least(-1.0)("epsilon", v), -1.01),
+        (lambda v: checks.class_counts("class_counts", v), [3, 0]),
+        (lambda v: checks.class_counts("class_counts", v), []),
+        (lambda v: checks.class_counts("class_counts", v), None),
+        (lambda v: checks.class_weights("class_weights", v), [1.0, -0.5]),
+        (lambda v: checks.class_weights("class_weights", v), 2.0),
+        (lambda v: checks.class_alpha("alpha", v), 1.5),
+        (lambda v: checks.class_alpha("alpha", v), [0.5, -1.0]),
     ],
 )
 def test_checks_reject_with_argument_and_value(check, value):
@@ -30,6 +39,11 @@ def test_checks_normalise_values():
     assert checks.alpha_weights("alpha", [0, 1]) == (0.0, 1.0)
     assert checks.alpha_weights("alpha", None) is None
     assert checks.smoothing("label_smoothing", 0) == 0.0
+    assert checks.class_counts("class_counts", np.array([9, 1])) == (9.0, 1.0)
+    assert checks.class_weights("class_weights", None) is None
+    assert checks.class_alpha("alpha", [0.2, 2.6]) == (0.2, 2.6)  # per-class weights may exceed 1
+    assert checks.class_alpha("alpha", 0.25) == 0.25
+    assert checks.at_least(-1.0)("epsilon", -1) == -1.0
 
 
 def _as_numpy(value):
@@ -119,7 +133,8 @@ def test_each_loss_declares_its_hyperparameters_once(cls):
     }
     assert list(constructor.items()) == list(declared.items())
     assert callable(function.check) and callable(function.unchecked)
-    required = {name: 3 for name, default in declared.items() if default is inspect.Parameter.empty}  # num_classes
+    values = {"num_classes": 3, "class_counts": [3, 2, 1]}
+    required = {name: values[name] for name, default in declared.items() if default is inspect.Parameter.empty}
     assert cls(**required).get_config().keys() >= declared.keys()
 
 

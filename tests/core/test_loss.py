@@ -19,3 +19,15 @@ def test_a_half_precision_loss_reduces_in_float32(dtype):
     every = kerasloss.SoftNearestNeighbor(reduction=None)(labels, x)
     expected = float(np.mean(keras.ops.convert_to_numpy(every)))
     assert np.isfinite(float(snn)) and float(snn) == pytest.approx(expected, rel=1e-2)
+
+
+def test_update_hyperparameters_checks_the_values_and_the_config_follows():
+    loss = kerasloss.LDAM([30, 10, 2])
+    loss.update_hyperparameters(class_weights=[0.5, 1.0, 2.0])
+    assert loss.class_weights == (0.5, 1.0, 2.0)
+    assert loss.get_config()["class_weights"] == [0.5, 1.0, 2.0]
+    with pytest.raises(ValueError, match="argument `max_margin`"):
+        loss.update_hyperparameters(max_margin=-1.0)
+    assert loss.max_margin == 0.5  # a refused update changes nothing
+    with pytest.raises(TypeError, match="no hyperparameter 'margin'"):
+        loss.update_hyperparameters(margin=1.0)

@@ -1,9 +1,11 @@
 """Writes tests/saved_models/: one small `.keras` file per family, each compiled with every loss of its family.
 
-Run from the repository root: `python -m tests.generators.write_saved_models`. The files committed were written
-by the commit that added this script, before the modules moved into packages; tests/test_saved_models.py loads
-them in a fresh process to show that a file saved by an older kerasloss still loads (the registered names, not
-the module paths, find the classes). Rewrite them only when a saved file's format has to change on purpose.
+Run from the repository root: `python -m tests.generators.write_saved_models FAMILY ...` writes the families
+named (all of them when none is). The first five files were written by the commit that added this script, before
+the modules moved into packages; tests/test_saved_models.py loads them in a fresh process to show that a file
+saved by an older kerasloss still loads (the registered names, not the module paths, find the classes). A new
+family is written once, when its losses are added (long_tail: the class-imbalance losses); rewrite an old file
+only when a saved file's format has to change on purpose.
 
 Beside each file, NAME.json holds the model's predictions on a fixed input and each output's loss config, as
 this version computed them.
@@ -11,6 +13,7 @@ this version computed them.
 
 import json
 import os
+import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -115,12 +118,29 @@ def memory_and_temperature():
     return model
 
 
+def long_tail():
+    counts = [50.0, 10.0, 2.0]
+    losses = {
+        "logit_adjusted": kerasloss.LogitAdjusted(counts, tau=1.5),
+        "balanced_softmax": kerasloss.BalancedSoftmax(counts),
+        "ldam": kerasloss.LDAM(counts, max_margin=0.4, scale=10.0, class_weights=[0.2, 0.8, 2.0]),
+        "asymmetric": kerasloss.AsymmetricLoss(gamma_positive=1.0, clip=0.1, focusing_gradient=False),
+        "poly": kerasloss.PolyLoss(epsilon=2.0, from_logits=True, label_smoothing=0.1),
+        "sparse_poly": kerasloss.SparsePolyLoss(epsilon=-0.5, from_logits=True),
+        "class_balanced_focal": kerasloss.SparseCategoricalFocalLoss(
+            alpha=kerasloss.class_balanced_weights(counts, 0.99).tolist(), from_logits=True
+        ),
+    }
+    return _outputs_model(losses, width=3)
+
+
 FAMILIES = {
     "per_example": per_example,
     "uncertainty_weighted": uncertainty_weighted,
     "metric_learning": metric_learning,
     "proxies_and_margins": proxies_and_margins,
     "memory_and_temperature": memory_and_temperature,
+    "long_tail": long_tail,
 }
 
 
@@ -140,10 +160,13 @@ def losses_of(model):
     return {"loss": [type(loss).__name__, loss.get_config()]}
 
 
-def main():
+def main(names=()):
+    unknown = sorted(set(names) - set(FAMILIES))
+    if unknown:
+        raise SystemExit(f"unknown families {unknown}; known: {', '.join(FAMILIES)}")
     FOLDER.mkdir(parents=True, exist_ok=True)
-    for name, build in FAMILIES.items():
-        model = build()
+    for name in names or FAMILIES:
+        model = FAMILIES[name]()
         model.save(FOLDER / f"{name}.keras")
         expected = {"predictions": _as_lists(model(INPUT)), "losses": losses_of(model)}
         (FOLDER / f"{name}.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
@@ -151,4 +174,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -178,7 +178,7 @@ def test_easy_examples_are_down_weighted_as_the_lesson_says():
         ({"gamma": float("nan")}, "gamma"),
         ({"alpha": 10}, "alpha"),
         ({"alpha": -0.1}, "alpha"),
-        ({"alpha": [0.2, 1.5]}, "alpha"),
+        ({"alpha": [0.2, -1.5]}, "alpha"),
         ({"alpha": []}, "alpha"),
         ({"label_smoothing": 1.0}, "label_smoothing"),
     ],
@@ -191,6 +191,22 @@ def test_invalid_hyperparameters_raise_at_construction(cls, kwargs, argument):
         pytest.skip("the sparse focal loss has no label_smoothing argument")
     with pytest.raises(ValueError, match=rf"argument `{argument}`.*Received: {argument}="):
         cls(**kwargs)
+
+
+def test_per_class_weights_above_one_are_taken_by_the_softmax_focal_losses_only():
+    """Class-balanced weights sum to the number of classes; the sigmoid focal loss's alpha weighs a label's
+    positives against its negatives (1 - alpha), so it stays in [0, 1]."""
+    weights = kerasloss.class_balanced_weights([50, 10, 2], 0.99)
+    assert max(weights) > 1
+    with pytest.raises(ValueError, match="argument `alpha`"):
+        kerasloss.FocalLoss(alpha=weights)
+    rng = np.random.default_rng(8)
+    ids, logits = rng.integers(0, 3, 12), rng.normal(size=(12, 3)).astype("float32")
+    plain = kerasloss.SparseCategoricalFocalLoss(from_logits=True, reduction=None)(ids, logits)
+    weighted = kerasloss.SparseCategoricalFocalLoss(alpha=weights, from_logits=True, reduction=None)(ids, logits)
+    np.testing.assert_allclose(numpy(weighted), numpy(plain) * weights[ids], rtol=1e-6)
+    categorical = kerasloss.CategoricalFocalLoss(alpha=weights, from_logits=True, reduction=None)
+    np.testing.assert_allclose(numpy(categorical(np.eye(3, dtype="float32")[ids], logits)), numpy(weighted), rtol=1e-5)
 
 
 def test_alpha_of_the_wrong_length_raises_at_call():

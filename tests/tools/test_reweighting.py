@@ -1,0 +1,100 @@
+"""DeferredReweighting: the weights reach the compiled training step from the epoch named (not before), on every
+backend, with and without XLA; validation follows; the loss's config records them; misuse is refused."""
+
+import keras
+import numpy as np
+import pytest
+
+import kerasloss
+
+COUNTS = [24, 6, 2]
+WEIGHTS = kerasloss.class_balanced_weights(COUNTS, 0.99)
+
+
+def _frozen_model(loss, jit_compile):
+    """A model whose predictions never change (learning rate 0): each epoch's loss is the same data's loss."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss=loss, jit_compile=jit_compile)
+    return model
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(32, 4)).astype("float32"), np.repeat([0, 1, 2], COUNTS)
+
+
+@pytest.mark.parametrize("jit_compile", [False, "auto"])
+@pytest.mark.parametrize(
+    ("make", "argument"),
+    [
+        (lambda: kerasloss.LDAM(COUNTS, scale=5.0), "class_weights"),
+        (lambda: kerasloss.SparseCategoricalFocalLoss(gamma=1.0, from_logits=True), "alpha"),
+    ],
+    ids=["ldam", "sparse_focal"],
+)
+def test_the_weights_reach_the_compiled_step_from_the_epoch_named(make, argument, jit_compile):
+    loss = make()
+    model = _frozen_model(loss, jit_compile)
+    x, y = _data()
+    plain = float(loss(y, model.predict(x, verbose=0)))
+    weighted = float(type(loss)(**{**loss.get_config(), argument: WEIGHTS.tolist()})(y, model.predict(x, verbose=0)))
+    drw = kerasloss.DeferredReweighting(WEIGHTS, start_epoch=2, argument=argument)
+    history = model.fit(x, y, batch_size=32, epochs=4, verbose=0, callbacks=[drw], validation_data=(x, y))
+    np.testing.assert_allclose(history.history["loss"], [plain, plain, weighted, weighted], rtol=1e-5)
+    np.testing.assert_allclose(history.history["val_loss"], [plain, plain, weighted, weighted], rtol=1e-5)
+    assert loss.get_config()[argument] == pytest.approx(WEIGHTS.tolist())
+
+
+def test_a_fit_resumed_past_the_switch_trains_with_the_weights_at_once():
+    loss = kerasloss.LDAM(COUNTS, scale=5.0)
+    model = _frozen_model(loss, "auto")
+    x, y = _data()
+    weighted = float(kerasloss.LDAM(COUNTS, scale=5.0, class_weights=WEIGHTS)(y, model.predict(x, verbose=0)))
+    drw = kerasloss.DeferredReweighting(WEIGHTS, start_epoch=1)
+    history = model.fit(x, y, batch_size=32, initial_epoch=3, epochs=4, verbose=0, callbacks=[drw])
+    np.testing.assert_allclose(history.history["loss"], [weighted], rtol=1e-5)
+
+
+def test_a_second_fit_from_epoch_zero_starts_without_the_weights_again():
+    loss = kerasloss.LDAM(COUNTS, scale=5.0)
+    model = _frozen_model(loss, "auto")
+    x, y = _data()
+    plain = float(loss(y, model.predict(x, verbose=0)))
+    drw = kerasloss.DeferredReweighting(WEIGHTS, start_epoch=1)
+    model.fit(x, y, batch_size=32, epochs=2, verbose=0, callbacks=[drw])
+    history = model.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[drw])
+    np.testing.assert_allclose(history.history["loss"], [plain], rtol=1e-5)
+    assert loss.class_weights is None
+
+
+def test_a_loss_without_the_argument_is_refused_naming_it():
+    model = _frozen_model(kerasloss.PolyLoss(from_logits=True), "auto")
+    x, y = _data()
+    drw = kerasloss.DeferredReweighting(WEIGHTS, start_epoch=1)
+    with pytest.raises(ValueError, match="must be a kerasloss loss taking `class_weights`"):
+        model.fit(x, np.eye(3)[y], epochs=1, verbose=0, callbacks=[drw])
+
+
+def test_weights_of_the_wrong_length_fail_when_the_step_is_rebuilt():
+    model = _frozen_model(kerasloss.LDAM(COUNTS), "auto")
+    x, y = _data()
+    drw = kerasloss.DeferredReweighting([1.0, 2.0], start_epoch=0)
+    with pytest.raises(ValueError, match="`class_weights` has 2 entries but y_pred has 3"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[drw])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"class_weights": [1.0, -1.0], "start_epoch": 1}, "class_weights"),
+        ({"class_weights": None, "start_epoch": 1}, "class_weights"),
+        ({"class_weights": [1.0], "start_epoch": -1}, "start_epoch"),
+        ({"class_weights": [1.0], "start_epoch": 1.5}, "start_epoch"),
+        ({"class_weights": [1.0], "start_epoch": 1, "argument": "gamma"}, "argument"),
+        ({"class_weights": [1.0], "start_epoch": 1, "loss": "mse"}, "loss"),
+    ],
+)
+def test_invalid_arguments_are_named(kwargs, argument):
+    with pytest.raises(ValueError, match=f"argument `{argument}`"):
+        kerasloss.DeferredReweighting(**kwargs)
