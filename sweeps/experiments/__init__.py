@@ -16,6 +16,7 @@ ORDER = (
     "kl_distillation",
     "mae_linear",
     "metric_batches",
+    "long_tail",
 )
 
 
