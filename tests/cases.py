@@ -10,12 +10,12 @@ import keras
 import numpy as np
 
 import kerasloss
-from tests import reference as ref
-from tests import reference_imbalance as ref_imbalance
-from tests import reference_metric as ref_metric
-from tests import reference_proxies as ref_proxies
-from tests import reference_quantile_ordinal as ref_qo
-from tests import reference_self_supervised as ref_ssl
+from tests.reference import formulas as ref
+from tests.reference import imbalance as ref_imbalance
+from tests.reference import metric as ref_metric
+from tests.reference import proxies as ref_proxies
+from tests.reference import quantile_ordinal as ref_qo
+from tests.reference import self_supervised as ref_ssl
 
 BATCH, WIDTH, CLASSES = 16, 3, 5
 

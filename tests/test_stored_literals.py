@@ -1,6 +1,6 @@
 """The stored pytorch-metric-learning values are current with the scripts that generate them.
 
-tests/metric_literals.py and tests/proxy_literals.py are printed by tests/generators/gen_metric_literals.py and
+tests/literals/metric.py and tests/literals/proxy.py are printed by tests/generators/gen_metric_literals.py and
 tests/generators/gen_proxy_literals.py. Evaluating pml needs torch and pml, which the suite does not install, but
 the inputs, the settings, the pinned versions and the docstring come from the scripts with NumPy alone: a
 script edited without regenerating its module fails here.
@@ -11,8 +11,9 @@ import pathlib
 
 import pytest
 
-from tests import metric_literals, proxy_literals
 from tests.generators import gen_metric_literals, gen_proxy_literals
+from tests.literals import metric as metric_literals
+from tests.literals import proxy as proxy_literals
 
 TOOLS = pathlib.Path(__file__).parent / "generators"
 

@@ -7,8 +7,8 @@ import pytest
 
 import kerasloss
 from kerasloss.metric_learning import pairwise
-from tests import reference as ref
 from tests.backend import BACKEND, compiled, numpy
+from tests.reference import formulas as ref
 
 pytestmark = pytest.mark.skipif(
     BACKEND == "jax", reason="JAX takes a per-operation precision (HIGHEST): inner_products never splits there"

@@ -1,10 +1,10 @@
-"""Generates tests/metric_literals.py: inputs, then pytorch-metric-learning MultiSimilarityLoss values.
+"""Generates tests/literals/metric.py: inputs, then pytorch-metric-learning MultiSimilarityLoss values.
 
 Run from the repository root (the scratch folder /tmp/pml holds pml and tqdm, which pml imports):
 
     .venv/bin/python -m pip install --target /tmp/pml --no-deps pytorch-metric-learning==2.9.0 tqdm
-    PYTHONPATH=/tmp/pml .venv/bin/python tests/generators/gen_metric_literals.py > tests/metric_literals.py
-    .venv/bin/ruff format tests/metric_literals.py
+    PYTHONPATH=/tmp/pml .venv/bin/python tests/generators/gen_metric_literals.py > tests/literals/metric.py
+    .venv/bin/ruff format tests/literals/metric.py
 
 inputs() and SETTINGS need NumPy alone (tests/test_stored_literals.py imports them and checks the stored CASES,
 rows and PML_VERSION against them); main() imports torch and pml. Everything runs in float64.
@@ -41,7 +41,7 @@ mined index tensor has length <= 1, so GenericPairLoss.compute_loss returns zero
 the formula). mined_pos / mined_neg are the miner output as (anchor, other) pairs (None for B > 12, where only
 the counts n_mined_pos / n_mined_neg are kept). Floats are repr()s (shortest exact round trip).
 
-tests/reference_metric.py::multi_similarity reproduces every loss and per_anchor value to <= 1e-15 relative,
+tests/reference/metric.py::multi_similarity reproduces every loss and per_anchor value to <= 1e-15 relative,
 except the rows of case single_mined_pair with a miner: the miner keeps one positive pair (0, 1) and one
 negative pair (0, 2), pml takes its length <= 1 shortcut and returns 0, while the formula gives anchor 0 a
 non-zero loss (mean 0.1729 for alpha/beta/base 2/50/0.5). Elsewhere pml_zero_shortcut rows are all-zero in
@@ -53,8 +53,8 @@ To regenerate, from the repository root, with pml in the scratch folder /tmp/pml
 numpy 2.4.6 were used):
 
     .venv/bin/python -m pip install --target /tmp/pml --no-deps pytorch-metric-learning=={PML_VERSION} tqdm
-    PYTHONPATH=/tmp/pml .venv/bin/python tests/generators/gen_metric_literals.py > tests/metric_literals.py
-    .venv/bin/ruff format tests/metric_literals.py
+    PYTHONPATH=/tmp/pml .venv/bin/python tests/generators/gen_metric_literals.py > tests/literals/metric.py
+    .venv/bin/ruff format tests/literals/metric.py
 """
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import kerasloss
-from tests import reference as ref
 from tests.backend import grad, numpy, value_and_grad
+from tests.reference import formulas as ref
 
 SIZES = [(1, 3), (2, 4), (7, 5), (33, 16)]
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import kerasloss
-from tests import reference_metric as ref
 from tests.backend import BACKEND, numpy, value_and_grad
+from tests.reference import metric as ref
 
 # (batch, classes, dim): one example, one class, all singletons, a few classes, the 40.
 LAYOUTS = [(1, 1, 3), (2, 1, 3), (2, 2, 3), (5, 1, 4), (6, 6, 4), (12, 3, 4), (17, 5, 6), (40, 7, 8)]

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import kerasloss
-from tests import reference_proxies as ref
 from tests.backend import numpy, value_and_grad
+from tests.reference import proxies as ref
 
 
 def test_arcface_past_pi_minus_the_margin_uses_pml_rule_and_keeps_falling():

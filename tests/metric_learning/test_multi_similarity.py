@@ -1,14 +1,14 @@
-"""MultiSimilarity against an independent NumPy reference written from the paper (tests/reference_metric.py),
-pytorch-metric-learning 2.9's values stored as literals (tests/metric_literals.py), ties and duplicates, and a
+"""MultiSimilarity against an independent NumPy reference written from the paper (tests/reference/metric.py),
+pytorch-metric-learning 2.9's values stored as literals (tests/literals/metric.py), ties and duplicates, and a
 one-class batch."""
 
 import numpy as np
 import pytest
 
 import kerasloss
-from tests import metric_literals as pml
-from tests import reference_metric as ref
 from tests.backend import BACKEND, numpy, value_and_grad
+from tests.literals import metric as pml
+from tests.reference import metric as ref
 
 # (batch, classes, dim): one example, one class, all singletons, a few classes, the issue's 40.
 LAYOUTS = [(1, 1, 3), (2, 1, 3), (2, 2, 3), (5, 1, 4), (6, 6, 4), (12, 3, 4), (17, 5, 6), (40, 7, 8)]

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import kerasloss
-from tests import reference_metric as ref
 from tests.backend import compiled, numpy, value_and_grad
-from tests.reference import finite_differences
+from tests.reference import metric as ref
+from tests.reference.formulas import finite_differences
 
 
 def _batch(batch, classes, dim, seed=0, scale=1.0):

@@ -1,6 +1,6 @@
 """CosineProxies and the losses over its cosines (ArcFace, CosFace, ProxyAnchor, ProxyNCA): against independent
-NumPy references written from the papers (tests/reference_proxies.py), pytorch-metric-learning 2.9's values
-stored as literals (tests/proxy_literals.py), float64 finite differences, degenerate inputs, the layer's training
+NumPy references written from the papers (tests/reference/proxies.py), pytorch-metric-learning 2.9's values
+stored as literals (tests/literals/proxy.py), float64 finite differences, degenerate inputs, the layer's training
 and .keras round trip, and a learning test on digits. ArcFace's own rules are in test_margins.py."""
 
 import subprocess
@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 import kerasloss
-from tests import proxy_literals as pml
-from tests import reference_proxies as ref
 from tests.backend import BACKEND, numpy, value_and_grad
-from tests.reference import finite_differences
+from tests.literals import proxy as pml
+from tests.reference import proxies as ref
+from tests.reference.formulas import finite_differences
 
 
 def _cosines(batch=12, classes=5, seed=0):

@@ -1,5 +1,5 @@
 """BarlowTwins, VICReg and SimSiam: against independent NumPy references written from the papers and the
-official code (tests/reference_self_supervised.py), pytorch-metric-learning 2.9's VICReg values stored as
+official code (tests/reference/self_supervised.py), pytorch-metric-learning 2.9's VICReg values stored as
 literals, float64 finite differences, degenerate batches (one example, a constant dimension, collapse),
 and a learning test: on digits with noise augmentation neither Barlow Twins nor VICReg collapses."""
 
@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import kerasloss
-from tests import proxy_literals as pml
-from tests import reference_self_supervised as ref
 from tests.backend import BACKEND, numpy, value_and_grad
-from tests.reference import finite_differences
+from tests.literals import proxy as pml
+from tests.reference import self_supervised as ref
+from tests.reference.formulas import finite_differences
 
 
 def _views(batch=16, dim=6, seed=0):

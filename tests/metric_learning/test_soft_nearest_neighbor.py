@@ -1,12 +1,12 @@
-"""SoftNearestNeighbor against the paper's formula (tests/reference_metric.py), exact where exp underflows,
+"""SoftNearestNeighbor against the paper's formula (tests/reference/metric.py), exact where exp underflows,
 singletons counting zero."""
 
 import numpy as np
 import pytest
 
 import kerasloss
-from tests import reference_metric as ref
 from tests.backend import numpy
+from tests.reference import metric as ref
 
 # (batch, classes, dim): one example, one class, all singletons, a few classes, the issue's 40.
 LAYOUTS = [(1, 1, 3), (2, 1, 3), (2, 2, 3), (5, 1, 4), (6, 6, 4), (12, 3, 4), (17, 5, 6), (40, 7, 8)]

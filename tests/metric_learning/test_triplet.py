@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import kerasloss
-from tests import reference as ref
 from tests.backend import compiled, numpy, value_and_grad
+from tests.reference import formulas as ref
 
 LAYOUTS = [(4, 2, 3), (12, 3, 5), (33, 5, 8), (40, 40, 4)]  # (batch, classes, dim); 40 classes: all singletons
 

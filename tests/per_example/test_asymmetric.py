@@ -1,4 +1,4 @@
-"""The asymmetric loss: the official class's values (stored in tests/imbalance_literals.py), its special cases
+"""The asymmetric loss: the official class's values (stored in tests/literals/imbalance.py), its special cases
 (the summed binary cross-entropy; focal loss's focusing), the detached focusing weights of the official training,
 the gradient against finite differences, stability at logits of +-50, and the refused arguments."""
 
@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 import kerasloss
-from tests import imbalance_literals as official
-from tests import reference_imbalance as ref
 from tests.backend import BACKEND, value_and_grad
-from tests.reference import finite_differences
+from tests.literals import imbalance as official
+from tests.reference import imbalance as ref
+from tests.reference.formulas import finite_differences
 
 FLOAT64 = pytest.mark.skipif(
     BACKEND != "tensorflow", reason="float64 end to end: Keras computes 64-bit inputs in 32 bits on JAX and PyTorch"

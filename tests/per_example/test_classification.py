@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import kerasloss
-from tests import reference as ref
 from tests.backend import BACKEND, compiled, grad, graph, numpy, value_and_grad
+from tests.reference import formulas as ref
 
 
 def test_lesson_numbers():

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import kerasloss
-from tests import reference as ref
 from tests.backend import compiled, grad, graph, numpy, value_and_grad
+from tests.reference import formulas as ref
 
 
 def _logits(seed, shape=(8, 6), scale=3.0):

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import kerasloss
-from tests import reference as ref
 from tests.backend import grad, numpy, value_and_grad
+from tests.reference import formulas as ref
 
 GAMMAS = [0.0, 0.5, 2.0, 5.0]
 

@@ -1,4 +1,4 @@
-"""The long-tail losses: the official code's values (stored in tests/imbalance_literals.py), the NumPy
+"""The long-tail losses: the official code's values (stored in tests/literals/imbalance.py), the NumPy
 reference's gradient, balanced softmax equal to the logit-adjusted loss at tau = 1, exact class-balanced
 weights, finite values at the extremes, and every refused argument named."""
 
@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import kerasloss
-from tests import imbalance_literals as official
-from tests import reference_imbalance as ref
 from tests.backend import BACKEND, value_and_grad
-from tests.reference import finite_differences
+from tests.literals import imbalance as official
+from tests.reference import imbalance as ref
+from tests.reference.formulas import finite_differences
 
 FLOAT64 = pytest.mark.skipif(
     BACKEND != "tensorflow", reason="float64 end to end: Keras computes 64-bit inputs in 32 bits on JAX and PyTorch"

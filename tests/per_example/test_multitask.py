@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import kerasloss
-from tests import reference as ref
 from tests.backend import numpy
+from tests.reference import formulas as ref
 
 
 def _batch(seed, n=64, positive_rate=0.3):

@@ -1,13 +1,13 @@
 """WeightedKappa (ordinal classification) against an independent NumPy transcription of TensorFlow Addons'
-WeightedKappaLoss (tests/reference_quantile_ordinal.py), a zero denominator, errors, and ids out of range under
+WeightedKappaLoss (tests/reference/quantile_ordinal.py), a zero denominator, errors, and ids out of range under
 XLA."""
 
 import numpy as np
 import pytest
 
 import kerasloss
-from tests import reference_quantile_ordinal as ref
 from tests.backend import numpy
+from tests.reference import quantile_ordinal as ref
 
 
 @pytest.mark.parametrize("weightage", ["quadratic", "linear"])

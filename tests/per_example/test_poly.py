@@ -1,4 +1,4 @@
-"""Poly-1: the paper's listings (run in TensorFlow, stored in tests/imbalance_literals.py), epsilon = 0 is
+"""Poly-1: the paper's listings (run in TensorFlow, stored in tests/literals/imbalance.py), epsilon = 0 is
 Keras' cross-entropy, the sparse and one-hot forms agree, the gradient in closed form, and epsilon >= -1."""
 
 import keras
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import kerasloss
-from tests import imbalance_literals as official
-from tests import reference_imbalance as ref
 from tests.backend import BACKEND, value_and_grad
+from tests.literals import imbalance as official
+from tests.reference import imbalance as ref
 
 FLOAT64 = pytest.mark.skipif(
     BACKEND != "tensorflow", reason="float64 end to end: Keras computes 64-bit inputs in 32 bits on JAX and PyTorch"

@@ -1,5 +1,5 @@
 """Pinball (quantile regression) against an independent NumPy transcription of TensorFlow Addons' PinballLoss
-(tests/reference_quantile_ordinal.py), TFA's own published values, errors, and learning: the pinball loss's
+(tests/reference/quantile_ordinal.py), TFA's own published values, errors, and learning: the pinball loss's
 minimizer is the quantile."""
 
 import keras
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import kerasloss
-from tests import reference_quantile_ordinal as ref
 from tests.backend import numpy
+from tests.reference import quantile_ordinal as ref
 
 
 @pytest.mark.parametrize("tau", [0.1, 0.5, 0.9, 0.0, 1.0])

@@ -2,7 +2,7 @@
 
 Written from the papers and from reading each paper's official code, never from kerasloss. Deliberately naive:
 explicit Python loops over examples and classes, clarity over speed; everything in float64.
-``tests/imbalance_literals.py`` holds values computed by the official code (in float64) that these reproduce; its
+``tests/literals/imbalance.py`` holds values computed by the official code (in float64) that these reproduce; its
 docstring says how closely.
 
 Inputs: integer class ``labels`` (B,) in [0, C), ``logits`` (B, C), per-class training ``counts`` (C,) of positive

@@ -12,7 +12,7 @@ class proxy, and integer class ``labels`` (B,) in [0, C). Helpers build ``cosine
 
 Losses: :func:`arcface` (Deng et al. 2019), :func:`cosface` (Wang et al. 2018), :func:`proxy_anchor` /
 :func:`proxy_anchor_terms` (Kim et al. 2020), :func:`proxy_nca` (pml's ProxyNCALoss) and :func:`proxy_nca_paper`
-(Movshovitz-Attias et al. 2017). ``tests/proxy_literals.py`` holds pml 2.9.0 values these reproduce.
+(Movshovitz-Attias et al. 2017). ``tests/literals/proxy.py`` holds pml 2.9.0 values these reproduce.
 """
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""tests/reference_imbalance.py reproduces the official values stored in tests/imbalance_literals.py.
+"""tests/reference/imbalance.py reproduces the official values stored in tests/literals/imbalance.py.
 
 The literals come from the official implementations (LDAM-DRW, class-balanced-loss, ASL, BalancedMetaSoftmax,
 google-research logit_adjustment) and the PolyLoss paper's listings, run in float64 by
@@ -12,9 +12,9 @@ import pathlib
 import numpy as np
 import pytest
 
-from tests import imbalance_literals as lit
-from tests import reference_imbalance as ref
 from tests.generators import gen_imbalance_literals as gen
+from tests.literals import imbalance as lit
+from tests.reference import imbalance as ref
 
 SCRIPT = pathlib.Path(__file__).parent / "generators" / "gen_imbalance_literals.py"
 

@@ -154,7 +154,7 @@ def vicreg(views, invariance=25.0, variance=25.0, covariance=1.0, epsilon=1e-4):
     per dimension with ``std = sqrt(emb.var(dim=0) + eps)`` (unbiased), each mean-reduced; ``covariance_loss`` is
     already reduced (off-diagonal sum of squares of the (N - 1)-normalised covariance divided by D, for both
     views); ``MultipleReducers`` sums the four sub-losses. No difference except float rounding (``tests/
-    proxy_literals.py`` VICREG rows agree to <= 5e-16 relative).
+    literals/proxy.py`` VICREG rows agree to <= 5e-16 relative).
     """
     return float(sum(vicreg_terms(views, invariance, variance, covariance, epsilon)))
 

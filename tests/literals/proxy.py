@@ -16,13 +16,13 @@ probability is exactly 0; kept lists them, here always all B). VICREG: VICRegLos
 variance_mu, covariance_v, eps)(views[:, 0], ref_emb=views[:, 1]); the *_term entries are the three weighted
 sub-losses as its MultipleReducers reduces them (loss is their sum). Floats are repr()s.
 
-tests/reference_proxies.py (cosines from proxy_cosines / sub_center_cosines, in float64) reproduces every
+tests/reference/proxies.py (cosines from proxy_cosines / sub_center_cosines, in float64) reproduces every
 ARCFACE, SUBCENTER_ARCFACE, COSFACE, PROXY_ANCHOR and PROXY_NCA value to <= 3e-14 absolute: the reduced
 losses and the proxy-anchor terms to <= 7e-16 relative, the per-example cross-entropies to <= 3e-12 relative
 over values >= 1e-3 (logsumexp minus the target logit, logits up to 64: both implementations cancel digits
 when a loss is tiny, so compare those absolutely). In arc_wrap, pml takes its fallback cos(theta) - m sin(m)
 (theta_y > pi - m) in rows 0, 1, 3, 6 for m = 0.5 and rows 0-4, 6 for m = 1.0; plain cos(theta_y + m) there
-is off by up to 23.2 (m = 0.5, s = 64). PROXY_NCA kept every row. tests/reference_self_supervised.py::vicreg
+is off by up to 23.2 (m = 0.5, s = 64). PROXY_NCA kept every row. tests/reference/self_supervised.py::vicreg
 and vicreg_terms reproduce every VICREG value to <= 5e-16 relative. No mismatch.
 
 The cross-entropies depend on torch's CPU kernels: regenerated on a machine where
@@ -37,8 +37,8 @@ checks the inputs, the rows' settings and PML_VERSION against the script). To re
 with pml in the scratch folder /tmp/pml (torch 2.13.0+cpu and numpy 2.4.6 were used):
 
     .venv/bin/python -m pip install --target /tmp/pml --no-deps pytorch-metric-learning==2.9.0 tqdm
-    PYTHONPATH=/tmp/pml .venv/bin/python tests/generators/gen_proxy_literals.py > tests/proxy_literals.py
-    .venv/bin/ruff format tests/proxy_literals.py
+    PYTHONPATH=/tmp/pml .venv/bin/python tests/generators/gen_proxy_literals.py > tests/literals/proxy.py
+    .venv/bin/ruff format tests/literals/proxy.py
 """
 
 PML_VERSION = "2.9.0"

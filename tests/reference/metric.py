@@ -102,7 +102,7 @@ def multi_similarity(labels, x, alpha=2.0, beta=50.0, base=0.5, epsilon=None, di
       length <= 1 (``all(len(x) <= 1 for x in indices_tuple)``). Without a miner that only happens for B <= 1 (where
       this reference is also 0); with the miner it also zeroes a batch in which at most one positive pair and at most
       one negative pair survive mining, where this reference gives the formula's value (non-zero when a pair survives;
-      ``metric_literals.CASES["single_mined_pair"]`` is such a batch).
+      ``tests.literals.metric.CASES["single_mined_pair"]`` is such a batch).
     * pml's ``DotProductSimilarity()`` L2-normalises by default (``BaseDistance(normalize_embeddings=True)``), so it
       equals ``"cosine"``; ``"dot"`` here is ``DotProductSimilarity(normalize_embeddings=False)``.
     * pml normalises with ``torch.nn.functional.normalize`` (divides by max(||x||, 1e-12)); identical except for rows
