@@ -48,18 +48,12 @@ class Loss(keras.losses.Loss):
         _check_dtype(dtype)
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         function = type(self).function
-        check = getattr(function, "check", None)
         for old, new in getattr(function, "renamed", {}).items():
             # The class passes the new name at its default along with the former one: the former is the
             # one given (a config saved before the rename). An explicit default is indistinguishable.
             if hyperparameters.get(old) is not None and hyperparameters.get(new) == default_of(function, new):
                 del hyperparameters[new]
-        if check is not None:
-            hyperparameters = check(**hyperparameters)
-        _check_range(hyperparameters, self._dtype_policy.compute_dtype)
-        self._hyperparameters = hyperparameters
-        for key, value in hyperparameters.items():
-            setattr(self, key, value)
+        self._set_checked(hyperparameters)
 
     def update_hyperparameters(self, **values):
         """Replace some hyperparameters, checked as at construction (`get_config()` follows).
@@ -70,8 +64,12 @@ class Loss(keras.losses.Loss):
         unknown = sorted(set(values) - set(self._hyperparameters))
         if unknown:
             raise TypeError(f"{type(self).__name__} has no hyperparameter {unknown[0]!r}")
+        self._set_checked({**self._hyperparameters, **values})
+
+    def _set_checked(self, hyperparameters):
+        """Run the function's declared checks and the dtype's range check, then keep the values (as
+        attributes too); a refused value changes nothing."""
         check = getattr(type(self).function, "check", None)
-        hyperparameters = {**self._hyperparameters, **values}
         if check is not None:
             hyperparameters = check(**hyperparameters)
         _check_range(hyperparameters, self._dtype_policy.compute_dtype)
