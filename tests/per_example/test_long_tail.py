@@ -243,3 +243,24 @@ def test_counts_as_numpy_integers_are_stored_as_plain_floats():
     loss = kerasloss.LogitAdjusted(np.array([900, 90, 10]), tau=np.float32(0.5))
     assert loss.get_config()["class_counts"] == [900.0, 90.0, 10.0]
     assert loss.get_config()["tau"] == 0.5
+
+
+def test_class_balanced_weights_as_keras_class_weight_and_as_focal_alpha_give_one_loss():
+    """The docstring's two uses: `fit(class_weight=dict(enumerate(w)))` on plain cross-entropy and the sparse focal
+    loss's `alpha=w` at gamma = 0 both weigh each example by its class's weight and divide by the batch size."""
+    counts = [24, 6, 2]
+    weights = kerasloss.class_balanced_weights(counts, 0.99)
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(32, 4)).astype("float32"), np.repeat([0, 1, 2], counts)
+
+    def first_epoch_loss(loss, **fit_arguments):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+        model.compile(optimizer=keras.optimizers.SGD(0.0), loss=loss)
+        return model.fit(x, y, batch_size=32, epochs=1, verbose=0, **fit_arguments).history["loss"][0]
+
+    by_class_weight = first_epoch_loss(
+        kerasloss.SparseCategoricalCrossentropy(from_logits=True), class_weight=dict(enumerate(weights))
+    )
+    by_alpha = first_epoch_loss(kerasloss.SparseCategoricalFocalLoss(gamma=0.0, alpha=weights, from_logits=True))
+    assert by_class_weight == pytest.approx(by_alpha, rel=1e-5)
