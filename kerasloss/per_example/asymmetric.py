@@ -12,13 +12,14 @@ from keras import ops
 from kerasloss.core.hyperparameters import boolean, half_open_unit_interval, hyperparameters, non_negative
 from kerasloss.core.inputs import same_shape
 from kerasloss.core.loss import Loss
-from kerasloss.core.numerics import focal_modulation
+from kerasloss.core.numerics import computed_in_float32, focal_modulation
 from kerasloss.core.registry import register
 
 __all__ = ["AsymmetricLoss", "asymmetric_loss"]
 
 # The official code clamps each probability at 1e-8 before its log: a label predicted wrong by more than
-# log(1e-8) ~ -18.4 nats contributes a constant, with zero gradient.
+# log(1e-8) ~ -18.4 nats contributes a constant, with zero gradient. 1e-8 is below float16's smallest number
+# (6e-8), where the clamp would be at 0 and the log -inf: half precision computes in float32.
 _LOG_FLOOR = 1e-8
 
 
@@ -29,6 +30,7 @@ _LOG_FLOOR = 1e-8
     from_logits=boolean,
     focusing_gradient=boolean,
 )
+@computed_in_float32
 def asymmetric_loss(
     y_true,
     y_pred,

@@ -32,6 +32,7 @@ from kerasloss.core.hyperparameters import (
 )
 from kerasloss.core.inputs import check_last_axis, drop_ignored
 from kerasloss.core.loss import Loss
+from kerasloss.core.numerics import computed_in_float32
 from kerasloss.core.registry import register
 from kerasloss.per_example.classification import sparse_scores
 
@@ -140,6 +141,7 @@ def _crossentropy(parts, logits):
 
 
 @hyperparameters(class_counts=counts_check, tau=non_negative)
+@computed_in_float32
 def logit_adjusted_loss(y_true, y_pred, *, class_counts: Sequence[float], tau: float = 1.0):
     """Softmax cross-entropy of the prior-adjusted logits (Menon et al. 2021, eq. 10):
 
@@ -162,6 +164,7 @@ def logit_adjusted_loss(y_true, y_pred, *, class_counts: Sequence[float], tau: f
 
 
 @hyperparameters(class_counts=counts_check)
+@computed_in_float32
 def balanced_softmax_loss(y_true, y_pred, *, class_counts: Sequence[float]):
     """Softmax cross-entropy of `x + log(counts)` (Ren et al. 2020, eq. 4): the softmax of the logits
     reweighted by the class counts. Per example it equals `logit_adjusted_loss` at tau = 1 (log counts and
@@ -178,6 +181,7 @@ def balanced_softmax_loss(y_true, y_pred, *, class_counts: Sequence[float]):
 
 
 @hyperparameters(class_counts=counts_check, max_margin=positive, scale=positive, class_weights=weights_check)
+@computed_in_float32
 def ldam_loss(
     y_true,
     y_pred,

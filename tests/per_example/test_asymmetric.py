@@ -123,6 +123,19 @@ def test_finite_at_extreme_logits(logits, focusing_gradient):
     assert np.isfinite(value) and np.all(np.isfinite(gradient))
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "mixed_float16"])
+def test_half_precision_keeps_the_official_clamp_and_stays_finite(dtype):
+    """1e-8 is no float16 number: clamping a float16 probability at it would clamp at 0, and log(0) * 0 is NaN."""
+    targets = np.array([[1.0, 0.0, 1.0, 0.0]], np.float32)
+    logits = np.array([[-20.0, 20.0, -50.0, 3.0]], np.float32)
+    expected = float(kerasloss.AsymmetricLoss(1.0, 4.0, 0.05)(targets, logits))
+    value, gradient = value_and_grad(
+        lambda x: kerasloss.AsymmetricLoss(1.0, 4.0, 0.05, dtype=dtype)(targets, x), logits
+    )
+    assert np.isfinite(value) and np.all(np.isfinite(gradient))
+    assert float(value) == pytest.approx(expected, rel=1e-2)
+
+
 def test_a_confident_negative_at_plus_50_is_exact_where_one_minus_sigmoid_is_zero():
     """sigmoid(-50) = 1.9e-22: a negative predicted at +50 costs -log(max(sigmoid(-50) + clip, 1e-8)) weighted by
     (1 - clip)^gamma; with clip = 0 its log is clamped at log(1e-8), as in the official code."""

@@ -264,3 +264,26 @@ def test_class_balanced_weights_as_keras_class_weight_and_as_focal_alpha_give_on
     )
     by_alpha = first_epoch_loss(kerasloss.SparseCategoricalFocalLoss(gamma=0.0, alpha=weights, from_logits=True))
     assert by_class_weight == pytest.approx(by_alpha, rel=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda counts, dtype: kerasloss.LogitAdjusted(counts, dtype=dtype, reduction=None),
+        lambda counts, dtype: kerasloss.BalancedSoftmax(counts, dtype=dtype, reduction=None),
+        lambda counts, dtype: kerasloss.LDAM(counts, scale=4.0, dtype=dtype, reduction=None),
+    ],
+    ids=["logit_adjusted", "balanced_softmax", "ldam"],
+)
+def test_half_precision_is_as_close_as_its_output_can_be(make, dtype):
+    """The per-class constants and the sum are taken in float32: each loss is its dtype's rounding of the
+    float32 value (in bfloat16 a 0.001 loss used to come out 0, the log-prior added in 8 bits)."""
+    rng = np.random.default_rng(6)
+    counts = [5000, 700, 60, 9, 1]
+    labels, logits = rng.integers(0, 5, 256), (3 * rng.normal(size=(256, 5))).astype("float32")
+    rounded = keras.ops.convert_to_numpy(keras.ops.cast(keras.ops.cast(logits, dtype), "float32"))
+    expected = keras.ops.convert_to_numpy(make(counts, "float32")(labels, rounded))
+    values = keras.ops.convert_to_numpy(keras.ops.cast(make(counts, dtype)(labels, logits), "float32"))
+    precision = {"float16": 2**-11, "bfloat16": 2**-8}[dtype]
+    np.testing.assert_allclose(values, expected, rtol=2 * precision, atol=1e-6)
