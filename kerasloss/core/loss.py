@@ -59,7 +59,8 @@ class Loss(keras.losses.Loss):
         """Replace some hyperparameters, checked as at construction (`get_config()` follows).
 
         A compiled step (`model.fit`'s, under `tf.function`, `jax.jit` or `torch.compile`) has read the old
-        values as constants when it was traced: rebuild it (`model.make_train_function(force=True)`), as
+        values as constants when it was traced: rebuild the train and test steps
+        (`model.make_train_function(force=True)`, `model.make_test_function(force=True)`), as
         `kerasloss.DeferredReweighting` does between epochs."""
         unknown = sorted(set(values) - set(self._hyperparameters))
         if unknown:

@@ -73,7 +73,8 @@ def logit_adjustment(class_counts: Sequence[float], tau: float = 1.0) -> np.ndar
     """
     counts = np.asarray(counts_check("class_counts", class_counts), np.float64)
     tau = non_negative("tau", tau)
-    return tau * np.log(counts / counts.sum())
+    largest = counts.max()  # counts / sum(counts) without forming a sum that could overflow
+    return tau * (np.log(counts / largest) - np.log(np.sum(counts / largest)))
 
 
 def class_balanced_weights(class_counts: Sequence[float], beta: float = 0.9999) -> np.ndarray:
@@ -168,7 +169,7 @@ def logit_adjusted_loss(y_true, y_pred, *, class_counts: Sequence[float], tau: f
 def balanced_softmax_loss(y_true, y_pred, *, class_counts: Sequence[float]):
     """Softmax cross-entropy of `x + log(counts)` (Ren et al. 2020, eq. 4): the softmax of the logits
     reweighted by the class counts. Per example it equals `logit_adjusted_loss` at tau = 1 (log counts and
-    log prior differ by a constant, which the softmax ignores).
+    log prior differ by a constant, which the softmax ignores), up to rounding.
 
     Args:
         class_counts: The training examples of each class (one per logit), each > 0.
@@ -301,7 +302,7 @@ class BalancedSoftmax(Loss):
     It models the label shift between the long-tailed training set and a balanced test set: the model's
     own `softmax(y_pred)` estimates the balanced posterior, and `argmax(y_pred)` is the prediction. Per
     example it equals `LogitAdjusted(class_counts, tau=1.0)`: the log-counts and the log-prior differ by
-    `log(sum(class_counts))`, a shift of every logit that the softmax ignores.
+    `log(sum(class_counts))`, a shift of every logit that the softmax ignores (up to rounding).
 
     Args:
         class_counts: The number of training examples of each class, one per logit, each > 0.

@@ -25,9 +25,12 @@ class DeferredReweighting(keras.callbacks.Callback):
     decision boundaries toward the rare classes. The paper switches at epoch 160 of 200 on CIFAR.
 
     Before `start_epoch`, the loss keeps the value it was compiled with; from `start_epoch` on (0-based,
-    as Keras counts epochs) it gets `class_weights`. It works with any kerasloss loss that takes
-    per-class weights: `LDAM(class_weights=...)` (the default `argument`), or the per-class `alpha` of
-    `CategoricalFocalLoss` and `SparseCategoricalFocalLoss` (`argument="alpha"`).
+    as Keras counts epochs) it gets `class_weights`; when `fit` ends it is given back the compiled value, so
+    a later `fit` (with this callback or a new one) starts without the weights again. Weights the loss cannot
+    take (a wrong length, or above 1 for a sigmoid focal loss's alpha) are refused when training starts.
+    It works with any kerasloss loss that takes per-class weights: `LDAM(class_weights=...)` (the default
+    `argument`), or the per-class `alpha` of `CategoricalFocalLoss` and `SparseCategoricalFocalLoss`
+    (`argument="alpha"`).
 
     Args:
         class_weights: One weight >= 0 per class, e.g.
@@ -45,9 +48,11 @@ class DeferredReweighting(keras.callbacks.Callback):
     >>> model.compile(optimizer="sgd", loss=loss)
     >>> drw = kerasloss.DeferredReweighting(kerasloss.class_balanced_weights(counts), start_epoch=2)
     >>> x, y = np.random.default_rng(0).normal(size=(76, 5)), np.repeat([0, 1, 2], counts)
-    >>> history = model.fit(x, y, epochs=3, verbose=0, callbacks=[drw])
-    >>> [round(w, 3) for w in loss.class_weights]
+    >>> [round(w, 3) for w in drw.class_weights]
     [0.143, 0.714, 2.142]
+    >>> history = model.fit(x, y, epochs=3, verbose=0, callbacks=[drw])
+    >>> loss.class_weights is None  # given back when fit ends
+    True
 
     References:
         Cao, Wei, Gaidon, Arechiga & Ma, "Learning Imbalanced Datasets with Label-Distribution-Aware
@@ -77,14 +82,44 @@ class DeferredReweighting(keras.callbacks.Callback):
                 f"(LDAM, CategoricalFocalLoss, SparseCategoricalFocalLoss); pass it as `loss=` when the model "
                 f"has several. Received: {loss!r}"
             )
-        if self._target is not loss:
-            self._target, self._before = loss, getattr(loss, self.argument)
+        if self.loss is not None and not any(loss is compiled for compiled in _flat(self.model.loss)):
+            raise ValueError(
+                "DeferredReweighting: `loss` is not a loss the model was compiled with, so re-weighting it would "
+                f"change nothing that trains. Received: loss={loss!r}"
+            )
+        self._check_weights(loss)
+        self._target, self._before = loss, getattr(loss, self.argument)
+
+    def _check_weights(self, loss):
+        """Refuse weights the loss cannot take now, not at `start_epoch` (epoch 160 of 200 in the paper)."""
+        type(loss).from_config({**loss.get_config(), self.argument: list(self.class_weights)})  # its own checks
+        counts = loss.get_config().get("class_counts")
+        if counts is not None and len(counts) != len(self.class_weights):
+            raise ValueError(
+                f"DeferredReweighting: {len(self.class_weights)} class weights for a loss of {len(counts)} classes "
+                f"(its class_counts). Received: class_weights={list(self.class_weights)}"
+            )
 
     def on_epoch_begin(self, epoch, logs=None):
-        wanted = self.class_weights if epoch >= self.start_epoch else self._before
+        self._set(self.class_weights if epoch >= self.start_epoch else self._before)
+
+    def on_train_end(self, logs=None):
+        # Back to the value the loss was compiled with: a later fit (with this callback or a new one) starts
+        # without the weights, and `evaluate` after fit computes the compiled loss.
+        self._set(self._before)
+
+    def _set(self, wanted):
         if getattr(self._target, self.argument) == wanted:
             return
         self._target.update_hyperparameters(**{self.argument: wanted})
         # The compiled steps traced the old value: rebuild them (fit calls model.train_function each step).
         self.model.make_train_function(force=True)
         self.model.make_test_function(force=True)
+
+
+def _flat(losses):
+    if isinstance(losses, dict):
+        return [loss for value in losses.values() for loss in _flat(value)]
+    if isinstance(losses, (list, tuple)):
+        return [loss for value in losses for loss in _flat(value)]
+    return [losses]

@@ -43,7 +43,8 @@ def test_the_weights_reach_the_compiled_step_from_the_epoch_named(make, argument
     history = model.fit(x, y, batch_size=32, epochs=4, verbose=0, callbacks=[drw], validation_data=(x, y))
     np.testing.assert_allclose(history.history["loss"], [plain, plain, weighted, weighted], rtol=1e-5)
     np.testing.assert_allclose(history.history["val_loss"], [plain, plain, weighted, weighted], rtol=1e-5)
-    assert loss.get_config()[argument] == pytest.approx(WEIGHTS.tolist())
+    assert loss.get_config()[argument] is None  # given back when fit ends
+    assert model.evaluate(x, y, batch_size=32, verbose=0) == pytest.approx(plain, rel=1e-5)
 
 
 def test_a_fit_resumed_past_the_switch_trains_with_the_weights_at_once():
@@ -68,20 +69,51 @@ def test_a_second_fit_from_epoch_zero_starts_without_the_weights_again():
     assert loss.class_weights is None
 
 
+def test_a_new_callback_on_a_second_fit_starts_without_the_weights():
+    """The loss is given back its compiled value when fit ends, so a fresh callback does not take the weights
+    the last one left as the value to start from (a notebook's second cell)."""
+    loss = kerasloss.LDAM(COUNTS, scale=5.0)
+    model = _frozen_model(loss, "auto")
+    x, y = _data()
+    plain = float(loss(y, model.predict(x, verbose=0)))
+    weighted = float(kerasloss.LDAM(COUNTS, scale=5.0, class_weights=WEIGHTS)(y, model.predict(x, verbose=0)))
+    for _ in range(2):
+        drw = kerasloss.DeferredReweighting(WEIGHTS, start_epoch=1)
+        history = model.fit(x, y, batch_size=32, epochs=2, verbose=0, callbacks=[drw])
+        np.testing.assert_allclose(history.history["loss"], [plain, weighted], rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("make", "weights", "argument", "message"),
+    [
+        (lambda: kerasloss.LDAM(COUNTS), [1.0, 1.0, 1.0, 1.0], "class_weights", "4 class weights for a loss of 3"),
+        (lambda: kerasloss.FocalLoss(from_logits=True), WEIGHTS.tolist(), "alpha", "argument `alpha`"),
+    ],
+    ids=["wrong_length", "above_one_for_a_sigmoid_alpha"],
+)
+def test_weights_the_loss_cannot_take_are_refused_when_training_starts(make, weights, argument, message):
+    model = _frozen_model(make(), "auto")
+    x, y = _data()
+    labels = y if argument == "class_weights" else np.eye(3, dtype="float32")[y]
+    drw = kerasloss.DeferredReweighting(weights, start_epoch=5, argument=argument)
+    with pytest.raises(ValueError, match=message):
+        model.fit(x, labels, epochs=1, verbose=0, callbacks=[drw])
+
+
+def test_a_loss_the_model_was_not_compiled_with_is_refused():
+    model = _frozen_model(kerasloss.LDAM(COUNTS), "auto")
+    x, y = _data()
+    drw = kerasloss.DeferredReweighting(WEIGHTS, start_epoch=1, loss=kerasloss.LDAM(COUNTS))
+    with pytest.raises(ValueError, match="not a loss the model was compiled with"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[drw])
+
+
 def test_a_loss_without_the_argument_is_refused_naming_it():
     model = _frozen_model(kerasloss.PolyLoss(from_logits=True), "auto")
     x, y = _data()
     drw = kerasloss.DeferredReweighting(WEIGHTS, start_epoch=1)
     with pytest.raises(ValueError, match="must be a kerasloss loss taking `class_weights`"):
         model.fit(x, np.eye(3)[y], epochs=1, verbose=0, callbacks=[drw])
-
-
-def test_weights_of_the_wrong_length_fail_when_the_step_is_rebuilt():
-    model = _frozen_model(kerasloss.LDAM(COUNTS), "auto")
-    x, y = _data()
-    drw = kerasloss.DeferredReweighting([1.0, 2.0], start_epoch=0)
-    with pytest.raises(ValueError, match="`class_weights` has 2 entries but y_pred has 3"):
-        model.fit(x, y, epochs=1, verbose=0, callbacks=[drw])
 
 
 @pytest.mark.parametrize(
