@@ -15,6 +15,8 @@ All of them take integer class ids and logits; the counts are hyperparameters, s
 import math
 from collections.abc import Sequence
 
+# NumPy for the per-class constants only (log-priors, margins, weights: float64 on the host, then one tensor);
+# the public helpers return them as NumPy vectors. The loss math itself is keras.ops.
 import numpy as np
 from keras import ops
 
