@@ -26,8 +26,21 @@ def _parser():
     recommend.add_argument("--teacher", action="store_true", help="a trained teacher's logits are available")
     recommend.add_argument("--labels", choices=("sparse", "one_hot"), default="sparse", help="multiclass labels")
     recommend.add_argument("--views", action="store_true", help="embeddings from augmented views, no labels")
+    recommend.add_argument(
+        "--class-counts",
+        type=_counts,
+        default=None,
+        help="multiclass: training examples per class, comma-separated (e.g. 500,120,30,6)",
+    )
     recommend.add_argument("--minority-class", type=int, default=1, choices=(0, 1), help="binary: the rare class")
     return parser
+
+
+def _counts(text):
+    try:
+        return [float(n) for n in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {text!r}") from None
 
 
 def main(argv=None):
@@ -45,6 +58,7 @@ def main(argv=None):
             labels=args.labels,
             views=args.views,
             minority_class=args.minority_class,
+            class_counts=args.class_counts,
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

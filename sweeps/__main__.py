@@ -37,7 +37,9 @@ spec fields (TOML; paths relative to the spec file):
                       Embedding losses train as each needs; the metrics measure the model's embeddings:
                       NTXent, BarlowTwins, VICReg (and SupCon, shuffled) on two augmented views of each
                       example; ArcFace, CosFace, ProxyAnchor, ProxyNCA through kerasloss.CosineProxies
-                      (one trainable proxy per class) after the model, left out of the measured embeddings
+                      (one trainable proxy per class) after the model, left out of the measured embeddings.
+                      LogitAdjusted, BalancedSoftmax and LDAM get the training part's class counts; `beta`
+                      (searched or fixed) gives a softmax focal loss class-balanced weights as its alpha
   [space.NAME]        { choice = [...] } or { min = a, max = b, log = true }, optionally when = { loss = "..." }
   [objective]         name = a metric of the task (measured on validation: "pr_auc" is val_pr_auc),
                       direction = "max" | "min"

@@ -154,6 +154,76 @@ def digits():
     )
 
 
+# The long-tailed mixture (experiment 9 and the `long_tail_*` sweeps): 10 classes in 10-D, each an equal mixture
+# of two unit Gaussians whose means are drawn once, at a spread where the classes overlap and the prior matters.
+CLASSES, DIM, SPREAD, PROBLEM_SEED = 10, 10, 1.0, 2019
+N_MAX, VAL_PER_CLASS, TEST_PER_CLASS = 500, 200, 1000
+
+
+def class_counts(ratio, n_max=N_MAX, classes=CLASSES):
+    """n_j = int(n_max * (1 / ratio) ** (j / (C - 1))), as the official LDAM-DRW code computes CIFAR-10-LT's
+    profile (`imbalance_cifar.py`, imb_type "exp"); class 0 the largest."""
+    return np.array([int(n_max * (1.0 / ratio) ** (j / (classes - 1.0))) for j in range(classes)])
+
+
+def mixture_means():
+    """The class means, (classes, 2 modes, dim): one problem for every seed."""
+    return np.random.default_rng(PROBLEM_SEED).normal(size=(CLASSES, 2, DIM)) * SPREAD
+
+
+def _draw(means, per_class, rng):
+    labels = np.repeat(np.arange(CLASSES), per_class)
+    modes = rng.integers(0, 2, size=len(labels))
+    x = means[labels, modes] + rng.normal(size=(len(labels), DIM))
+    return x.astype("float32"), labels.astype("int32")
+
+
+def bayes_scores(x, means):
+    """log p(x | y) up to a constant: the balanced-error Bayes classifier is its argmax."""
+    squared = ((x[:, None, None, :] - means[None]) ** 2).sum(-1)
+    return np.logaddexp(-squared[..., 0] / 2, -squared[..., 1] / 2)
+
+
+def long_tailed_mixture(seed, ratios=(10, 100)):
+    """One seed's data: {ratio: (x_train, y_train, counts)}, then the balanced validation (200 per class) and
+    test (1,000 per class) sets and the means. Each seed draws a pool of `N_MAX` examples per class and keeps
+    the first n_j of class j, so a larger ratio's training set is a subset of a smaller one's."""
+    means = mixture_means()
+    rng = np.random.default_rng(seed)
+    pool_x, pool_y = _draw(means, N_MAX, rng)  # class by class, N_MAX each
+    train = {}
+    for ratio in ratios:
+        counts = class_counts(ratio)
+        keep = np.concatenate([np.flatnonzero(pool_y == c)[: counts[c]] for c in range(CLASSES)])
+        train[ratio] = (pool_x[keep], pool_y[keep], counts)
+    return train, _draw(means, VAL_PER_CLASS, rng), _draw(means, TEST_PER_CLASS, rng), means
+
+
+def long_tail(ratio):
+    """The long-tailed mixture at one imbalance ratio (seed 0): exponentially decaying training classes
+    (500 ... 5 at ratio 100), balanced validation and test sets, as CIFAR-10-LT is judged: so a trial is chosen
+    and reported on every class alike."""
+
+    def build():
+        train, (x_val, y_val), (x_test, y_test), _ = long_tailed_mixture(0, (ratio,))
+        x_train, y_train, counts = train[ratio]
+        return Dataset(
+            f"long_tail_{ratio}",
+            "multiclass",
+            x_train,
+            y_train,
+            x_test,
+            y_test,
+            f"10 overlapping classes in 10-D, {counts[0]} ... {counts[-1]} training examples per class (ratio "
+            f"{ratio}, {len(y_train)} in all); balanced validation {len(y_val)} / test {len(y_test)}",
+            CLASSES,
+            x_val=x_val,
+            y_val=y_val,
+        )
+
+    return build
+
+
 BUILDERS = {
     "circle": circle,
     "sin_outliers": sin_outliers,
@@ -162,6 +232,8 @@ BUILDERS = {
     "blobs5": blobs5,
     "multiclass": multiclass,
     "digits": digits,
+    "long_tail_10": long_tail(10),
+    "long_tail_100": long_tail(100),
 }
 
 

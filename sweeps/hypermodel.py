@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 import kerasloss
-from sweeps import datasets, metrics, models, sources
+from sweeps import datasets, derived, metrics, models, sources
 from sweeps.spec import PROXY_LOSSES, TRAINING_PARAMETERS, VIEW_LOSSES
 
 PREDICT_BATCH = 8192  # rows per forward pass when evaluating: a large test set is not one giant batch
@@ -26,15 +26,23 @@ class Built:
     dataset: datasets.Dataset
 
 
-def build_loss(spec, values):
-    """The trial's loss: the searched or fixed name, with the searched arguments that apply to it."""
+def build_loss(spec, values, data=None):
+    """The trial's loss: the searched or fixed name, with the searched arguments that apply to it, and what it
+    takes from the training part (`sweeps.derived`: class counts, class-balanced weights from `beta`)."""
     name = values.get("loss", spec.loss)
-    arguments = {k: v for k, v in values.items() if k != "loss" and k not in TRAINING_PARAMETERS}
+    searched = {k: v for k, v in values.items() if k != "loss" and k not in TRAINING_PARAMETERS}
+    arguments = {**spec.loss_args, **searched}
+    counts = None
+    if derived.uses_counts(name, arguments):
+        if data is None:
+            raise ValueError(f"{name} is built from the training part's class counts: pass the trial's data")
+        counts = derived.training_counts(data, f"sweep {spec.name!r}")
+    arguments = derived.resolve(name, arguments, counts)
     with warnings.catch_warnings():  # the from_logits it warns about is decided on the next line
         warnings.simplefilter("ignore", kerasloss.FromLogitsWarning)
-        loss = kerasloss.get(name, **spec.loss_args, **arguments)
-    if "from_logits" in loss.get_config() and "from_logits" not in spec.loss_args:
-        loss = kerasloss.get(name, **spec.loss_args, **arguments, from_logits=True)  # the heads output logits
+        loss = kerasloss.get(name, **arguments)
+    if "from_logits" in loss.get_config() and "from_logits" not in arguments:
+        loss = kerasloss.get(name, **arguments, from_logits=True)  # the heads output logits
     return loss
 
 
@@ -142,7 +150,7 @@ def build(spec, values, seed, data, model_function=None):
     keras.utils.set_random_seed(seed)
     batch_size = int(values.get("batch_size", spec.batch_size))
     learning_rate = float(values.get("learning_rate", spec.learning_rate))
-    loss = build_loss(spec, values)
+    loss = build_loss(spec, values, data)
     views = data.task == "embedding" and not spec.class_balanced and isinstance(loss, VIEW_LOSSES)
     proxies = data.task == "embedding" and isinstance(loss, PROXY_LOSSES)
     predictor = network(spec, data, model_function)

@@ -24,6 +24,14 @@ two-view losses (NTXent, BarlowTwins, VICReg; SupCon with shuffled batches) on t
 example; proxy losses (ArcFace, CosFace, ProxyAnchor, ProxyNCA) through a `kerasloss.CosineProxies(classes)`
 layer the harness puts after the embedding model: trained with it, left out of the measured embeddings.
 
+Losses built from the training part's class counts (`sweeps.derived`): `LogitAdjusted`, `BalancedSoftmax` and
+`LDAM` get them as `class_counts` (unless `loss_args` give it), and a `beta` gives the softmax focal losses
+the class-balanced weights by effective number as their per-class `alpha`:
+
+    [space.beta]                   # gamma = 0: class-balanced cross-entropy (Cui et al. 2019)
+    choice = [0.99, 0.999, 0.9999]
+    when = { loss = "SparseCategoricalFocalLoss" }
+
 Your own data and model (paths are relative to the spec file; modules are looked for beside it):
 
     dataset = "data/churn.csv"     # or "x.npz", or "my_module:load" returning arrays / tf.data.Datasets
@@ -42,7 +50,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import kerasloss
-from sweeps import datasets, sources, state
+from sweeps import datasets, derived, sources, state
 from sweeps.metrics import DEFAULT_MIN_PRECISION, TASK_METRICS
 from sweeps.tables import MISSING
 
@@ -562,7 +570,7 @@ def _check_losses(spec):
 def _check_each_loss(spec, field):
     for loss in spec.losses():
         try:
-            built = kerasloss.get(loss, **spec.loss_args)
+            built = kerasloss.get(loss, **derived.resolve(loss, spec.loss_args))
         except (ValueError, TypeError) as error:
             _fail(spec.name, field, str(error))
         if built.inputs in UNSWEPT_INPUTS:
@@ -585,7 +593,7 @@ def _check_each_loss(spec, field):
                 continue  # not an argument of this loss
             for value in p.extremes():
                 try:
-                    kerasloss.get(loss, **{**spec.loss_args, p.name: value})
+                    kerasloss.get(loss, **derived.resolve(loss, {**spec.loss_args, p.name: value}))
                 except TypeError:
                     _fail(spec.name, f"space.{p.name}", f"{loss} takes no argument {p.name!r}")
                 except ValueError as error:
@@ -595,10 +603,15 @@ def _check_each_loss(spec, field):
 def check_data(spec, data):
     """What the spec asks of its loaded data, before any training: a proxy loss trains one class proxy per
     id (ids spread far beyond the classes present are refused); class-balanced batches cannot draw more
-    distinct classes per batch than the training part holds."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", kerasloss.FromLogitsWarning)
-        proxies = any(kerasloss.get(loss, **spec.loss_args).inputs == "cosines" for loss in spec.losses())
+    distinct classes per batch than the training part holds; a loss built from the class counts
+    (`sweeps.derived`) needs every class in the training part."""
+    proxies = any(kerasloss.loss_class(loss).inputs == "cosines" for loss in spec.losses())
+    named = {**spec.loss_args, **dict.fromkeys(p.name for p in spec.space)}  # every argument a trial may pass
+    if any(derived.uses_counts(loss, named) for loss in spec.losses()):
+        try:
+            derived.training_counts(data, "its training part")
+        except ValueError as error:
+            _fail(spec.name, "dataset", str(error))
     if proxies:
         sources.check_dense_ids(data.classes, (data.y_train, data.y_val, data.y_test), f"sweep {spec.name!r}")
     if not spec.class_balanced:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import keras
 
-__all__ = ["FromLogitsWarning", "available", "get"]
+__all__ = ["FromLogitsWarning", "available", "get", "loss_class"]
 
 PACKAGE = "kerasloss"
 
@@ -52,6 +52,22 @@ def registered() -> list[type]:
     return sorted(set(_REGISTRY.values()), key=lambda cls: cls.__name__)
 
 
+def loss_class(name: str) -> type:
+    """The registered class a name resolves to (`loss_class("focal")` is `FocalLoss`), without building one:
+    for asking what a loss's constructor takes. Names ignore case, `_` and `-`; an unknown name raises a
+    `ValueError` listing the valid ones.
+
+    >>> kerasloss.loss_class("logit-adjusted").__name__
+    'LogitAdjusted'
+    """
+    cls = _REGISTRY.get(_normalize_name(name)) if len(name) <= 100 else None
+    if cls is None:
+        valid = ", ".join(sorted(k for k in _REGISTRY))
+        shown = repr(name[:60]) + ("..." if len(name) > 60 else "")
+        raise ValueError(f"Unknown kerasloss loss {shown}. Valid names (case, '_' and '-' ignored): {valid}")
+    return cls
+
+
 class FromLogitsWarning(UserWarning):
     """`kerasloss.get(name)` built a loss that takes probabilities because `from_logits` was not given."""
 
@@ -81,11 +97,7 @@ def get(identifier: "str | dict | keras.losses.Loss", **hyperparameters) -> kera
     if not isinstance(identifier, str):
         shown = repr(identifier)[:80]
         raise ValueError(f"kerasloss.get expects a loss name, config dict or Loss; received {shown}")
-    cls = _REGISTRY.get(_normalize_name(identifier)) if len(identifier) <= 100 else None
-    if cls is None:
-        valid = ", ".join(sorted(k for k in _REGISTRY))
-        shown = repr(identifier[:60]) + ("..." if len(identifier) > 60 else "")
-        raise ValueError(f"Unknown kerasloss loss {shown}. Valid names (case, '_' and '-' ignored): {valid}")
+    cls = loss_class(identifier)
     default = inspect.signature(cls.__init__).parameters.get("from_logits")
     if "from_logits" not in hyperparameters and default is not None and default.default is False:
         warnings.warn(

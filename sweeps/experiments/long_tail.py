@@ -2,14 +2,15 @@
 judged on a balanced test set as CIFAR-10-LT is (Cao et al. 2019, Menon et al. 2021, Ren et al. 2020).
 
 Data (generated, nothing downloaded): 10 classes in 10 dimensions, each class an equal mixture of two unit
-Gaussians whose means are drawn once (`PROBLEM_SEED`, the same problem for every seed) at a spread of 1.0,
-so that the classes overlap and the prior matters: the Bayes classifier's balanced accuracy is 0.744.
+Gaussians whose means are drawn once (the same problem for every seed) at a spread of 1.0, so that the
+classes overlap and the prior matters: the Bayes classifier's balanced accuracy is 0.744.
 Each seed draws a pool of 500 training examples per class and keeps the first n_j of class j,
 n_j = int(500 * (1 / ratio) ** (j / 9)) (the CIFAR-10-LT rule of the official LDAM-DRW code, class 9 the
 rarest): 500 ... 5 at ratio 100 (1,236 examples), 500 ... 50 at ratio 10 (2,040). The ratio-100 set is
 a subset of the ratio-10 set of the same seed, as CIFAR-10-LT subsamples one data set. A balanced
 validation set (200 per class) gives the per-epoch curves in TensorBoard and chose nothing in the reported
-runs; a balanced test set (1,000 per class) is measured once, after training.
+runs; a balanced test set (1,000 per class) is measured once, after training
+(`sweeps.datasets.long_tailed_mixture`, whose seed-0 draw is also the `long_tail_*` sweeps' data).
 
 Model and budget, the same for every method: a 10-64-64 ReLU MLP, SGD with momentum 0.9 and weight decay
 2e-4 (Keras' decoupled form), batch 128, 100 epochs, the official schedule scaled to 100 epochs (linear
@@ -50,6 +51,7 @@ import numpy as np
 from scipy import stats
 
 import kerasloss
+from sweeps.datasets import CLASSES, DIM, N_MAX, bayes_scores, class_counts, long_tailed_mixture
 from sweeps.experiments.common import EpochLog, Outcome, clearly_greater, fit, summary
 
 NAME = "long_tail"
@@ -58,8 +60,6 @@ CLAIM = (
     "cross-entropy, as they do on CIFAR-10-LT"
 )
 
-CLASSES, DIM, SPREAD, PROBLEM_SEED = 10, 10, 1.0, 2019
-N_MAX, VAL_PER_CLASS, TEST_PER_CLASS = 500, 200, 1000
 RATIOS = (10, 100)
 RARE = 3  # the rarest classes whose recall is reported
 EPOCHS, BATCH, LEARNING_RATE, MOMENTUM, WEIGHT_DECAY = 100, 128, 0.01, 0.9, 2e-4
@@ -96,42 +96,6 @@ PAIRS = (
     ("cb_focal", "ce_cb"),  # Cao et al., Table 2: 25.43 vs CB RW 27.63 error
     ("focal", "ce"),  # Cao et al., Table 2: 29.62 vs 29.64 error (a tie)
 )
-
-
-def class_counts(ratio, n_max=N_MAX, classes=CLASSES):
-    """n_j = int(n_max * (1 / ratio) ** (j / (C - 1))), as the official LDAM-DRW code computes CIFAR-10-LT's
-    profile (`imbalance_cifar.py`, imb_type "exp"); class 0 the largest."""
-    return np.array([int(n_max * (1.0 / ratio) ** (j / (classes - 1.0))) for j in range(classes)])
-
-
-def _means():
-    return np.random.default_rng(PROBLEM_SEED).normal(size=(CLASSES, 2, DIM)) * SPREAD
-
-
-def _draw(means, per_class, rng):
-    labels = np.repeat(np.arange(CLASSES), per_class)
-    modes = rng.integers(0, 2, size=len(labels))
-    x = means[labels, modes] + rng.normal(size=(len(labels), DIM))
-    return x.astype("float32"), labels.astype("int32")
-
-
-def bayes_scores(x, means):
-    """log p(x | y) up to a constant: the balanced-error Bayes classifier is its argmax."""
-    squared = ((x[:, None, None, :] - means[None]) ** 2).sum(-1)
-    return np.logaddexp(-squared[..., 0] / 2, -squared[..., 1] / 2)
-
-
-def long_tailed_mixture(seed):
-    """One seed's data: {ratio: (x_train, y_train, counts)}, the balanced validation and test sets."""
-    means = _means()
-    rng = np.random.default_rng(seed)
-    pool_x, pool_y = _draw(means, N_MAX, rng)  # class by class, N_MAX each
-    train = {}
-    for ratio in RATIOS:
-        counts = class_counts(ratio)
-        keep = np.concatenate([np.flatnonzero(pool_y == c)[: counts[c]] for c in range(CLASSES)])
-        train[ratio] = (pool_x[keep], pool_y[keep], counts)
-    return train, _draw(means, VAL_PER_CLASS, rng), _draw(means, TEST_PER_CLASS, rng), means
 
 
 def per_class_recall(labels, predictions, classes=CLASSES):
@@ -285,7 +249,7 @@ def run(context):
     }
     bayes = []
     for seed in seeds:
-        train, validation, (x_test, y_test), means = long_tailed_mixture(seed)
+        train, validation, (x_test, y_test), means = long_tailed_mixture(seed, RATIOS)
         bayes.append(per_class_recall(y_test, bayes_scores(x_test, means).argmax(-1)).mean())
         for ratio in RATIOS:
             counts = train[ratio][2]

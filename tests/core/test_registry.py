@@ -101,3 +101,10 @@ def test_no_from_logits_warning_where_the_default_is_logits_or_the_search_sets_i
         assert kerasloss.get("multitask").from_logits is True  # its default is logits: nothing to warn of
         loss = kerasloss.search_space(keras_tuner.HyperParameters(), "focal", gamma=(0.5, 5.0), from_logits=True)
     assert loss.from_logits is True
+
+
+def test_loss_class_resolves_a_name_without_building_the_loss():
+    assert registry.loss_class("LDAM") is kerasloss.LDAM  # its class_counts is required: get would fail
+    assert registry.loss_class("sparse_focal") is kerasloss.SparseCategoricalFocalLoss
+    with pytest.raises(ValueError, match=r"Unknown kerasloss loss 'ldamm'. Valid names .*ldam"):
+        registry.loss_class("ldamm")

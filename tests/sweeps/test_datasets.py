@@ -48,3 +48,23 @@ def test_digits_come_from_the_installed_package():
     data = datasets.load("digits")
     assert len(data.x_train) + len(data.x_test) == 1797 and data.image_shape == (8, 8)
     assert data.x_train.max() <= 1.0
+
+
+@pytest.mark.parametrize("ratio", [10, 100])
+def test_long_tail_decays_exponentially_in_training_and_is_balanced_where_it_is_judged(ratio):
+    data = datasets.load(f"long_tail_{ratio}")
+    counts = np.bincount(data.y_train)
+    assert counts[0] == 500 and counts[-1] == 500 // ratio and np.all(np.diff(counts) < 0)
+    assert counts[9] == int(500 * (1 / ratio) ** (9 / 9)) and counts[3] == int(500 * (1 / ratio) ** (3 / 9))
+    assert np.bincount(data.y_val).tolist() == [200] * 10 and np.bincount(data.y_test).tolist() == [1000] * 10
+    assert data.task == "multiclass" and data.classes == 10
+
+
+def test_long_tail_ratios_share_their_examples_and_the_bayes_rule_is_informative():
+    tail, head = datasets.load("long_tail_100"), datasets.load("long_tail_10")
+    rows = {row.tobytes() for row in head.x_train}
+    assert all(row.tobytes() in rows for row in tail.x_train)  # CIFAR-10-LT's nesting: one pool, subsampled
+    np.testing.assert_array_equal(tail.x_test, head.x_test)
+    bayes = datasets.bayes_scores(tail.x_test, datasets.mixture_means()).argmax(-1)
+    recall = np.mean([np.mean(bayes[tail.y_test == c] == c) for c in range(10)])
+    assert 0.70 < recall < 0.80  # overlapping classes: the prior matters (experiment 9's Bayes rate: 0.744)

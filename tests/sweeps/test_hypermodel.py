@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pytest
 
+import kerasloss
 from sweeps import datasets, hypermodel
 from sweeps import spec as specs
 from tests.sweeps.support import linear
@@ -116,3 +117,34 @@ def test_a_two_view_loss_gets_two_noisy_views_of_each_example():
 def test_distillation_without_a_teachers_logits_is_refused():
     with pytest.raises(ValueError, match="DistillationLoss needs a teacher's logits"):
         hypermodel.pipeline(_data("multiclass", np.arange(40) % 4, classes=4), 8, 0, views=False, teacher=True)
+
+
+def _long_tail(space, **fields):
+    table = {"name": "lt", "dataset": "long_tail_100", "objective": {"name": "macro_recall"}, "space": space}
+    return specs.from_dict(table | fields)
+
+
+def test_a_loss_taking_class_counts_gets_the_training_parts():
+    data = datasets.load("long_tail_100")
+    spec = _long_tail({"loss": {"choice": ["LogitAdjusted"]}, "tau": {"choice": [2.0]}})
+    loss = hypermodel.build_loss(spec, {"loss": "LogitAdjusted", "tau": 2.0}, data)
+    assert list(loss.get_config()["class_counts"]) == [500, 299, 179, 107, 64, 38, 23, 13, 8, 5]
+    assert loss.get_config()["tau"] == 2.0
+    with pytest.raises(ValueError, match=r"LogitAdjusted is built from the training part's class counts"):
+        hypermodel.build_loss(spec, {"loss": "LogitAdjusted", "tau": 2.0})
+
+
+def test_beta_gives_the_softmax_focal_loss_class_balanced_alpha_from_the_training_part():
+    data = datasets.load("long_tail_100")
+    spec = _long_tail({"loss": {"choice": ["SparseCategoricalFocalLoss"]}, "beta": {"choice": [0.999]}})
+    loss = hypermodel.build_loss(spec, {"loss": "SparseCategoricalFocalLoss", "beta": 0.999}, data)
+    expected = kerasloss.class_balanced_weights(np.bincount(data.y_train), 0.999)
+    np.testing.assert_allclose(loss.get_config()["alpha"], expected, rtol=1e-6)
+    assert loss.get_config()["from_logits"] is True
+
+
+def test_class_counts_in_loss_args_are_kept():
+    data = datasets.load("long_tail_100")
+    spec = _long_tail({"max_margin": {"choice": [1.0]}}, loss="LDAM", loss_args={"class_counts": [1] * 10})
+    loss = hypermodel.build_loss(spec, {"max_margin": 1.0}, data)
+    assert list(loss.get_config()["class_counts"]) == [1] * 10

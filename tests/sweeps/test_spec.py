@@ -39,6 +39,7 @@ def test_the_default_suite_covers_the_issue():
         "class_balanced_digits",
         "arcface_cosface_digits",
         "self_supervised_digits",
+        "long_tail",
     } <= names
 
 
@@ -75,6 +76,14 @@ def test_unknown_sweep_lists_the_valid_ones():
         (
             {"space": {"loss": {"choice": ["BinaryCrossentropy"]}, "margin": {"choice": [1.0]}}},
             r"`space.margin`: BinaryCrossentropy takes no argument 'margin'",
+        ),
+        (
+            {"space": {"loss": {"choice": ["BinaryCrossentropy"]}, "beta": {"choice": [0.9]}}},
+            r"`space.beta`: BinaryCrossentropy takes no argument 'beta'",
+        ),
+        (
+            {"space": {"loss": {"choice": ["LogitAdjusted"]}, "tau": {"choice": [-1.0]}}},
+            r"`space.tau`: LogitAdjusted: .*tau.*-1",
         ),
         (
             {"objective": {"name": "recall_at_1"}},
@@ -147,3 +156,29 @@ def test_an_objective_on_the_test_part_is_refused():
     with pytest.raises(specs.SpecError, match="would choose on the test part"):
         specs.from_dict({"name": "o", "dataset": "circle", "objective": {"name": "test_pr_auc"}, "loss": "FocalLoss",
                          "space": {"gamma": {"choice": [1.0]}}})  # fmt: skip
+
+
+def _multiclass(space):
+    return {"dataset": "long_tail_100", "objective": {"name": "macro_recall"}, "space": space}
+
+
+def test_a_searched_beta_is_checked_as_the_class_balanced_weights_are():
+    space = {"loss": {"choice": ["SparseCategoricalFocalLoss"]}, "beta": {"choice": [0.99, 1.0]}}
+    with pytest.raises(specs.SpecError, match=r"`space.beta`: SparseCategoricalFocalLoss: .*beta.*\[0, 1\).*1.0"):
+        specs.parse(_multiclass(space), "bad")
+    space["beta"]["choice"] = [0.99, 0.9999]
+    assert specs.parse(_multiclass(space), "ok").param("beta").choice == (0.99, 0.9999)
+
+
+def test_a_loss_built_from_the_class_counts_needs_every_class_in_the_training_part():
+    import types
+
+    import numpy as np
+
+    spec = specs.parse(_multiclass({"loss": {"choice": ["SparseCategoricalCrossentropy", "BalancedSoftmax"]}}), "lt")
+    y = np.array([0, 0, 2, 2], "int32")
+    data = types.SimpleNamespace(y_train=y, classes=3, y_val=y, y_test=y)
+    refused = r"sweep spec 'lt': `dataset`: its training part: class id\(s\) 1 have no training examples"
+    with pytest.raises(specs.SpecError, match=refused):
+        specs.check_data(spec, data)
+    specs.check_data(spec, types.SimpleNamespace(y_train=np.array([0, 1, 2]), classes=3, y_val=y, y_test=y))

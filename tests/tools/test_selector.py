@@ -177,6 +177,11 @@ def test_a_recommended_loss_trains_a_model():
         (lambda: recommend("regression", views=True), "`views` does not apply"),
         (lambda: recommend("multiclass", labels="dense"), "Received: labels='dense'"),
         (lambda: recommend("binary", minority_class=2), "Received: minority_class=2"),
+        (lambda: recommend("binary", class_counts=[9, 1]), "`class_counts` does not apply to task='binary'"),
+        (lambda: recommend("multiclass", class_counts=[9, 0]), "Invalid value for argument `class_counts`"),
+        (lambda: recommend("multiclass", class_counts=[]), "Invalid value for argument `class_counts`"),
+        (lambda: recommend("multiclass", class_counts=[9, 1], imbalance=9), "give `class_counts` or `imbalance`"),
+        (lambda: recommend("multiclass", class_counts=[9, 1], teacher=True), "`class_counts` does not apply with"),
     ],
 )
 def test_bad_input_is_named(call, message):
@@ -201,3 +206,49 @@ def test_the_weight_said_and_the_class_weight_given_are_one_number(imbalance):
     said = re.search(r"example weighs ([0-9.]+) times", reason).group(1)
     given = re.search(r"class_weight=\{1: ([0-9.]+), 0: 1.0\}", reason).group(1)
     assert said == given
+
+
+LONG_TAIL = [500, 299, 179, 107, 64, 38, 23, 13, 8, 5]  # experiment 9's ratio-100 profile
+
+
+def test_long_tailed_counts_get_the_logit_adjusted_loss_with_experiment_9s_figures():
+    choice = recommend("multiclass", class_counts=LONG_TAIL)
+    assert type(choice.loss) is kerasloss.LogitAdjusted
+    assert choice.arguments == {"class_counts": LONG_TAIL, "tau": 1.0}
+    assert choice.code == f"kerasloss.LogitAdjusted(class_counts={LONG_TAIL!r}, tau=1.0)"
+    assert eval(choice.code, {"kerasloss": kerasloss}).get_config() == choice.loss.get_config()
+    for fact in ("100:1", "0.498 [0.491, 0.505]", "0.613 [0.601, 0.624]", "experiment 9", "balanced error"):
+        assert fact in choice.reason
+    assert "logit_adjustment(class_counts)" in choice.reason  # the post-hoc alternative
+
+
+def test_the_measured_figures_quoted_are_experiment_9s_results():
+    """The figures the reason quotes are those docs/experiments/results.md holds from the last full run."""
+    import pathlib
+
+    results = (pathlib.Path(__file__).parents[2] / "docs" / "experiments" / "results.md").read_text()
+    row = next(line for line in results.splitlines() if line.startswith("| `long_tail`"))
+    for quoted in ("logit-adjusted loss 0.613 ± 0.009 [0.601, 0.624]", "CE 0.498 ± 0.006 [0.491, 0.505]",
+                   "CE + CB weights 0.586", "post-hoc adjustment 0.601", "LDAM-DRW 0.524",
+                   "logit-adjusted loss 0.690", "CE 0.663", "CE + CB weights 0.689"):  # fmt: skip
+        assert quoted in row, quoted
+
+
+@pytest.mark.parametrize(("options", "smoothing"), [({"labels": "one_hot"}, None), ({"label_noise": True}, 0.1)])
+def test_where_the_loss_must_stay_a_cross_entropy_post_hoc_adjustment_is_advised(options, smoothing):
+    choice = recommend("multiclass", class_counts=LONG_TAIL, **options)
+    assert choice.class_name in ("CategoricalCrossentropy", "SparseCategoricalCrossentropy")
+    assert choice.arguments.get("label_smoothing") == smoothing
+    assert "post-hoc logit adjustment" in choice.reason and "logit_adjustment(class_counts)" in choice.reason
+
+
+def test_equal_counts_are_balanced_classes():
+    choice = recommend("multiclass", class_counts=[40, 40, 40])
+    assert choice.class_name == "SparseCategoricalCrossentropy" and "balanced" in choice.reason
+
+
+def test_command_line_class_counts(capsys):
+    assert main(["recommend", "multiclass", "--class-counts", "500,50,5"]) == 0
+    assert "kerasloss.LogitAdjusted(class_counts=[500, 50, 5], tau=1.0)" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["recommend", "multiclass", "--class-counts", "500,x"])
