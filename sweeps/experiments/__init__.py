@@ -17,6 +17,7 @@ ORDER = (
     "mae_linear",
     "metric_batches",
     "long_tail",
+    "multi_label",
 )
 
 

@@ -10,6 +10,7 @@ import keras
 import matplotlib
 import numpy as np
 import tensorflow as tf
+from scipy import stats
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -107,6 +108,25 @@ def clearly_greater(a, b):
         return bool(differences.sum() > 0)
     standard_error = differences.std(ddof=1) / np.sqrt(len(differences))
     return bool(differences.mean() > 2 * standard_error)
+
+
+def interval(values):
+    """(mean, sd, low, high): a 95% t-interval for the mean of the seeds (no width with one seed)."""
+    values = np.asarray(values, np.float64)
+    mean = float(values.mean())
+    if len(values) < 2:
+        return mean, 0.0, mean, mean
+    sd = float(values.std(ddof=1))
+    half = float(stats.t.ppf(0.975, len(values) - 1)) * sd / math.sqrt(len(values))
+    return mean, sd, mean - half, mean + half
+
+
+def paired(a, b):
+    """(mean of a - b, its standard error, verdict): "ahead", "behind" (beyond seed noise) or "within noise"."""
+    differences = np.asarray(a, np.float64) - np.asarray(b, np.float64)
+    error = float(differences.std(ddof=1) / math.sqrt(len(differences))) if len(differences) > 1 else 0.0
+    verdict = "ahead" if clearly_greater(a, b) else "behind" if clearly_greater(b, a) else "within noise"
+    return float(differences.mean()), error, verdict
 
 
 def summary(values, digits=3):

@@ -43,16 +43,13 @@ and the mean recall of the 3 rarest classes, as mean ± sd over seeds and a 95% 
 `clearly_greater` (mean paired difference above twice its standard error). The verdict: both the
 logit-adjusted loss and balanced softmax beat CE on balanced accuracy beyond seed noise at ratio 100."""
 
-import math
-
 import keras
 import matplotlib.pyplot as plt  # the Agg backend: sweeps.experiments (common) selects it first
 import numpy as np
-from scipy import stats
 
 import kerasloss
 from sweeps.datasets import CLASSES, DIM, N_MAX, bayes_scores, class_counts, long_tailed_mixture
-from sweeps.experiments.common import EpochLog, Outcome, clearly_greater, fit, summary
+from sweeps.experiments.common import EpochLog, Outcome, clearly_greater, fit, interval, paired, summary
 
 NAME = "long_tail"
 CLAIM = (
@@ -101,17 +98,6 @@ PAIRS = (
 def per_class_recall(labels, predictions, classes=CLASSES):
     hits = np.bincount(labels[predictions == labels], minlength=classes)
     return hits / np.bincount(labels, minlength=classes)
-
-
-def interval(values):
-    """(mean, sd, low, high): a 95% t-interval for the mean of the seeds (no width with one seed)."""
-    values = np.asarray(values, np.float64)
-    mean = float(values.mean())
-    if len(values) < 2:
-        return mean, 0.0, mean, mean
-    sd = float(values.std(ddof=1))
-    half = float(stats.t.ppf(0.975, len(values) - 1)) * sd / math.sqrt(len(values))
-    return mean, sd, mean - half, mean + half
 
 
 def _schedule(epochs):
@@ -214,14 +200,6 @@ def _figure(path, results, seeds):
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
-
-
-def paired(a, b):
-    """(mean of a - b, its standard error, verdict): "ahead", "behind" (beyond seed noise) or "within noise"."""
-    differences = np.asarray(a, np.float64) - np.asarray(b, np.float64)
-    error = float(differences.std(ddof=1) / math.sqrt(len(differences))) if len(differences) > 1 else 0.0
-    verdict = "ahead" if clearly_greater(a, b) else "behind" if clearly_greater(b, a) else "within noise"
-    return float(differences.mean()), error, verdict
 
 
 def _describe(results, ratio, bayes):

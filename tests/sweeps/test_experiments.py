@@ -111,3 +111,25 @@ def test_long_tail(tmp_path):
         assert rare[method][0] > rare["ce"][0] + 0.1, outcome.measured
     assert outcome.values["same_loss_gap"] < 0.02, outcome.measured
     assert outcome.values["class_counts"][100] == [500, 299, 179, 107, 64, 38, 23, 13, 8, 5]
+
+
+@pytest.mark.slow
+def test_multi_label(tmp_path):
+    """The labels are as imbalanced as designed (30% down to 1% positives), every loss ranks far above chance and
+    below the Bayes rule, and the intervals are ordered. The per-label weighted BCE is ahead of BCE here and in
+    the full run (0.511 against 0.501 mAP). At this budget (4 epochs, far from converged) ASL is ahead of BCE
+    too, by some 0.1, because it learns sooner; the full run (40 epochs) finds it behind (0.497): the test checks
+    the early lead, which is the reduced budget's, and leaves the verdict to the full run."""
+    outcome = _run(tmp_path, "multi_label", 0.1)
+    v = outcome.values
+    assert v["label_frequencies"][0] == pytest.approx(0.30) and v["label_frequencies"][-1] == pytest.approx(0.01)
+    for designed, drawn in zip(v["label_frequencies"], v["train_frequencies"], strict=True):
+        assert drawn == pytest.approx(designed, rel=0.3, abs=0.004), v["train_frequencies"]
+    assert 0.64 < v["bayes_map"] < 0.71 and v["baseline_map"] == pytest.approx(0.09, abs=0.01)
+    for metric in ("map", "rare_map", "f1", "best_epoch_map"):
+        for method, (mean, sd, low, high) in v[metric].items():
+            assert low <= mean <= high and sd >= 0, (metric, method)
+    for method, (mean, _, _, _) in v["map"].items():
+        assert v["baseline_map"] + 0.08 < mean < v["bayes_map"], (method, outcome.measured)
+    assert v["versus_bce"]["map"]["bce_weighted"][2] == "ahead", outcome.measured
+    assert v["versus_bce"]["map"]["asl"][0] > 0.05, outcome.measured
