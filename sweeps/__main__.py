@@ -39,7 +39,7 @@ spec fields (TOML; paths relative to the spec file):
                       example; ArcFace, CosFace, ProxyAnchor, ProxyNCA through kerasloss.CosineProxies
                       (one trainable proxy per class) after the model, left out of the measured embeddings.
                       LogitAdjusted, BalancedSoftmax and LDAM get the training part's class counts; `beta`
-                      (searched or fixed) gives a softmax focal loss class-balanced weights as its alpha
+                      (searched or fixed) gives SparseCategoricalFocalLoss class-balanced weights as alpha
   [space.NAME]        { choice = [...] } or { min = a, max = b, log = true }, optionally when = { loss = "..." }
   [objective]         name = a metric of the task (measured on validation: "pr_auc" is val_pr_auc),
                       direction = "max" | "min"

@@ -2,8 +2,8 @@
 
 - `class_counts`: a loss whose constructor takes it (`LogitAdjusted`, `BalancedSoftmax`, `LDAM`) is given the
   number of training examples of each class id 0 ... classes - 1, unless the spec's `loss_args` give it.
-- `beta`: a searched (or `loss_args`) value for a loss with per-class weights `alpha` (the softmax focal losses):
-  the loss is given `alpha = kerasloss.class_balanced_weights(class_counts, beta)`, the class-balanced weights by
+- `beta`: a searched (or `loss_args`) value for `SparseCategoricalFocalLoss`, whose `alpha` may hold a weight per
+  class: the loss is given `alpha = kerasloss.class_balanced_weights(class_counts, beta)`, the class-balanced weights by
   effective number (Cui et al. 2019), so gamma = 0 is class-balanced cross-entropy and gamma > 0 class-balanced
   focal loss.
 
@@ -20,7 +20,9 @@ from kerasloss.core.registry import loss_class
 
 COUNTS = "class_counts"
 BETA = "beta"
-PER_CLASS_ALPHA = ("SparseCategoricalFocalLoss", "CategoricalFocalLoss")  # whose alpha may be one weight a class
+# Whose alpha may be one weight a class, and which takes the class ids the harness feeds (CategoricalFocalLoss
+# takes one-hot rows: a sweep cannot train it).
+PER_CLASS_ALPHA = ("SparseCategoricalFocalLoss",)
 PLACEHOLDER_COUNTS = (500, 5)  # what a spec check builds a loss with before its data is loaded
 
 
@@ -48,7 +50,8 @@ def training_counts(data, where):
         shown = ", ".join(str(c) for c in empty[:10]) + (", ..." if empty.size > 10 else "")
         raise ValueError(
             f"{where}: class id(s) {shown} have no training examples, and a loss built from the class counts needs "
-            "every class in the training part (number the classes 0..n-1 over the training labels)"
+            "every class in the training part: number the classes 0..n-1 over the training labels, and move "
+            "examples of a class that only the validation or test part holds into training (or drop them)"
         )
     return counts
 
@@ -60,6 +63,15 @@ def resolve(name, arguments, counts=None):
     counts = PLACEHOLDER_COUNTS if counts is None else tuple(int(n) for n in counts)
     if takes_counts(name) and COUNTS not in arguments:
         arguments[COUNTS] = counts
+    if (
+        BETA in arguments
+        and not takes_beta(name)
+        and BETA not in inspect.signature(loss_class(name).__init__).parameters
+    ):
+        raise TypeError(
+            f"{loss_class(name).__name__} takes no argument 'beta' (the class-balanced weights are the per-class "
+            f"alpha of {', '.join(PER_CLASS_ALPHA)})"
+        )
     if BETA in arguments and takes_beta(name):  # MultiSimilarityLoss has a beta of its own: left to it
         if "alpha" in arguments:
             raise ValueError("give `beta` (the class-balanced weights, as alpha) or `alpha`, not both")

@@ -25,8 +25,8 @@ example; proxy losses (ArcFace, CosFace, ProxyAnchor, ProxyNCA) through a `keras
 layer the harness puts after the embedding model: trained with it, left out of the measured embeddings.
 
 Losses built from the training part's class counts (`sweeps.derived`): `LogitAdjusted`, `BalancedSoftmax` and
-`LDAM` get them as `class_counts` (unless `loss_args` give it), and a `beta` gives the softmax focal losses
-the class-balanced weights by effective number as their per-class `alpha`:
+`LDAM` get them as `class_counts` (unless `loss_args` give it), and a `beta` gives `SparseCategoricalFocalLoss`
+the class-balanced weights by effective number as its per-class `alpha` (multiclass tasks only):
 
     [space.beta]                   # gamma = 0: class-balanced cross-entropy (Cui et al. 2019)
     choice = [0.99, 0.999, 0.9999]
@@ -579,6 +579,7 @@ def _check_each_loss(spec, field):
         if representation != (spec.task == "embedding"):
             wanted = "an embedding task" if representation else f"a {spec.task} task's outputs"
             _fail(spec.name, field, f"{loss} needs {wanted}; this sweep's data is a {spec.task} task")
+        _check_class_counts(spec, loss, field)
         if spec.class_balanced and isinstance(built, VIEW_ONLY_LOSSES):
             _fail(
                 spec.name,
@@ -600,6 +601,20 @@ def _check_each_loss(spec, field):
                     _fail(spec.name, f"space.{p.name}", f"{loss}: {error}")
 
 
+def _check_class_counts(spec, loss, field):
+    """A loss built from the class counts (`sweeps.derived`) needs a multi-class task's class ids, and `beta`
+    is its `alpha`: not both."""
+    searched = {p.name for p in spec.space if not any(parent == "loss" and loss not in v for parent, v in p.when)}
+    named = {**spec.loss_args, **dict.fromkeys(searched)}
+    if derived.uses_counts(loss, named) and spec.task != "multiclass":
+        _fail(spec.name, field, f"{loss} is built from the training part's class counts; it needs a multiclass "
+              f"task's class ids, and this sweep's data is a {spec.task} task")  # fmt: skip
+    if derived.BETA in named and derived.takes_beta(loss) and "alpha" in named:
+        where = "space.beta" if derived.BETA in searched else "loss_args.beta"
+        _fail(spec.name, where, f"{loss}: `beta` gives the class-balanced weights as alpha; search or set one of "
+              "`beta` and `alpha`, not both")  # fmt: skip
+
+
 def check_data(spec, data):
     """What the spec asks of its loaded data, before any training: a proxy loss trains one class proxy per
     id (ids spread far beyond the classes present are refused); class-balanced batches cannot draw more
@@ -612,6 +627,10 @@ def check_data(spec, data):
             derived.training_counts(data, "its training part")
         except ValueError as error:
             _fail(spec.name, "dataset", str(error))
+    given = spec.loss_args.get(derived.COUNTS)
+    if given is not None and spec.task == "multiclass" and len(given) != data.classes:
+        _fail(spec.name, "loss_args.class_counts", f"{len(given)} counts, but the data has {data.classes} classes "
+              "(one count per class id 0 ... classes - 1)")  # fmt: skip
     if proxies:
         sources.check_dense_ids(data.classes, (data.y_train, data.y_val, data.y_test), f"sweep {spec.name!r}")
     if not spec.class_balanced:

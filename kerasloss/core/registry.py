@@ -60,6 +60,8 @@ def loss_class(name: str) -> type:
     >>> kerasloss.loss_class("logit-adjusted").__name__
     'LogitAdjusted'
     """
+    if not isinstance(name, str):
+        raise ValueError(f"kerasloss.loss_class expects a loss name (a string); received {repr(name)[:80]}")
     cls = _REGISTRY.get(_normalize_name(name)) if len(name) <= 100 else None
     if cls is None:
         valid = ", ".join(sorted(k for k in _REGISTRY))

@@ -96,7 +96,12 @@ def _check(task, imbalance, outliers, label_noise, overconfident, teacher, label
         raise ValueError("give `class_counts` or `imbalance`, not both: the counts give the ratio")
     if counts is not None and teacher:
         raise ValueError("`class_counts` does not apply with teacher=True: distillation matches the teacher's classes")
-    return None if counts is None else hyperparameters.class_counts("class_counts", counts)
+    if counts is None:
+        return None
+    counts = hyperparameters.class_counts("class_counts", counts)
+    if len(counts) < 2:
+        raise invalid_argument("class_counts", "the training examples of each class, at least 2 classes", counts)
+    return counts
 
 
 def _regression(outliers):

@@ -43,17 +43,17 @@ run's epoch of best validation mAP (within the 40); and the validation mAP at a 
 mean ± sd over seeds and a 95% t-interval for the mean; each method against BCE seed by seed with
 `clearly_greater` both ways (ahead / behind beyond seed noise, or within it).
 
-Full run (5 seeds, 0 ... 4000), test mAP: weighted BCE 0.511 [0.504, 0.517], BCE 0.501 [0.495, 0.508], ASL
-with detached weights 0.501, clip alone 0.498, ASL 0.497 [0.492, 0.502], focal 0.496, ASL without clip 0.495.
-Paired against BCE: the weighted BCE +0.009 ± 0.001 ahead; ASL -0.005 ± 0.001 behind, and so are focal, the
-focusing alone and the clip alone; ASL with detached weights -0.0005 ± 0.0008, within noise. On the 7 rarest
-labels (BCE 0.276): the weighted BCE +0.023 ± 0.002, ASL with detached weights +0.016 ± 0.004, ASL +0.008 ±
-0.004 (at the edge of seed noise), focal +0.006 ± 0.003; the clip alone -0.008 ± 0.001. Per label, ASL gains
-0.006 to 0.031 AP on the four rarest labels (1.7% down to 1%) and loses 0.003 to 0.027 on each of the other
-16; the weighted BCE gains up to 0.053 on the rare labels and loses at most 0.005 on the others. Stopping
-each run at its best validation epoch gives the same verdicts, and so does F1 but for ASL without clip (within
-noise there). ASL does learn sooner: at epoch 4 its validation mAP is 0.337 against BCE's 0.230 (the weighted
-BCE 0.324), but BCE overtakes it between epochs 30 and 35.
+Full run (5 seeds, 0 ... 4000), test mAP: weighted BCE 0.511 [0.504, 0.517], BCE 0.501 [0.495, 0.508], ASL with
+detached weights 0.501, clip alone 0.498, ASL 0.497 [0.492, 0.502], focal 0.496, ASL without clip 0.495. Paired
+against BCE: the weighted BCE +0.009 ± 0.001 ahead; ASL -0.005 ± 0.001 behind, and so are focal, the focusing
+alone and the clip alone; ASL with detached weights -0.0005 ± 0.0008, within noise. On the 7 rarest labels (BCE
+0.276): the weighted BCE +0.023 ± 0.002, ASL with detached weights +0.016 ± 0.004, ASL +0.008 ± 0.004 (ahead, by
+2.05 standard errors: at the edge of seed noise), focal +0.006 ± 0.003; the clip alone -0.008 ± 0.001. Per
+label, ASL gains 0.006 to 0.031 AP on the four rarest labels (1.7% down to 1%) and loses 0.003 to 0.027 on each
+of the other 16; the weighted BCE gains up to 0.053 on the rare labels and loses at most 0.005 on the others.
+Stopping each run at its best validation epoch gives the same verdicts, and so does F1 but for ASL without clip
+(within noise there). ASL does learn sooner: at epoch 4 its validation mAP is 0.337 against BCE's 0.230 (the
+weighted BCE 0.324), but BCE overtakes it between epochs 30 and 35.
 
 The verdict: the claim does not hold here. ASL does not raise mAP over BCE (it is behind by 0.005, beyond
 seed noise); it only lifts the rarest labels a little, less than the per-label weighted BCE, which is the best

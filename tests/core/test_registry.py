@@ -108,3 +108,6 @@ def test_loss_class_resolves_a_name_without_building_the_loss():
     assert registry.loss_class("sparse_focal") is kerasloss.SparseCategoricalFocalLoss
     with pytest.raises(ValueError, match=r"Unknown kerasloss loss 'ldamm'. Valid names .*ldam"):
         registry.loss_class("ldamm")
+    for not_a_name in (None, 5, kerasloss.LDAM):
+        with pytest.raises(ValueError, match=r"loss_class expects a loss name \(a string\); received"):
+            registry.loss_class(not_a_name)

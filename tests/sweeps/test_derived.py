@@ -20,8 +20,9 @@ def test_the_losses_that_take_class_counts_are_found_by_their_constructor():
     assert not derived.takes_counts("SparseCategoricalCrossentropy") and not derived.takes_counts("FocalLoss")
 
 
-def test_beta_applies_to_the_per_class_alpha_of_the_softmax_focal_losses_only():
-    assert derived.takes_beta("SparseCategoricalFocalLoss") and derived.takes_beta("categorical_focal")
+def test_beta_applies_to_the_per_class_alpha_of_the_sparse_softmax_focal_loss_only():
+    assert derived.takes_beta("SparseCategoricalFocalLoss")
+    assert not derived.takes_beta("categorical_focal")  # one-hot rows: the harness feeds class ids
     assert not derived.takes_beta("FocalLoss") and not derived.takes_beta("MultiSimilarity")
 
 
@@ -51,6 +52,11 @@ def test_beta_becomes_the_class_balanced_weights_as_alpha():
     # Cui et al.'s weights, written out: (1 - beta) / (1 - beta ** n), normalized to sum to the classes.
     raw = (1 - 0.999) / (1 - 0.999 ** np.array(counts, float))
     np.testing.assert_allclose(arguments["alpha"], raw / raw.sum() * 3, rtol=1e-12)
+
+
+def test_beta_for_a_loss_without_per_class_alpha_is_refused_naming_it():
+    with pytest.raises(TypeError, match=r"SparseCategoricalCrossentropy takes no argument 'beta' \(the class-bal"):
+        derived.resolve("SparseCategoricalCrossentropy", {"beta": 0.9}, [5, 3])
 
 
 def test_beta_with_alpha_or_out_of_range_is_refused():

@@ -82,7 +82,11 @@ def test_unknown_sweep_lists_the_valid_ones():
             r"`space.beta`: BinaryCrossentropy takes no argument 'beta'",
         ),
         (
-            {"space": {"loss": {"choice": ["LogitAdjusted"]}, "tau": {"choice": [-1.0]}}},
+            {
+                "dataset": "long_tail_100",
+                "objective": {"name": "macro_recall"},
+                "space": {"loss": {"choice": ["LogitAdjusted"]}, "tau": {"choice": [-1.0]}},
+            },
             r"`space.tau`: LogitAdjusted: .*tau.*-1",
         ),
         (
@@ -182,3 +186,39 @@ def test_a_loss_built_from_the_class_counts_needs_every_class_in_the_training_pa
     with pytest.raises(specs.SpecError, match=refused):
         specs.check_data(spec, data)
     specs.check_data(spec, types.SimpleNamespace(y_train=np.array([0, 1, 2]), classes=3, y_val=y, y_test=y))
+
+
+@pytest.mark.parametrize(
+    ("table", "field", "message"),
+    [
+        ({"dataset": "sin_outliers", "loss": "BalancedSoftmax", "objective": {"name": "mse"},
+          "space": {"learning_rate": {"choice": [0.01]}}}, "loss", "a regression task"),
+        ({"dataset": "circle", "objective": {"name": "pr_auc"},
+          "space": {"loss": {"choice": ["BinaryCrossentropy", "LogitAdjusted"]}}}, "space.loss.choice",
+         "a binary task"),
+        ({"dataset": "circle", "loss": "SparseCategoricalFocalLoss", "objective": {"name": "pr_auc"},
+          "space": {"beta": {"choice": [0.9]}}}, "loss", "a binary task"),
+        ({"dataset": "long_tail_100", "loss": "SparseCategoricalFocalLoss", "objective": {"name": "macro_recall"},
+          "space": {"beta": {"choice": [0.9]}, "alpha": {"choice": [0.25]}}}, "space.beta", "not both"),
+        ({"dataset": "long_tail_100", "loss": "SparseCategoricalCrossentropy", "loss_args": {"beta": 0.9},
+          "objective": {"name": "macro_recall"}, "space": {"learning_rate": {"choice": [0.01]}}}, "loss",
+         "SparseCategoricalCrossentropy takes no argument 'beta'"),
+    ],
+)  # fmt: skip
+def test_class_count_losses_outside_a_multiclass_task_and_beta_with_alpha_are_refused(table, field, message):
+    with pytest.raises(specs.SpecError, match=rf"sweep spec 'bad': `{re.escape(field)}`: .*{re.escape(message)}"):
+        specs.parse(table, "bad")
+
+
+def test_given_class_counts_must_have_one_count_per_class():
+    import types
+
+    import numpy as np
+
+    table = {"dataset": "long_tail_100", "loss": "LogitAdjusted", "loss_args": {"class_counts": [5, 1]},
+             "objective": {"name": "macro_recall"}, "space": {"tau": {"choice": [1.0]}}}  # fmt: skip
+    spec = specs.parse(table, "lt")
+    y = np.arange(10, dtype="int32")
+    data = types.SimpleNamespace(y_train=y, classes=10, y_val=y, y_test=y)
+    with pytest.raises(specs.SpecError, match=r"`loss_args.class_counts`: 2 counts, but the data has 10 classes"):
+        specs.check_data(spec, data)

@@ -10,6 +10,7 @@ import pytest
 import kerasloss
 from kerasloss import recommend
 from kerasloss.__main__ import main
+from kerasloss.tools import selector
 
 
 @pytest.mark.parametrize(
@@ -180,6 +181,7 @@ def test_a_recommended_loss_trains_a_model():
         (lambda: recommend("binary", class_counts=[9, 1]), "`class_counts` does not apply to task='binary'"),
         (lambda: recommend("multiclass", class_counts=[9, 0]), "Invalid value for argument `class_counts`"),
         (lambda: recommend("multiclass", class_counts=[]), "Invalid value for argument `class_counts`"),
+        (lambda: recommend("multiclass", class_counts=[7]), "at least 2 classes"),
         (lambda: recommend("multiclass", class_counts=[9, 1], imbalance=9), "give `class_counts` or `imbalance`"),
         (lambda: recommend("multiclass", class_counts=[9, 1], teacher=True), "`class_counts` does not apply with"),
     ],
@@ -229,6 +231,17 @@ def test_the_measured_figures_quoted_are_experiment_9s_results():
                    "CE + CB weights 0.586", "post-hoc adjustment 0.601", "LDAM-DRW 0.524",
                    "logit-adjusted loss 0.690", "CE 0.663", "CE + CB weights 0.689"):  # fmt: skip
         assert quoted in row, quoted
+    # and every figure the reason quotes is one of the row's (a changed figure in either place fails here)
+    _every_figure_is_in(selector.LONG_TAIL_MEASURED, row)
+
+
+def _every_figure_is_in(text, row):
+    import re
+
+    figures = set(re.findall(r"\b0\.\d{3}\b", text))
+    assert len(figures) >= 8, figures
+    missing = [f for f in sorted(figures) if f not in row]
+    assert not missing, missing
 
 
 @pytest.mark.parametrize(("options", "smoothing"), [({"labels": "one_hot"}, None), ({"label_noise": True}, 0.1)])
@@ -269,3 +282,4 @@ def test_multi_label_imbalance_keeps_the_weighted_cross_entropy_with_experiment_
                    "0.0008 (within noise)"):  # fmt: skip
         assert quoted in row, quoted
     assert "AsymmetricLoss" in choice.reason and "weights detached" not in choice.reason
+    _every_figure_is_in(selector.MULTI_LABEL_MEASURED, row)
