@@ -33,7 +33,10 @@ def _margin_cross_entropy(cosines, labels, in_range, target_logit, scale):
     """Cross-entropy of scale * cosines with the target class's cosine replaced by `target_logit(cos)`."""
     classes = ops.shape(cosines)[1]
     is_target = ops.equal(ops.expand_dims(labels, 1), ops.expand_dims(ops.arange(classes), 0))
-    target_cos = ops.sum(ops.where(is_target, cosines, 0.0), axis=1)
+    # The target column gathered (an out-of-range id, NaN below, reads column 0 or C - 1), not summed out of a
+    # masked (batch, classes) copy: one (batch, classes) block fewer.
+    within = ops.expand_dims(ops.clip(labels, 0, classes - 1), 1)
+    target_cos = ops.squeeze(ops.take_along_axis(cosines, within, axis=1), 1)
     adjusted = target_logit(target_cos)
     logits = scale * ops.where(is_target, ops.expand_dims(adjusted, 1), cosines)
     return ops.where(in_range, ops.logsumexp(logits, axis=1) - scale * adjusted, float("nan"))
