@@ -27,7 +27,7 @@ import numpy as np  # host-side bookkeeping of neighbour indices and labels; dis
 from keras import ops
 
 from kerasloss.core.errors import invalid_argument
-from kerasloss.metric_learning.pairwise import DISTANCES, inner_products, l2_normalize, squared_distance_matrix
+from kerasloss.metric_learning.pairwise import DISTANCES, accurate_matmul, l2_normalize
 
 __all__ = ["RetrievalEvaluation"]
 
@@ -93,12 +93,12 @@ def evaluate(
 
     scale = _common_scale(queries, references)
     queries, references = queries * np.float32(scale), references * np.float32(scale)
-    prepared = _prepare(references, distance)
+    columns = _columns(_prepare(references, distance))
     hits = {kk: [] for kk in ks}
     average_precision = []
     for start in range(0, len(queries), chunk_size):
         stop = min(start + chunk_size, len(queries))
-        nearest = _nearest(_prepare(queries[start:stop], distance), prepared, distance, depth, start, leave_out_self)
+        nearest = _nearest(_prepare(queries[start:stop], distance), columns, distance, depth, start, leave_out_self)
         same = reference_labels[nearest] == query_labels[start:stop, None]  # (chunk, depth)
         for kk in ks:
             hits[kk].append(same[:, :kk].any(axis=1))
@@ -148,18 +148,30 @@ def _prepare(x, distance):
     return l2_normalize(x) if distance == "cosine" else x
 
 
-def _nearest(queries, references, distance, depth, offset, leave_out_self):
-    """Indices of each query's `depth` nearest references, nearest first."""
+def _columns(references):
+    """The references as the product wants them, made once for every chunk: (dim, N), transposed once rather
+    than per chunk, and for the Euclidean distances their squared norms (1, N)."""
+    return ops.transpose(references), ops.transpose(ops.sum(ops.square(references), axis=-1, keepdims=True))
+
+
+def _nearest(queries, columns, distance, depth, offset, leave_out_self):
+    """Indices of each query's `depth` nearest references, nearest first. Left out of its own neighbours, a
+    query asks `top_k` for one more and its own index is dropped (the first `depth` kept where it is not
+    among them): the same list as masking its own column out of the chunk, without a pass over the chunk."""
+    references, squared_norms = columns
+    products = accurate_matmul(queries, references)
     if distance in ("cosine", "dot"):
-        closeness = inner_products(queries, references)  # larger is nearer: cosine distance is 1 - this
-    else:  # squared and plain Euclidean distances order the references alike
-        closeness = -squared_distance_matrix(queries, references)
-    if leave_out_self:
-        rows = ops.expand_dims(ops.arange(ops.shape(queries)[0]) + offset, 1)
-        columns = ops.expand_dims(ops.arange(ops.shape(references)[0]), 0)
-        closeness = ops.where(rows == columns, -np.inf, closeness)
-    _, indices = ops.top_k(closeness, depth)
-    return np.asarray(keras.ops.convert_to_numpy(indices))
+        closeness = products  # larger is nearer: cosine distance is 1 - this
+    else:  # squared and plain Euclidean distances order the references alike (`squared_distance_matrix`)
+        query_norms = ops.sum(ops.square(queries), axis=-1, keepdims=True)
+        closeness = -ops.maximum(query_norms + squared_norms - 2.0 * products, 0.0)
+    _, indices = ops.top_k(closeness, depth + int(leave_out_self))
+    indices = np.asarray(keras.ops.convert_to_numpy(indices))
+    if not leave_out_self:
+        return indices
+    own = indices == (np.arange(len(indices)) + offset)[:, None]  # at most one per row
+    kept = np.argsort(own, axis=1, kind="stable")[:, :depth]  # its own index last, the others in order
+    return np.take_along_axis(indices, kept, axis=1)
 
 
 def _average_precision_at_r(same, relevant):
