@@ -268,7 +268,8 @@ def test_the_proxy_columns_are_normalized_exactly_with_a_zero_column_kept_zero()
         p = rng.normal(size=(6, 5)) * scale
         p[:, 2] = 0.0
         weights = rng.normal(size=(6, 5))
-        value, gradient = value_and_grad(lambda x, w=weights: keras.ops.sum(_unit_columns(x) * w), p.astype("float32"))
+        w = keras.ops.convert_to_tensor(weights.astype("float32"))  # a backend tensor: torch * ndarray is NumPy's
+        value, gradient = value_and_grad(lambda x, w=w: keras.ops.sum(_unit_columns(x) * w), p.astype("float32"))
         norms = np.linalg.norm(p, axis=0)
         unit = np.divide(p, norms, out=np.zeros_like(p), where=norms > 0)
         np.testing.assert_allclose(value, np.sum(unit * weights), rtol=1e-5)

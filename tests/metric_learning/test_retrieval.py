@@ -76,8 +76,9 @@ def test_singletons_are_left_out_and_a_perfect_embedding_scores_one():
 
 def test_map_at_r_counts_only_the_first_r_neighbours():
     """A reference set that holds the query too: R = 3 references share its label; its neighbours are
-    0 (hit), 1 (hit), 2 (miss), 3 (hit, but past R): MAP@R = (1/1 + 2/2 + 0) / 3."""
-    x = np.array([[0.0], [1.0], [2.0], [3.0]], np.float32)
+    0 (hit), 1 (hit), 2 (miss), 3 (hit, but past R): MAP@R = (1/1 + 2/2 + 0) / 3. No two distances tie (PyTorch
+    orders equal distances as it likes)."""
+    x = np.array([[0.0], [1.0], [2.1], [3.3]], np.float32)
     y = np.array([0, 0, 1, 0])
     got = evaluate(x[:1], y[:1], k=1, reference=(x, y), distance="euclidean")
     assert got["map@r"] == pytest.approx((1 / 1 + 2 / 2 + 0) / 3)
