@@ -26,9 +26,14 @@ PER_CLASS_ALPHA = ("SparseCategoricalFocalLoss",)
 PLACEHOLDER_COUNTS = (500, 5)  # what a spec check builds a loss with before its data is loaded
 
 
+def _arguments(name):
+    """The constructor arguments of the loss named `name`."""
+    return inspect.signature(loss_class(name).__init__).parameters
+
+
 def takes_counts(name):
     """Whether the loss named `name` takes the training part's class counts (`class_counts`)."""
-    return COUNTS in inspect.signature(loss_class(name).__init__).parameters
+    return COUNTS in _arguments(name)
 
 
 def takes_beta(name):
@@ -63,11 +68,7 @@ def resolve(name, arguments, counts=None):
     counts = PLACEHOLDER_COUNTS if counts is None else tuple(int(n) for n in counts)
     if takes_counts(name) and COUNTS not in arguments:
         arguments[COUNTS] = counts
-    if (
-        BETA in arguments
-        and not takes_beta(name)
-        and BETA not in inspect.signature(loss_class(name).__init__).parameters
-    ):
+    if BETA in arguments and not takes_beta(name) and BETA not in _arguments(name):
         raise TypeError(
             f"{loss_class(name).__name__} takes no argument 'beta' (the class-balanced weights are the per-class "
             f"alpha of {', '.join(PER_CLASS_ALPHA)})"
