@@ -1,13 +1,15 @@
 """kerasloss.metric_learning.retrieval.evaluate against a brute-force NumPy reference written from the definitions
 (recall@k, precision@1, MAP@R of Musgrave et al. 2020), with and without a reference set, every distance,
-chunked or not; singletons left out; ties ordered by index (TensorFlow, JAX)."""
+chunked or not, searched on the host (NumPy, what a CPU-only backend uses) and on the device (keras.ops);
+singletons left out; ties ordered by index (the host search on every backend; TensorFlow and JAX on the device)."""
 
 import keras
 import numpy as np
 import pytest
 
 import kerasloss
-from kerasloss.metric_learning.retrieval import evaluate
+from kerasloss.metric_learning import retrieval
+from kerasloss.metric_learning.retrieval import _smallest, evaluate
 from tests.backend import BACKEND
 
 
@@ -46,9 +48,16 @@ def _clusters(seed, n=60, classes=5, dim=8, spread=0.8):
     return (centres[labels] + spread * rng.normal(size=(n, dim))).astype("float32"), labels
 
 
+@pytest.fixture(params=["host", "device"])
+def search(request, monkeypatch):
+    """Each test that takes it runs twice: the NumPy search a CPU-only backend uses, and the keras.ops one."""
+    monkeypatch.setattr(retrieval, "SEARCH_ON_HOST", request.param == "host")
+    return request.param
+
+
 @pytest.mark.parametrize("distance", ["cosine", "euclidean", "squared_euclidean", "dot"])
 @pytest.mark.parametrize("chunk_size", [7, 1024])
-def test_equals_brute_force_on_the_embeddings_themselves(distance, chunk_size):
+def test_equals_brute_force_on_the_embeddings_themselves(distance, chunk_size, search):
     x, y = _clusters(0)
     got = evaluate(x, y, k=(1, 3, 10), distance=distance, chunk_size=chunk_size)
     expected = brute_force(x, y, x, y, (1, 3, 10), "euclidean" if distance == "squared_euclidean" else distance, True)
@@ -57,8 +66,17 @@ def test_equals_brute_force_on_the_embeddings_themselves(distance, chunk_size):
         assert got[key] == pytest.approx(value, abs=1e-12), key
 
 
-@pytest.mark.parametrize("distance", ["cosine", "euclidean"])
-def test_equals_brute_force_against_a_reference_set(distance):
+@pytest.mark.parametrize("distance", ["cosine", "euclidean", "squared_euclidean", "dot"])
+def test_chunked_equals_unchunked(distance, search):
+    """Chunks of 1, 13 and 64 queries (the host search slices a chunk across cores) against one chunk of all."""
+    x, y = _clusters(8, n=150, classes=6)
+    whole = evaluate(x, y, k=(1, 5, 10), distance=distance, chunk_size=len(x))
+    for chunk_size in (1, 13, 64):
+        assert evaluate(x, y, k=(1, 5, 10), distance=distance, chunk_size=chunk_size) == whole
+
+
+@pytest.mark.parametrize("distance", ["cosine", "euclidean", "squared_euclidean", "dot"])
+def test_equals_brute_force_against_a_reference_set(distance, search):
     x, y = _clusters(1)
     reference, reference_labels = _clusters(2, n=40, classes=4)  # class 4 of the queries is absent there
     got = evaluate(x, y, k=(1, 5), reference=(reference, reference_labels), distance=distance)
@@ -67,14 +85,14 @@ def test_equals_brute_force_against_a_reference_set(distance):
     assert got["queries"] == int(np.isin(y, reference_labels).sum())
 
 
-def test_singletons_are_left_out_and_a_perfect_embedding_scores_one():
+def test_singletons_are_left_out_and_a_perfect_embedding_scores_one(search):
     y = np.array([0, 0, 0, 1, 1, 2])  # class 2 has no other member
     x = np.eye(3, dtype="float32")[y] + 0.01 * np.arange(6)[:, None].astype("float32")
     got = evaluate(x, y, k=(1, 2))
     assert got == {"recall@1": 1.0, "recall@2": 1.0, "precision@1": 1.0, "map@r": 1.0, "queries": 5}
 
 
-def test_map_at_r_counts_only_the_first_r_neighbours():
+def test_map_at_r_counts_only_the_first_r_neighbours(search):
     """A reference set that holds the query too: R = 3 references share its label; its neighbours are
     0 (hit), 1 (hit), 2 (miss), 3 (hit, but past R): MAP@R = (1/1 + 2/2 + 0) / 3. No two distances tie (PyTorch
     orders equal distances as it likes)."""
@@ -87,13 +105,26 @@ def test_map_at_r_counts_only_the_first_r_neighbours():
     assert got == pytest.approx(expected)
 
 
-def test_ties_are_ordered_by_reference_index():
-    if BACKEND == "torch":
+def test_ties_are_ordered_by_reference_index(search):
+    if BACKEND == "torch" and search == "device":
         pytest.skip("PyTorch's topk order among equal values is unspecified (documented)")
     x = np.array([[0.0, 0.0], [1.0, 0.0], [-1.0, 0.0]], np.float32)  # 1 and 2 tie as query 0's neighbours
     for labels, recall in (([0, 0, 1], 1.0), ([0, 1, 0], 0.0)):
         got = evaluate(x[:1], np.array(labels[:1]), k=1, reference=(x[1:], np.array(labels[1:])), distance="euclidean")
         assert got["recall@1"] == recall
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_host_selection_is_a_stable_sort_of_each_row(seed):
+    """`_smallest` against a stable argsort, on rows with many ties (values drawn from a few levels), on rows
+    all equal, and with counts from 1 to the whole row."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 300))
+    rows = rng.integers(0, 4 + seed, size=(9, n)).astype(np.float32)
+    rows[0] = 1.0
+    for count in sorted({1, min(n, 3), min(n, 40), n}):
+        expected = np.argsort(rows, axis=1, kind="stable")[:, :count]
+        np.testing.assert_array_equal(_smallest(rows.copy(), count), expected)
 
 
 @pytest.mark.parametrize(
@@ -127,7 +158,7 @@ def test_non_finite_embeddings_are_refused_naming_the_rows(bad):
 
 @pytest.mark.parametrize("scale", [1e-25, 1e20])
 @pytest.mark.parametrize("distance", ["euclidean", "squared_euclidean", "dot"])
-def test_tiny_and_huge_embeddings_rank_as_at_unit_scale(scale, distance):
+def test_tiny_and_huge_embeddings_rank_as_at_unit_scale(scale, distance, search):
     x, y = _clusters(7)
     at_one = evaluate(x, y, k=(1, 5), distance=distance)
     assert evaluate(x * scale, y, k=(1, 5), distance=distance) == at_one  # 1e20**2 overflows float32
