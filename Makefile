@@ -74,7 +74,7 @@ experiments: $(READY)
 	$(BIN)/python -m sweeps experiment $(EXPERIMENTS)
 
 bench: $(BACKENDS_READY)
-	$(BIN)/python -m pip install --quiet "pytorch-metric-learning>=2.5"
+	$(BIN)/python -m pip install --quiet "pytorch-metric-learning>=2.5" "faiss-cpu>=1.8"
 	$(BIN)/python -m bench
 
 lint: $(READY)

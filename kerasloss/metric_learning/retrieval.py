@@ -103,7 +103,8 @@ def evaluate(
     depth = min(candidates, max(ks[-1], int(relevant.max(initial=0))))
 
     scale = _common_scale(queries, references)
-    queries, references = queries * np.float32(scale), references * np.float32(scale)
+    queries = queries * np.float32(scale)
+    references = queries if reference is None else references * np.float32(scale)  # one array: one copy
     search = _search_on_host if _computes_on_host() else _search_on_device
     hits = {kk: [] for kk in ks}
     average_precision = []
@@ -213,12 +214,19 @@ def _search_on_host(queries, references, distance, count, chunk_size):
     distances, to which the squared norms are added in place, |r|^2 and then |q|^2, and negatives from
     rounding clipped to 0 as `squared_distance_matrix` does. Smaller is then nearer for every distance."""
     if distance == "cosine":  # normalised as the device path normalises (`l2_normalize`), once
+        searching_themselves = references is queries
         queries = np.asarray(keras.ops.convert_to_numpy(l2_normalize(ops.convert_to_tensor(queries))))
-        references = np.asarray(keras.ops.convert_to_numpy(l2_normalize(ops.convert_to_tensor(references))))
+        references = (
+            queries
+            if searching_themselves
+            else np.asarray(keras.ops.convert_to_numpy(l2_normalize(ops.convert_to_tensor(references))))
+        )
     euclidean = distance in ("euclidean", "squared_euclidean")
     columns = np.ascontiguousarray(references.T * np.float32(-2.0 if euclidean else -1.0))
     reference_norms = np.einsum("ij,ij->i", references, references) if euclidean else None
-    query_norms = np.einsum("ij,ij->i", queries, queries) if euclidean else None
+    query_norms = reference_norms
+    if euclidean and queries is not references:
+        query_norms = np.einsum("ij,ij->i", queries, queries)
 
     def nearest(start):
         stop = min(start + slice_size, len(queries))
