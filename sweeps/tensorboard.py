@@ -322,9 +322,10 @@ class Session:
             for tag, value in values.items():
                 tf.summary.scalar(tag, float(value), step=step)
 
-    def image(self, tag, png_bytes, step):
+    def image(self, tag, rgba, step):
+        """An RGBA uint8 image (height, width, 4): TensorBoard's image summary encodes it as PNG."""
         with self.writer.as_default():
-            tf.summary.image(tag, tf.expand_dims(tf.io.decode_png(png_bytes, channels=4), 0), step=step)
+            tf.summary.image(tag, rgba[None], step=step)
 
     def pr_curve(self, tag, labels, probabilities, step):
         """A precision-recall curve for class 1 (TensorBoard's PR Curves dashboard)."""

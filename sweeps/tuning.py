@@ -336,10 +336,13 @@ class SweepTuner(keras_tuner.Tuner):
             if built.dataset.task == "binary":
                 p = 0.5 * (1 + np.tanh(0.5 * built.predict(built.dataset.x_test)))
                 session.pr_curve("test_pr_curve", built.dataset.y_test, p, scorer.epochs)
+            picture_seconds = 0.0
             if execution == 0:  # one picture a trial: the executions differ by seed only
-                png = pictures.picture(built.dataset, built.predict)
-                if png is not None:
-                    session.image("picture", png, scorer.epochs)
+                drawing = time.perf_counter()
+                image = pictures.picture(built.dataset, built.predict)
+                if image is not None:
+                    session.image("picture", image, scorer.epochs)
+                picture_seconds = time.perf_counter() - drawing  # bench/sweep_scale reports it
             if self.heartbeat and trial_id in self.heartbeat.lost:
                 raise RuntimeError(f"trial {trial_id} was given to another worker")  # its sessions are theirs
         except metrics.DivergedError as error:
@@ -354,7 +357,7 @@ class SweepTuner(keras_tuner.Tuner):
         if not any(self._sign * e["metrics"][spec.tuner_objective] >= self._sign * objective for e in earlier):
             saved = best.save_candidate(built, candidate)
         record = {"execution": execution, "seed": seed, "epochs": scorer.epochs, "best_epoch": scorer.best_epoch,
-                  "metrics": measured, "saved": saved}  # fmt: skip
+                  "metrics": measured, "saved": saved, "picture_seconds": picture_seconds}  # fmt: skip
         return record, overhead
 
 
