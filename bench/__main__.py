@@ -4,6 +4,7 @@ Writes bench/results.md (quoted in the README) and bench/results.json. Run: `pyt
 """
 
 import argparse
+import datetime
 import functools
 import json
 import os
@@ -201,8 +202,9 @@ def write(rows, command):
     lines = [
         "# Benchmark results",
         "",
-        f"`{command}` on {platform.machine()}, {os.cpu_count()} CPU cores, "
-        f"TensorFlow {tf.__version__}, Keras {keras.__version__}. Forward + backward (gradient with respect to "
+        f"`{command}` on {platform.machine()} ({_cpu_model()}), {os.cpu_count()} CPU cores, "
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}. Measured on {_dates(rows)}. "
+        "Forward + backward (gradient with respect to "
         "the logits), median of repeated runs, each pair measured in the same process on the same data. "
         "Peak memory is the step's own allocations above its inputs: for the sparse rows in units of one "
         "(batch, classes) float32 tensor (a block), for NT-Xent in MiB. A suite rerun alone "
@@ -228,6 +230,22 @@ def write(rows, command):
     lines += metric_learning.notes(rows) + proxies.notes(rows) + long_tail.notes(rows)
     (HERE / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as info:
+            return next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or "CPU model unknown"
+
+
+def _dates(rows):
+    """Each suite's measurement date (rows kept from an earlier run keep theirs): "2026-12-02 (retrieval, ...)"."""
+    suites = {}
+    for row in rows:
+        suites.setdefault(row.get("date", "an earlier date"), []).append(row.get("suite", "?"))
+    return "; ".join(f"{date} ({', '.join(dict.fromkeys(names))})" for date, names in sorted(suites.items()))
 
 
 def _or_dash(value, form):
@@ -262,7 +280,7 @@ def main():
     selected = args.suite or list(available)
     rows = []
     for name in selected:
-        rows += [{"suite": name, **row} for row in available[name]()]
+        rows += [{"suite": name, "date": datetime.date.today().isoformat(), **row} for row in available[name]()]
     if args.suite:  # keep the rows of the suites not rerun, in suite order
         previous = json.loads((HERE / "results.json").read_text()) if (HERE / "results.json").exists() else []
         order = {name: i for i, name in enumerate(available)}
