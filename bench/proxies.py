@@ -24,7 +24,7 @@ import tensorflow as tf
 
 import kerasloss
 from bench.metric_learning import _torch_peak_bytes
-from bench.timing import _block, peak_bytes
+from bench.timing import peak_bytes, wait_for
 
 MODES = {"tf.function": False, "jit_compile=True": True}
 
@@ -33,13 +33,13 @@ def paired_medians(run_a, run_b, repeats, warmup=3):
     """bench.timing.paired_median_seconds (a, b, a, b, ... so that drift falls on both alike), also recording
     each run's process CPU seconds (all threads): ((wall_a, cpu_a), (wall_b, cpu_b)), medians."""
     for _ in range(warmup):
-        _block(run_a())
-        _block(run_b())
+        wait_for(run_a())
+        wait_for(run_b())
     samples = [([], []), ([], [])]  # (wall, cpu) of a, of b
     for _ in range(repeats):
         for run, (wall, cpu) in zip((run_a, run_b), samples, strict=True):
             start, cpu_start = time.perf_counter(), time.process_time()
-            _block(run())
+            wait_for(run())
             wall.append(time.perf_counter() - start)
             cpu.append(time.process_time() - cpu_start)
     return tuple((statistics.median(wall), statistics.median(cpu)) for wall, cpu in samples)

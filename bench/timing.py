@@ -23,13 +23,13 @@ def paired_median_seconds(run_a, run_b, repeats, warmup=3):
     """Median seconds of two steps timed in alternation (a, b, a, b, ...), so that drift in the
     machine's speed falls on both alike; returns (median_a, median_b)."""
     for _ in range(warmup):
-        _block(run_a())
-        _block(run_b())
+        wait_for(run_a())
+        wait_for(run_b())
     samples_a, samples_b = [], []
     for _ in range(repeats):
         for run, samples in ((run_a, samples_a), (run_b, samples_b)):
             start = time.perf_counter()
-            _block(run())
+            wait_for(run())
             samples.append(time.perf_counter() - start)
     return statistics.median(samples_a), statistics.median(samples_b)
 
@@ -37,13 +37,13 @@ def paired_median_seconds(run_a, run_b, repeats, warmup=3):
 def peak_bytes(run):
     """Peak bytes held by TensorFlow's CPU allocator during one (already compiled) run, above what
     was held before it: the step's own temporaries and outputs, not its inputs."""
-    _block(run())  # compile outside the measurement
+    wait_for(run())  # compile outside the measurement
     tf.config.experimental.reset_memory_stats("CPU:0")
     before = tf.config.experimental.get_memory_info("CPU:0")["current"]
-    _block(run())
+    wait_for(run())
     return tf.config.experimental.get_memory_info("CPU:0")["peak"] - before
 
 
-def _block(result):
+def wait_for(result):
     """Wait for the values: take a scalar of each result to the host."""
     return [tf.reduce_sum(t).numpy() for t in tf.nest.flatten(result)]

@@ -2,16 +2,19 @@
 (Schroff et al. 2015, as TensorFlow Addons computes it) and random negatives.
 
 Shapes: y_true integer labels (batch,), y_pred embeddings (batch, dim) -> (batch,). Memory stays
-O(B^2) under `tf.function` and XLA alike. Semi-hard mining sorts each anchor's row once (negatives
-before positives at equal distance) and finds each positive's semi-hard negative with a reverse running
-minimum. "all" sorts the negatives and counts, per anchor-positive pair, those inside the margin by a
-branchless binary search (log2 B rounds of B^2 gathers). `searchsorted` would lower to a B x B x B
-comparison under XLA.
+O(B^2) under `tf.function` and XLA alike. Semi-hard mining is a masked minimum per anchor-positive pair
+over its anchor's row (an argmin of wrapped int32 keys, `rows` pairs at a time in a loop whose length is
+the number of pairs; no sort): under XLA always, elsewhere unless the pairs per anchor are many (above
+`_SORT_ABOVE`), where one sort per row (negatives before positives at equal distance) and a reverse
+running minimum cost less. Both choose the same negative, bit for bit. "all" sorts the negatives and
+counts, per anchor-positive pair, those inside the margin by a branchless binary search (log2 B rounds of
+B^2 gathers). `searchsorted` would lower to a B x B x B comparison under XLA.
 """
 
 import math
 from typing import Literal
 
+import keras
 from keras import ops
 
 from kerasloss.core.errors import invalid_argument
@@ -63,6 +66,19 @@ def _count_at_most(sorted_rows, queries, strict):
     return position - start
 
 
+def _count_at_most_sorted(values, queries):
+    """How many of the non-decreasing int32 `values` (1-D) are <= each query: a branchless binary search,
+    one gather a round, ceil(log2(len + 1)) rounds (31 for a traced length)."""
+    length = ops.shape(values)[0]
+    rounds = math.ceil(math.log2(length + 1)) if isinstance(length, int) else 31
+    position = ops.zeros_like(queries)
+    for k in reversed(range(rounds)):
+        probe = ops.take(values, ops.minimum(position + 2**k, length) - 1)
+        inside = ops.logical_and(position + 2**k <= length, probe <= queries)
+        position = ops.where(inside, position + 2**k, position)
+    return position
+
+
 def _bit_length(n):
     """ceil(log2(n + 1)) for a dynamic integer n >= 0: the binary search's number of rounds."""
     return ops.cast(ops.ceil(ops.log2(ops.cast(n + 1, "float32"))), "int32")
@@ -72,21 +88,185 @@ def _hinge(x, soft):
     return ops.softplus(x) if soft else ops.relu(x)
 
 
-_SELF_KEY = 2**31 - 1  # the anchor itself sorts last, after every negative
+_INT32_MAX = 2**31 - 1
+# Mean anchor-positive pairs per anchor above which, outside XLA, sorting each anchor's row beats searching
+# it once per pair (a sort costs about as many passes over the rows; measured with TensorFlow on a CPU at
+# batch 1,024). Ten classes in a batch are ~100 pairs an anchor. XLA always searches: its CPU sort is 2.5x
+# slower than TensorFlow's, and a conditional would hold both formulations' buffers.
+_SORT_ABOVE = 64
 
 
-def _order_keys(d, negatives):
-    """int32 sort keys: 2 * (bits(d) - 2^30) + (0 for a negative, 1 otherwise), the anchor itself last.
+def _known_in_python(x):
+    """Whether x's values are known in Python here (eager code: TensorFlow eagerly, JAX outside `jit`,
+    PyTorch), so that Python may branch and loop on them."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
 
-    For d >= 0 the float32 bit pattern orders as the value does, and bits - 2^30 doubled still fits in
-    int32, so at equal distances a negative sorts before a positive. Distances are widened to float32
-    (exact for float16/bfloat16); a distance that rounding made negative (1 - cos) is ordered as 0.
+        return tf.executing_eagerly()
+    if backend == "jax":
+        import jax
+
+        if not isinstance(x, jax.core.Tracer):
+            return True
+        # A tracer of jax.grad outside jit holds values; one of jit does not.
+        concrete_value = getattr(x, "to_concrete_value", None)
+        return concrete_value is not None and concrete_value() is not None
+    return backend == "torch"
+
+
+def _dynamic_shapes(x):
+    """Whether this trace may size a tensor by values (x's, if known in Python): eager code and a
+    TensorFlow graph outside XLA. Not under XLA (`jit_compile=True`, `jax.jit`): fixed shapes."""
+    if _known_in_python(x):
+        return True
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf  # whether a tf.function compiles with XLA; Keras has no public form of it
+
+    try:
+        from tensorflow.python.ops.control_flow_util import GraphOrParentsInXlaContext
+    except ImportError:  # moved: the fixed-shape search is right everywhere, only slower here
+        return False
+    return not GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
+
+
+def _loop(known, count, body, value):
+    """value = body(i, value) for i < count: a Python loop where `count` is `known` in Python (JAX would
+    compile `fori_loop` at every eager call), else `fori_loop` (a while loop: `count` may be traced)."""
+    if known:
+        for i in range(int(count)):
+            value = body(i, value)
+        return value
+    return ops.fori_loop(0, count, body, value)
+
+
+def _distance_bits(d):
+    """The int32 bit patterns of the distances in float32, which order as the distances do, with any
+    below 0 (-0.0, or a 1 - cos that rounding made negative) counted as +0.0.
+
+    A non-negative float32's bits order as its value; a negative one's are negative as an int32, so a
+    maximum with 0 clamps it (in integers: XLA folds x + 0.0 to x, which keeps -0.0). Distances are
+    widened to float32 first (exact for float16/bfloat16).
     """
-    distances = ops.maximum(ops.cast(ops.stop_gradient(d), "float32"), 0.0) + 0.0  # -0.0 -> +0.0
+    distances = ops.cast(ops.stop_gradient(d), "float32")
     # Viewed as (-1, 1): keras.ops.view tests the last axis' size in Python, failing on a traced None.
-    bits = ops.reshape(ops.view(ops.reshape(distances, (-1, 1)), "int32"), ops.shape(d))
-    keys = (bits - 2**30) * 2 + ops.cast(ops.logical_not(negatives), "int32")
-    return ops.where(self_mask(*ops.shape(d)), _SELF_KEY, keys)
+    return ops.maximum(ops.reshape(ops.view(ops.reshape(distances, (-1, 1)), "int32"), ops.shape(d)), 0)
+
+
+def _semi_hard_negative(d, positives, negatives):
+    """Per anchor-positive pair, TFA's semi-hard negative distance: the closest negative farther than
+    the positive (strictly), or the anchor's farthest negative where none is; at equal distances the
+    negative in the lowest column. Entries that are no anchor-positive pair hold a value to be masked out.
+
+    Two formulations, one result: a search per pair (`_semi_hard_by_search`: work pairs x candidates,
+    no sort), always under XLA, and a sort per anchor (`_semi_hard_by_sorting`: candidates x log
+    candidates each), elsewhere where the pairs per anchor are many (`_SORT_ABOVE`). Either way the
+    chosen column's distance is gathered outside any loop, so the gradient flows to it (to the farthest
+    negatives, as `max` shares it, where none is farther). Memory O(B^2).
+    """
+    rows, n = ops.shape(d)  # n candidates: the batch, then any reference set
+    if isinstance(n, int) and isinstance(rows, int) and max(n, rows) * n >= 2**31:
+        raise ValueError(f"triplet_loss: semi-hard mining indexes B x N entries in int32; {rows} x {n} is too large.")
+    bits = _distance_bits(d)
+    farthest = ops.max(ops.where(negatives, d, -math.inf), axis=1, keepdims=True)
+    known, dynamic = _known_in_python(d), _dynamic_shapes(d)
+
+    def by_search():
+        return _semi_hard_by_search(d, bits, positives, negatives, farthest, known, dynamic)
+
+    if not dynamic:
+        return by_search()
+
+    def by_sorting():
+        return _semi_hard_by_sorting(d, bits, negatives, farthest)
+
+    many = ops.sum(ops.cast(positives, "int32")) > _SORT_ABOVE * rows
+    if known:
+        return by_sorting() if bool(many) else by_search()
+    return ops.cond(many, by_sorting, by_search)
+
+
+def _semi_hard_by_search(d, bits, positives, negatives, farthest, known, dynamic):
+    """The semi-hard negatives by a masked minimum per pair, `rows` pairs at a time: no sort.
+
+    The anchor-positive pairs are listed row by row; each is an argmin over its anchor's row of distance
+    bits. A pair whose positive has bits t keys each candidate of bits b as b + (2^31 - 1 - t), in int32
+    arithmetic, which wraps: a negative farther than the positive (b > t) wraps below zero, in the order
+    of b, while a nearer or equal one (b <= t), or a candidate that is no negative (b taken as -1), stays
+    >= 0. So the argmin is the closest farther negative, the lowest column among equals, and the sign of
+    its key says whether there is one.
+
+    The loop runs once per `rows` pairs (pairs / rows times: ~8 at 128 classes in a batch of 1,024, ~100
+    at 10). Where shapes may depend on values (`dynamic`), the pairs are listed (`nonzero`), and the chosen
+    distances gathered and scattered for them alone. Under XLA, where none may, the list is implicit:
+    positives are an anchor's class (same label) less itself, so with the candidates sorted by class each
+    anchor's list is a run of that order (itself included, a slot that writes only to the anchor's own
+    entry), and a chunk finds its slots' anchors by a binary search in the runs' offsets. That spares XLA
+    a prefix sum and a segment sum over all B x N entries, which cost more than the search at 128 classes.
+    """
+    rows, n = ops.shape(d)
+    bits_flat = ops.reshape(bits, (-1,))
+    candidates = ops.where(negatives, bits, -1)
+    if dynamic:
+        anchor, positive = ops.nonzero(positives)
+        pairs = ops.cast(anchor, "int32") * n + ops.cast(positive, "int32")  # row-major positions in d
+        count = ops.shape(pairs)[0]
+        chunks = (count + rows - 1) // rows
+        pairs = ops.concatenate([pairs, ops.zeros((chunks * rows - count,), "int32")], axis=0)
+    else:
+        # Positives are a class minus the anchor itself: each candidate's class is its first anchor (rows
+        # for an unusable reference entry), and anchor a's list is its class (itself included) in
+        # `order`, from start[a], at offset[a] in the whole list.
+        row = ops.expand_dims(ops.arange(rows, dtype="int32"), 1)
+        group = ops.min(ops.where(ops.logical_or(positives, self_mask(rows, n)), row, rows), axis=0)
+        order = ops.cast(ops.argsort(group), "int32")
+        start = ops.sum(ops.cast(ops.expand_dims(group, 0) < ops.expand_dims(group[:rows], 1), "int32"), axis=1)
+        size = ops.sum(ops.cast(positives, "int32"), axis=1) + 1
+        offset = ops.cumsum(size) - size
+        total = ops.sum(size)
+        chunks = (total + rows - 1) // rows
+
+    def chunk(i):
+        """Pairs i * rows, ... (i + 1) * rows - 1: their positions in d (an anchor with itself where the
+        slot is no pair: never read), and the position in d of each one's farther negative (-1 if none)."""
+        if dynamic:
+            at = ops.slice(pairs, (i * rows,), (rows,))
+            anchor = at // n
+        else:
+            slot = i * rows + ops.arange(rows, dtype="int32")
+            anchor = _count_at_most_sorted(offset, slot) - 1
+            column = ops.take(order, ops.minimum(ops.take(start, anchor) + slot - ops.take(offset, anchor), n - 1))
+            at = anchor * n + ops.where(ops.logical_and(slot < total, column != anchor), column, anchor)
+        keys = ops.take(candidates, anchor, axis=0) + ops.expand_dims(_INT32_MAX - ops.take(bits_flat, at), 1)
+        column = ops.argmin(keys, axis=1)
+        farther = ops.take_along_axis(keys, ops.expand_dims(column, 1), axis=1)[:, 0] < 0
+        return at, ops.where(farther, anchor * n + column, -1)
+
+    d_flat = ops.reshape(d, (-1,))
+    if dynamic:
+
+        def body(i, found):
+            return ops.slice_update(found, (i * rows,), chunk(i)[1])
+
+        found = _loop(known, chunks, body, ops.zeros((chunks * rows,), "int32"))[:count]
+        # scatter_update, not scatter: Keras' PyTorch scatter loops in Python over the indices.
+        index = ops.expand_dims(pairs[:count], 1)
+        farther = ops.scatter_update(ops.zeros((rows * n,), d.dtype), index, ops.take(d_flat, ops.maximum(found, 0)))
+        has_farther = ops.scatter_update(ops.zeros((rows * n,), "int32"), index, ops.cast(found >= 0, "int32")) > 0
+    else:
+
+        def body(i, found):
+            at, selected = chunk(i)
+            return ops.scatter_update(found, ops.expand_dims(at, 1), selected)
+
+        found = _loop(known, chunks, body, ops.full((rows * n,), -1, dtype="int32"))
+        farther = ops.take(d_flat, ops.maximum(found, 0))
+        has_farther = found >= 0
+    return ops.where(ops.reshape(has_farther, (rows, n)), ops.reshape(farther, (rows, n)), farthest)
+
+
+_SELF_KEY = _INT32_MAX  # the anchor itself sorts last, after every negative
 
 
 def _reverse_running_min(x, fill, exclusive=False):
@@ -121,22 +301,25 @@ def _reverse_running_min(x, fill, exclusive=False):
     return ops.fori_loop(0, rounds, lambda i, v: ops.minimum(v, shifted(v, ops.left_shift(1, i))), x)
 
 
-def _semi_hard_negative(d, negatives):
-    """Per anchor-positive pair, TFA's semi-hard negative distance: the closest negative farther than
-    the positive (strictly), or the anchor's farthest negative where none is.
+def _semi_hard_by_sorting(d, bits, negatives, farthest):
+    """The semi-hard negatives by one sort per anchor row, no search.
 
-    One sort per anchor row, no search: each entry's key packs its distance's bit pattern (a
-    non-negative float's bits order as integers) with one bit that puts a negative before a positive at
-    the same distance. In that order, the closest negative farther than a positive is the first negative
-    after it: an exclusive reverse running minimum over the negatives' positions, each packed with its
-    column so that one scan yields both. The columns go back to the original order with one segment sum.
+    Each entry's int32 key, 2 * (bits - 2^30) + (0 for a negative, 1 otherwise) (the anchor itself
+    last), puts a negative before a positive at the same distance; the sort is stable, so equal keys
+    keep their column order. In that order the closest negative farther than a positive is the first
+    negative after it: an exclusive reverse running minimum over the negatives' positions, each packed
+    with its column so that one scan yields both. The columns go back to the original order with one
+    segment sum.
     """
-    rows, n = ops.shape(d)  # n candidates: the batch, then any reference set
-    if isinstance(n, int) and isinstance(rows, int) and max(n, rows) * n >= 2**31:
-        raise ValueError(f"triplet_loss: semi-hard mining indexes B x N entries in int32; {rows} x {n} is too large.")
-    keys = _order_keys(d, negatives)
-    inverted, order = ops.top_k(ops.bitwise_invert(keys), n)  # descending ~key: ascending key
-    ascending = ops.bitwise_invert(inverted)
+    rows, n = ops.shape(d)
+    keys = (bits - 2**30) * 2 + ops.cast(ops.logical_not(negatives), "int32")
+    keys = ops.where(self_mask(rows, n), _SELF_KEY, keys)
+    if keras.backend.backend() == "torch":  # torch.topk may order equal keys either way
+        order = ops.argsort(keys, axis=1)
+        ascending = ops.take_along_axis(keys, order, axis=1)
+    else:  # top_k, stable, sorts faster than argsort and a gather
+        inverted, order = ops.top_k(ops.bitwise_invert(keys), n)  # descending ~key: ascending key
+        ascending = ops.bitwise_invert(inverted)
     position = ops.expand_dims(ops.arange(n, dtype="int32"), 0)
     is_negative = ops.equal(ops.bitwise_and(ascending, 1), 0)  # the anchor's own key is odd
     # Packed as position * n + column: the minimum is the first negative, and its column is the remainder.
@@ -148,7 +331,6 @@ def _semi_hard_negative(d, negatives):
     flat = ops.reshape(ops.cast(order, "int32") + ops.expand_dims(ops.arange(rows, dtype="int32") * n, 1), (-1,))
     column = ops.reshape(ops.segment_sum(ops.reshape(column, (-1,)), flat, num_segments=rows * n), (rows, n))
     farther = ops.take_along_axis(d, ops.maximum(column, 0), axis=1)
-    farthest = ops.max(ops.where(negatives, d, -math.inf), axis=1, keepdims=True)
     return ops.where(column >= 0, farther, farthest)
 
 
@@ -260,7 +442,10 @@ def triplet_loss(
         active = ops.sum(ops.where(pairs, ops.cast(active, d.dtype), 0.0))
         per_anchor = ops.sum(sums, axis=1) * batch / ops.maximum(active, 1.0)
     else:
-        negative = _semi_hard_negative(d, negatives) if mining == "semi-hard" else _random_negative(d, negatives)
+        if mining == "semi-hard":
+            negative = _semi_hard_negative(d, positives, negatives)
+        else:
+            negative = _random_negative(d, negatives)
         pair_losses = _hinge(d - negative if soft else margin + d - negative, soft)
         per_anchor = ops.sum(ops.where(pairs, pair_losses, 0.0), axis=1) * batch / ops.maximum(pair_count, 1.0)
     return nan_unless_finite(ops.where(usable, per_anchor, 0.0), y_pred, pool)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import kerasloss
-from tests.backend import compiled, numpy, value_and_grad
+from kerasloss.metric_learning import triplet
+from tests.backend import compiled, grad, numpy, value_and_grad
 from tests.reference import formulas as ref
 
 LAYOUTS = [(4, 2, 3), (12, 3, 5), (33, 5, 8), (40, 40, 4)]  # (batch, classes, dim); 40 classes: all singletons
@@ -107,14 +108,19 @@ def test_compiled_equals_eager(mining):
     np.testing.assert_allclose(numpy(compiled(loss)(labels, x)), numpy(loss(labels, x)), rtol=1e-5)
 
 
+@pytest.mark.parametrize("formulation", ["search", "sort"])
 @pytest.mark.parametrize("jit_compile", [False, True])
-def test_unknown_batch_size_in_a_traced_step(jit_compile):
-    """A step traced with batch None (Keras retraces so for a last partial batch) takes the looped
-    running minimum and agrees with the reference, ties and duplicates included (integer points)."""
+def test_unknown_batch_size_in_a_traced_step(jit_compile, formulation, monkeypatch):
+    """A step traced with batch None (Keras retraces so for a last partial batch) agrees with the
+    reference, ties and duplicates included (integer points): the search with a list of traced length
+    (or of length batch^2 under XLA), the sort (outside XLA) with the looped running minimum."""
     if keras.backend.backend() != "tensorflow":
         pytest.skip("input signatures with an unknown batch are a tf.function feature")
+    if formulation == "sort" and jit_compile:
+        pytest.skip("XLA always searches")
     import tensorflow as tf
 
+    monkeypatch.setattr(triplet, "_SORT_ABOVE", 0 if formulation == "sort" else 2**20)
     loss = kerasloss.TripletLoss(mining="semi-hard")
     spec = [tf.TensorSpec([None], tf.int64), tf.TensorSpec([None, 3], tf.float32)]
     step = tf.function(lambda y, e: loss(y, e), input_signature=spec, jit_compile=jit_compile)
@@ -124,6 +130,100 @@ def test_unknown_batch_size_in_a_traced_step(jit_compile):
         x = rng.integers(-2, 3, size=(batch, 3)).astype("float32")
         expected = ref.triplet_semi_hard(labels, x, 1.0).mean()
         assert float(step(labels, x)) == pytest.approx(expected, rel=1e-5, abs=1e-6)
+
+
+def _semi_hard_brute_force(d, positives, negatives, weights):
+    """Per anchor-positive pair, the semi-hard negative distance and where d(sum(weights * it)) / d(d)
+    goes, by one scan per pair: the closest negative strictly farther than the positive (distances below
+    0 count as 0), at equal distances the one in the lowest column; else the farthest negatives, which
+    share the gradient (as `max` does)."""
+    key = np.maximum(d, 0)
+    value, routed = np.zeros_like(d), np.zeros_like(d, dtype=np.float64)
+    for a, p in np.argwhere(positives):
+        columns = np.flatnonzero(negatives[a])
+        if not len(columns):
+            continue
+        farther = columns[key[a, columns] > key[a, p]]
+        if len(farther):
+            n = farther[np.argmin(key[a, farther])]  # argmin: the first (lowest) column among equals
+            value[a, p], routed[a, n] = d[a, n], routed[a, n] + weights[a, p]
+        else:
+            farthest = columns[d[a, columns] == d[a, columns].max()]
+            value[a, p] = d[a, farthest[0]]
+            routed[a, farthest] += weights[a, p] / len(farthest)
+    return value, routed
+
+
+def _tied_candidates(seed):
+    """Random anchors x candidates: labels of few classes, so many pairs (several chunks of them), a
+    reference set with unusable entries, and distances full of ties (small integers, between positives
+    and negatives too, exact zeros, and -0.0 and -1e-7 as cosine distances round)."""
+    rng = np.random.default_rng(seed)
+    rows, extra = [(20, 3), (7, 0), (23, 0), (13, 5)][seed % 4]  # few shapes: JAX compiles each once
+    labels = rng.integers(0, rng.integers(1, 5), rows + extra)
+    usable = np.concatenate([np.ones(rows, bool), rng.random(extra) < 0.7])
+    same = labels[:rows, None] == labels[None, :]
+    itself = np.eye(rows, rows + extra, dtype=bool)
+    positives, negatives = same & ~itself & usable, ~same & usable
+    d = rng.integers(0, 4, (rows, rows + extra)).astype("float32") / 2
+    d[rng.random(d.shape) < 0.1] = -0.0
+    d[rng.random(d.shape) < 0.1] = -1e-7
+    return d, positives, negatives, rng.normal(size=d.shape).astype("float32")
+
+
+def _semi_hard_and_grad(mode, d, positives, negatives, weights):
+    """The semi-hard negative distances and d(sum over pairs of weights * them) / d(d), computed eagerly,
+    in a TensorFlow graph (a list of pairs sized by the pairs) or under XLA (of fixed length); the masks
+    are arguments, so that a compiled step does not know them."""
+    pairs = positives & negatives.any(axis=1, keepdims=True)
+
+    def weighted(x, positives, negatives):  # a torch tensor that requires grad times an ndarray fails
+        values = triplet._semi_hard_negative(x, positives, negatives)
+        total = keras.ops.sum(keras.ops.where(pairs, values, 0.0) * keras.ops.convert_to_tensor(weights))
+        return total, values
+
+    masks = keras.ops.convert_to_tensor(positives), keras.ops.convert_to_tensor(negatives)
+    if mode == "eager":
+        return numpy(weighted(keras.ops.convert_to_tensor(d), *masks)[1]), grad(lambda x: weighted(x, *masks)[0], d)
+    backend = keras.backend.backend()
+    if backend == "jax" and mode == "xla":
+        import jax
+
+        (_, values), g = jax.jit(jax.value_and_grad(weighted, has_aux=True))(d, *masks)
+        return numpy(values), numpy(g)
+    if backend != "tensorflow":
+        pytest.skip(f"no {mode} mode on the {backend} backend")
+    import tensorflow as tf
+
+    @tf.function(jit_compile=mode == "xla")
+    def step(x, positives, negatives):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            total, values = weighted(x, positives, negatives)
+        return values, tape.gradient(total, x)
+
+    values, g = step(tf.constant(d), *masks)
+    return numpy(values), numpy(g)
+
+
+@pytest.mark.parametrize("formulation", ["search", "sort"])
+@pytest.mark.parametrize("mode", ["eager", "graph", "xla"])
+@pytest.mark.parametrize("seed", range(8))
+def test_semi_hard_negative_equals_brute_force_with_ties(formulation, mode, seed, monkeypatch):
+    """Both formulations, the sort-free search (pairs taken `rows` at a time, one wrapped-integer argmin
+    each) and the sort per anchor (outside XLA, for many pairs per anchor), against one scan per pair:
+    the same distance bit for bit on every pair, and the gradient in the same column (the lowest among
+    tied negatives). Eager code and a graph list the pairs themselves, XLA a fixed-length list."""
+    if formulation == "sort" and mode == "xla":
+        pytest.skip("XLA always searches")
+    threshold = 0 if formulation == "sort" else 2**20  # pairs per anchor above which the sort is taken
+    monkeypatch.setattr(triplet, "_SORT_ABOVE", threshold)
+    d, positives, negatives, weights = _tied_candidates(seed)
+    pairs = positives & negatives.any(axis=1, keepdims=True)
+    expected, expected_grad = _semi_hard_brute_force(d, positives, negatives, np.where(pairs, weights, 0))
+    values, g = _semi_hard_and_grad(mode, d, positives, negatives, weights)
+    np.testing.assert_array_equal(np.where(pairs, values, 0.0), expected)
+    np.testing.assert_allclose(g, expected_grad, rtol=1e-6, atol=1e-6)
 
 
 def test_errors():
