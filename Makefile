@@ -12,7 +12,7 @@ PYTEST := $(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist loadfile
 LOGDIR ?= logs
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install test test-all test-backends test-oldest-keras sweep experiments bench lint tensorboard clean
+.PHONY: help install test test-all test-backends test-oldest-keras sweep experiments bench lint tensorboard docs docs-serve clean
 
 help:
 	@echo "make test           install into .venv and run the fast tests (TensorFlow backend; a few minutes)"
@@ -24,6 +24,8 @@ help:
 	@echo "make tensorboard    serve logs/ (every sweep; SWEEP=NAME for one) on http://127.0.0.1:6006"
 	@echo "make bench          benchmarks against the Keras built-ins -> bench/results.md"
 	@echo "make lint           ruff check and format check"
+	@echo "make docs           build the documentation site into site/ (warnings are errors)"
+	@echo "make docs-serve     serve the site on http://127.0.0.1:8000 (rebuilds on change)"
 	@echo "make clean          remove .venv, caches and logs/"
 
 # Two distributions, both editable: the library with TensorFlow (the default backend here), and the
@@ -43,6 +45,12 @@ $(BACKENDS_READY): $(READY)
 	@touch $@
 
 install: $(READY)
+
+# The site (mkdocs.yml): mkdocs-material, mkdocstrings (the API reference from the docstrings), latex2mathml.
+DOCS_READY := $(VENV)/.docs-ready
+$(DOCS_READY): $(READY)
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e ".[docs]"
+	@touch $@
 
 # The tests marked `slow` train models or start processes; `make test` leaves them to `make test-all`.
 test: $(READY)
@@ -81,6 +89,13 @@ lint: $(READY)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# NO_MKDOCS_2_WARNING: mkdocs-material prints a banner about its successor at every build
+docs: $(DOCS_READY)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+docs-serve: $(DOCS_READY)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
 # SWEEP=NAME: one sweep with an HParams config of its own (its searched hyperparameters shown first)
 tensorboard: $(READY)
 ifdef SWEEP
@@ -90,6 +105,6 @@ else
 endif
 
 clean:
-	rm -rf $(VENV) $(OLDEST_VENV) .pytest_cache .ruff_cache build kerasloss.egg-info sweeps/build sweeps/kerasloss_sweeps.egg-info
+	rm -rf $(VENV) $(OLDEST_VENV) .pytest_cache .ruff_cache build site kerasloss.egg-info sweeps/build sweeps/kerasloss_sweeps.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find logs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 import kerasloss
-from bench import long_tail, metric_learning, proxies
+from bench import long_tail, metric_learning, proxies, report
 from bench.timing import forward_backward, paired_median_seconds, peak_bytes, wait_for
 
 HERE = pathlib.Path(__file__).parent
@@ -235,41 +235,20 @@ def triplet_suite(repeats, batch=1024, dim=64, class_counts=(10, 128), memory_ba
 
 def write(rows, command):
     (HERE / "results.json").write_text(json.dumps(rows, indent=2) + "\n")
-    lines = [
-        "# Benchmark results",
-        "",
-        f"`{command}` on {platform.machine()} ({_cpu_model()}), {os.cpu_count()} CPU cores, "
-        f"TensorFlow {tf.__version__}, Keras {keras.__version__}. Measured on {_dates(rows)}. "
-        "Forward + backward (gradient with respect to "
-        "the logits), median of repeated runs, each pair measured in the same process on the same data. "
-        "Peak memory is the step's own allocations above its inputs: for the sparse rows in units of one "
-        "(batch, classes) float32 tensor (a block), for NT-Xent in MiB. A suite rerun alone "
-        "(`--suite NAME`) replaces its own rows and keeps the others from the previous results.json.",
-        "",
-        "| benchmark | mode | kerasloss | baseline | ratio | target | peak memory (ours / baseline) |",
-        "|---|---|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        target = "—" if r["target"] is None else f"<= {r['target']:.2g}"
-        met = "" if r["target"] is None or r["ratio"] != r["ratio"] else (" ✓" if r["ratio"] <= r["target"] else " ✗")
-        if r["ratio"] == r["ratio"] and r["ratio"] < 0.1:
-            met += f" ({1 / r['ratio']:.0f}x faster"
-            if "ratio_range" in r:  # per round, the machine's drift on both
-                slowest, fastest = (1 / ratio for ratio in reversed(r["ratio_range"]))
-                met += f"; {slowest:.0f}-{fastest:.0f}x over {r['rounds']} rounds"
-            met += ")"
-        memory = "—"
-        if "peak_blocks" in r:
-            memory = f"{r['peak_blocks']:.2f} / {r['baseline_peak_blocks']:.2f} blocks"
-        elif "peak_mib" in r:
-            memory = f"{r['peak_mib']:.0f} / {r['baseline_peak_mib']:.0f} MiB"
-        lines.append(
-            f"| {r['benchmark']} (vs {r['baseline']}) | {r['mode']} | {r['ours_ms']:.1f} ms | "
-            f"{_or_dash(r['baseline_ms'], '{:.1f} ms')} | {_or_dash(r['ratio'], '{:.3f}')}{met} | {target} | {memory} |"
-        )
-    lines += metric_learning.notes(rows) + proxies.notes(rows) + long_tail.notes(rows)
-    (HERE / "results.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    text = report.results_markdown(rows, command)
+    (HERE / "results.md").write_text(text)
+    print(text)
+
+
+def machine():
+    """What a row was measured on (bench/report.py renders it)."""
+    return {
+        "platform": platform.machine(),
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+    }
 
 
 def _cpu_model():
@@ -278,18 +257,6 @@ def _cpu_model():
             return next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
     except (OSError, StopIteration):
         return platform.processor() or "CPU model unknown"
-
-
-def _dates(rows):
-    """Each suite's measurement date (rows kept from an earlier run keep theirs): "2026-12-02 (retrieval, ...)"."""
-    suites = {}
-    for row in rows:
-        suites.setdefault(row.get("date", "an earlier date"), []).append(row.get("suite", "?"))
-    return "; ".join(f"{date} ({', '.join(dict.fromkeys(names))})" for date, names in sorted(suites.items()))
-
-
-def _or_dash(value, form):
-    return "—" if value != value else form.format(value)  # NaN: not measured
 
 
 def suites(quick):
@@ -320,7 +287,8 @@ def main():
     selected = args.suite or list(available)
     rows = []
     for name in selected:
-        rows += [{"suite": name, "date": datetime.date.today().isoformat(), **row} for row in available[name]()]
+        today, where = datetime.date.today().isoformat(), machine()
+        rows += [{"suite": name, "date": today, "machine": where, **row} for row in available[name]()]
     if args.suite:  # keep the rows of the suites not rerun, in suite order
         previous = json.loads((HERE / "results.json").read_text()) if (HERE / "results.json").exists() else []
         order = {name: i for i, name in enumerate(available)}

@@ -103,19 +103,3 @@ def long_tail_suite(quick, batch=65536, classes=1000):
 
 
 SUITES = {"long_tail": long_tail_suite}
-
-
-def notes(rows):
-    mine = [r for r in rows if r.get("suite") == "long_tail"]
-    if not mine:
-        return []
-    worst = max(mine, key=lambda r: r["ratio"])
-    return [
-        "",
-        "**Class imbalance** (`--suite long_tail`): each loss of `docs/long_tail.md` against the Keras built-in "
-        "on the same logits (class counts decaying from 5,000 at a ratio of 100 over 1,000 classes; 2% of the "
-        "multi-hot labels positive). The log-prior, log-count, margin and weight vectors are constants of the "
-        "step; no one-hot tensor is built for the sparse losses. Slowest ratio: "
-        f"{worst['benchmark'].rsplit(', ', 1)[0]} ({worst['mode']}) at {worst['ratio']:.2f}. "
-        f"1-minute load average as the suite started: {mine[0]['load']:.1f} on {os.cpu_count()} cores.",
-    ]

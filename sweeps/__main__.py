@@ -7,6 +7,8 @@ import pathlib
 import sys
 import time
 
+from sweeps import fields
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 DESCRIPTION = """\
@@ -14,52 +16,7 @@ Search loss hyperparameters with keras-tuner on the exercise datasets or your ow
 go to TensorBoard's HParams dashboard (`make tensorboard`). A sweep is a spec: a name of the default suite
 (sweeps/specs/NAME.toml) or a path to a .toml file."""
 
-SPEC_FIELDS = """\
-spec fields (TOML; paths relative to the spec file):
-  dataset             a built-in dataset (python -m sweeps list), a .npz file (arrays x, y or x_train, y_train,
-                      x_test, y_test; x_val, y_val optional), a .csv file, or "module:function" returning
-                      (x, y), ((x_train, y_train), (x_test, y_test)), a dict of those arrays, or tf.data.Datasets
-  task                binary | multiclass | regression | embedding (required with your own data)
-  target              a CSV's label or target column; every other column is a feature unless dropped
-  drop                a table's columns to leave out, e.g. ["customer_id"]
-  categorical         a table's columns to one-hot encode (in the saved model too), e.g. ["plan"]
-  missing             a missing table value: "error" (default; names the columns), "drop" (the row), "mean"
-  test_fraction       held out for testing when the data has no test part: seeded, stratified (default 0.2)
-  validation_fraction held out of the training part when the data has no validation part (default 0.2): the
-                      objective, f1 / balanced_accuracy thresholds and patience use it; test only reports
-  min_precision       the precision floor of recall_at_precision (default 0.8)
-  model               { hidden = [32, 32], embedding_dim = 16, normalize = true } (the built-in MLP), or
-                      "module:function": function(input_shape=(...), outputs=n) -> an uncompiled keras.Model
-                      whose outputs are logits (no sigmoid or softmax), estimates or embeddings; checked
-                      once before the first trial
-  description         one line shown by `python -m sweeps list`
-  loss / loss_args    a fixed loss (kerasloss.get name) and fixed arguments; or search `space.loss`.
-                      Embedding losses train as each needs; the metrics measure the model's embeddings:
-                      NTXent, BarlowTwins, VICReg (and SupCon, shuffled) on two augmented views of each
-                      example; ArcFace, CosFace, ProxyAnchor, ProxyNCA through kerasloss.CosineProxies
-                      (one trainable proxy per class) after the model, left out of the measured embeddings.
-                      LogitAdjusted, BalancedSoftmax and LDAM get the training part's class counts; `beta`
-                      (searched or fixed) gives SparseCategoricalFocalLoss class-balanced weights as alpha
-  [space.NAME]        { choice = [...] } or { min = a, max = b, log = true }, optionally when = { loss = "..." }
-  [objective]         name = a metric of the task (measured on validation: "pr_auc" is val_pr_auc),
-                      direction = "max" | "min"
-                      binary: pr_auc, roc_auc, recall_at_precision, f1, balanced_accuracy, minority_recall,
-                      precision, accuracy; multiclass: accuracy, macro_recall, calibration_error, nll;
-                      regression: mse, mae; embedding: recall_at_1, map_at_r, embedding_spread
-  metrics             the metrics logged, each as val_NAME and test_NAME (default: all of the task's)
-  tuner               random | bayesian | hyperband (epochs is its max_epochs) | grid (default random)
-  trials              the trial budget (default 10; a space of choices runs at most its combinations)
-  executions          seeded trainings per trial (default 1): mean and _std of each metric, and paired
-                      intervals between trials (the summary names those within seed noise of the best)
-  epochs              per execution (default 10); patience: stop when the validation objective has not
-                      improved for this many epochs and score the best epoch; seed: the sweep's (default 0)
-  batch_size          default 64; learning_rate: Adam's, default 0.01 (both may be searched in [space])
-  batches             "shuffled" (default) or "class-balanced" (embedding tasks): every batch holds
-                      classes_per_batch (P) distinct classes x examples_per_class (K) examples of each
-                      (kerasloss.ClassBalancedBatches; both required, either may be searched; no
-                      batch_size: a batch is P x K). Each loss then sees one view per example
-  (sweeps.run also takes a dict spec; its `name` field names the sweep)
-"""
+SPEC_FIELDS = fields.help_text()
 
 
 def _on_a_sweep(commands, command, summary, description):

@@ -42,10 +42,17 @@ def run(
             be a pandas DataFrame. The spec must declare `task`.
         model: a function `model(input_shape=(...), outputs=n)` returning an uncompiled Keras model, instead
             of the spec's `model`. With `workers`, it must be importable (a module's top-level function).
-        trials, executions, tuner: override the spec's trial budget, seeds per trial and keras-tuner oracle.
-        logdir, state: TensorBoard output and the resumable search state.
+        trials: overrides the spec's trial budget.
+        executions: overrides the spec's seeded trainings per trial.
+        tuner: overrides the spec's keras-tuner oracle ("random", "bayesian", "hyperband" or "grid").
+        logdir: the TensorBoard output folder (one folder per sweep inside it).
+        state: the resumable search state's folder.
         workers: keras-tuner's distributed mode with this many local worker processes (0: this process).
         overwrite: forget this sweep's earlier state and TensorBoard runs and start over.
+        stream: where the progress lines and the summary are written. Defaults to `sys.stdout`.
+        bind: `"HOST:PORT"` the chief listens on in distributed mode (as `python -m sweeps run --bind`); with
+            `workers=0` the chief waits for `python -m sweeps worker` processes from other machines.
+        heartbeat_timeout: seconds the chief waits for a silent worker before it re-queues the worker's trial.
 
     Raises `sweeps.spec.SpecError`, `sweeps.sources.DataError` or `sweeps.state.StateError` before any training
     when the spec, the data, the model function or the state is not right, and `TrialsFailedError` when

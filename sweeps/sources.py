@@ -1,4 +1,4 @@
-"""Where a sweep's data comes from: a built-in exercise dataset (`sweeps.sourcessets`), a file (`.npz` or
+"""Where a sweep's data comes from: a built-in exercise dataset (`sweeps.datasets`), a file (`.npz` or
 `.csv`), a function (`module:function`), or arrays handed to `sweeps.run`. Whatever the source, the data
 is checked before any training (every error names the source and the problem), split into train and test
 (a seeded, stratified `test_fraction` when the source has no test part), and kept for the process: every

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import kerasloss
-from sweeps import datasets, derived, sources, state
+from sweeps import datasets, derived, fields, sources, state
 from sweeps.metrics import DEFAULT_MIN_PRECISION, TASK_METRICS
 from sweeps.tables import MISSING
 
@@ -88,35 +88,7 @@ VIEW_LOSSES = _declaring("views")
 PROXY_LOSSES = _declaring("cosines")
 MODEL_FIELDS = {"hidden": list, "embedding_dim": int, "normalize": bool, "function": str}
 NAME_PATTERN = state.NAME_PATTERN  # one plain path component, never . or ..
-FIELDS = {
-    "description": str,
-    "dataset": str,
-    "task": str,
-    "target": str,
-    "drop": list,
-    "categorical": list,
-    "missing": str,
-    "test_fraction": float,
-    "validation_fraction": float,
-    "min_precision": float,
-    "model": dict,
-    "loss": str,
-    "loss_args": dict,
-    "space": dict,
-    "objective": dict,
-    "metrics": list,
-    "tuner": str,
-    "trials": int,
-    "executions": int,
-    "epochs": int,
-    "patience": int,
-    "seed": int,
-    "batch_size": int,
-    "learning_rate": float,
-    "batches": str,
-    "classes_per_batch": int,
-    "examples_per_class": int,
-}
+FIELDS = {name: kind for name, (kind, _) in fields.FIELDS.items()}  # the types; sweeps/fields.py the help
 GIVEN = "<given>"  # model.function when `sweeps.run` was handed the model as a Python object
 PARAM_FIELDS = ("choice", "min", "max", "log", "when")
 

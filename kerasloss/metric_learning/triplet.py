@@ -161,34 +161,36 @@ def _semi_hard_negative(d, positives, negatives):
 
     Two formulations, one result: a search per pair (`_semi_hard_by_search`: work pairs x candidates,
     no sort), always under XLA, and a sort per anchor (`_semi_hard_by_sorting`: candidates x log
-    candidates each), elsewhere where the pairs per anchor are many (`_SORT_ABOVE`). Either way the
-    chosen column's distance is gathered outside any loop, so the gradient flows to it (to the farthest
-    negatives, as `max` shares it, where none is farther). Memory O(B^2).
+    candidates each), elsewhere where the pairs per anchor are many (`_SORT_ABOVE`). Either gives each
+    pair's column (-1 where no negative is farther), from the distances' bits alone; the distance is
+    gathered after, outside any loop or cond, so the gradient flows to it (to the farthest negatives, as
+    `max` shares it, where none is farther). Memory O(B^2).
     """
     rows, n = ops.shape(d)  # n candidates: the batch, then any reference set
     if isinstance(n, int) and isinstance(rows, int) and max(n, rows) * n >= 2**31:
         raise ValueError(f"triplet_loss: semi-hard mining indexes B x N entries in int32; {rows} x {n} is too large.")
     bits = _distance_bits(d)
-    farthest = ops.max(ops.where(negatives, d, -math.inf), axis=1, keepdims=True)
     known, dynamic = _known_in_python(d), _dynamic_shapes(d)
 
     def by_search():
-        return _semi_hard_by_search(d, bits, positives, negatives, farthest, known, dynamic)
-
-    if not dynamic:
-        return by_search()
+        return _semi_hard_by_search(bits, positives, negatives, known, dynamic)
 
     def by_sorting():
-        return _semi_hard_by_sorting(d, bits, negatives, farthest)
+        return _semi_hard_by_sorting(bits, negatives)
 
-    many = ops.sum(ops.cast(positives, "int32")) > _SORT_ABOVE * rows
-    if known:
-        return by_sorting() if bool(many) else by_search()
-    return ops.cond(many, by_sorting, by_search)
+    if not dynamic:
+        column = by_search()
+    elif known:
+        column = by_sorting() if bool(ops.sum(ops.cast(positives, "int32")) > _SORT_ABOVE * rows) else by_search()
+    else:  # a cond on integers alone (no gradient through it), so TensorFlow keeps no intermediates of either
+        column = ops.cond(ops.sum(ops.cast(positives, "int32")) > _SORT_ABOVE * rows, by_sorting, by_search)
+    farther = ops.take_along_axis(d, ops.maximum(column, 0), axis=1)
+    farthest = ops.max(ops.where(negatives, d, -math.inf), axis=1, keepdims=True)
+    return ops.where(column >= 0, farther, farthest)
 
 
-def _semi_hard_by_search(d, bits, positives, negatives, farthest, known, dynamic):
-    """The semi-hard negatives by a masked minimum per pair, `rows` pairs at a time: no sort.
+def _semi_hard_by_search(bits, positives, negatives, known, dynamic):
+    """The semi-hard negatives' columns by a masked minimum per pair, `rows` pairs at a time: no sort.
 
     The anchor-positive pairs are listed row by row; each is an argmin over its anchor's row of distance
     bits. A pair whose positive has bits t keys each candidate of bits b as b + (2^31 - 1 - t), in int32
@@ -205,7 +207,7 @@ def _semi_hard_by_search(d, bits, positives, negatives, farthest, known, dynamic
     entry), and a chunk finds its slots' anchors by a binary search in the runs' offsets. That spares XLA
     a prefix sum and a segment sum over all B x N entries, which cost more than the search at 128 classes.
     """
-    rows, n = ops.shape(d)
+    rows, n = ops.shape(bits)
     bits_flat = ops.reshape(bits, (-1,))
     candidates = ops.where(negatives, bits, -1)
     if dynamic:
@@ -243,7 +245,6 @@ def _semi_hard_by_search(d, bits, positives, negatives, farthest, known, dynamic
         farther = ops.take_along_axis(keys, ops.expand_dims(column, 1), axis=1)[:, 0] < 0
         return at, ops.where(farther, anchor * n + column, -1)
 
-    d_flat = ops.reshape(d, (-1,))
     if dynamic:
 
         def body(i, found):
@@ -251,9 +252,7 @@ def _semi_hard_by_search(d, bits, positives, negatives, farthest, known, dynamic
 
         found = _loop(known, chunks, body, ops.zeros((chunks * rows,), "int32"))[:count]
         # scatter_update, not scatter: Keras' PyTorch scatter loops in Python over the indices.
-        index = ops.expand_dims(pairs[:count], 1)
-        farther = ops.scatter_update(ops.zeros((rows * n,), d.dtype), index, ops.take(d_flat, ops.maximum(found, 0)))
-        has_farther = ops.scatter_update(ops.zeros((rows * n,), "int32"), index, ops.cast(found >= 0, "int32")) > 0
+        found = ops.scatter_update(ops.full((rows * n,), -1, dtype="int32"), ops.expand_dims(pairs[:count], 1), found)
     else:
 
         def body(i, found):
@@ -261,9 +260,10 @@ def _semi_hard_by_search(d, bits, positives, negatives, farthest, known, dynamic
             return ops.scatter_update(found, ops.expand_dims(at, 1), selected)
 
         found = _loop(known, chunks, body, ops.full((rows * n,), -1, dtype="int32"))
-        farther = ops.take(d_flat, ops.maximum(found, 0))
-        has_farther = found >= 0
-    return ops.where(ops.reshape(has_farther, (rows, n)), ops.reshape(farther, (rows, n)), farthest)
+    # Positions in d to columns (-1 stays -1: no negative farther).
+    row = ops.expand_dims(ops.arange(rows, dtype="int32") * n, 1)
+    found = ops.reshape(found, (rows, n))
+    return ops.where(found >= 0, found - row, -1)
 
 
 _SELF_KEY = _INT32_MAX  # the anchor itself sorts last, after every negative
@@ -301,8 +301,8 @@ def _reverse_running_min(x, fill, exclusive=False):
     return ops.fori_loop(0, rounds, lambda i, v: ops.minimum(v, shifted(v, ops.left_shift(1, i))), x)
 
 
-def _semi_hard_by_sorting(d, bits, negatives, farthest):
-    """The semi-hard negatives by one sort per anchor row, no search.
+def _semi_hard_by_sorting(bits, negatives):
+    """The semi-hard negatives' columns by one sort per anchor row, no search.
 
     Each entry's int32 key, 2 * (bits - 2^30) + (0 for a negative, 1 otherwise) (the anchor itself
     last), puts a negative before a positive at the same distance; the sort is stable, so equal keys
@@ -311,7 +311,7 @@ def _semi_hard_by_sorting(d, bits, negatives, farthest):
     with its column so that one scan yields both. The columns go back to the original order with one
     segment sum.
     """
-    rows, n = ops.shape(d)
+    rows, n = ops.shape(bits)
     keys = (bits - 2**30) * 2 + ops.cast(ops.logical_not(negatives), "int32")
     keys = ops.where(self_mask(rows, n), _SELF_KEY, keys)
     if keras.backend.backend() == "torch":  # torch.topk may order equal keys either way
@@ -329,9 +329,7 @@ def _semi_hard_by_sorting(d, bits, negatives, farthest):
     column = ops.where(first_after < none, first_after - (first_after // n) * n, -1)  # -1: none farther
     # Back to the original column order: every (anchor, column) appears once among the sorted positions.
     flat = ops.reshape(ops.cast(order, "int32") + ops.expand_dims(ops.arange(rows, dtype="int32") * n, 1), (-1,))
-    column = ops.reshape(ops.segment_sum(ops.reshape(column, (-1,)), flat, num_segments=rows * n), (rows, n))
-    farther = ops.take_along_axis(d, ops.maximum(column, 0), axis=1)
-    return ops.where(column >= 0, farther, farthest)
+    return ops.reshape(ops.segment_sum(ops.reshape(column, (-1,)), flat, num_segments=rows * n), (rows, n))
 
 
 def _all_triplets(d, negatives, margin):

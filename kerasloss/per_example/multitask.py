@@ -41,8 +41,11 @@ def multitask_terms(
     examples alone (0 for a batch with none), as in a loss that indexes the positives.
 
     Args:
-        positive_weight, false_negative_weight, threshold, from_logits: the cost-sensitive
-            cross-entropy's, applied to the class score. Default to 1.0, 1.0, 0.5 and True (logits).
+        positive_weight: the cost-sensitive cross-entropy's weight of a positive example's term, applied to
+            the class score. Defaults to 1.0.
+        false_negative_weight: its extra weight of a positive scored below `threshold`. Defaults to 1.0.
+        threshold: the score below which a positive counts as a false negative. Defaults to 0.5.
+        from_logits: whether the class score is a logit. Defaults to True.
 
     Returns:
         The terms, of shape `y_pred.shape[:-1] + (2,)`.
@@ -98,8 +101,12 @@ def multitask_loss(
     `multitask_terms` for each term. Weights >= 0 (0 switches a task off).
 
     Args:
-        classification_weight, regression_weight: the task weights w_c, w_r, >= 0. Default to 1.0.
-        positive_weight, false_negative_weight, threshold, from_logits: as in `multitask_terms`.
+        classification_weight: the classification task's weight w_c, >= 0. Defaults to 1.0.
+        regression_weight: the regression task's weight w_r, >= 0. Defaults to 1.0.
+        positive_weight: as in `multitask_terms`.
+        false_negative_weight: as in `multitask_terms`.
+        threshold: as in `multitask_terms`.
+        from_logits: as in `multitask_terms`.
 
     Returns:
         The per-sample loss, of shape `y_pred.shape[:-1]`.

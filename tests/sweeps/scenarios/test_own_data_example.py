@@ -1,5 +1,6 @@
-"""docs/sweeps.md's "Your own data and model" example runs as written: the CSV writer, the spec with its model
-module, and the same through `sweeps.run` with arrays and the model function (the manual's code block)."""
+"""The example of docs/harness/own-data.md ("Your own data and model") runs as written: the CSV writer, the
+spec with its model module, and the same through `sweeps.run` with arrays and the model function (the manual's
+code block)."""
 
 import io
 import os
@@ -37,7 +38,7 @@ def test_the_readme_example_runs_from_its_files(tmp_path):
 
 @pytest.mark.slow
 def test_the_manuals_python_example_runs_as_written(tmp_path):
-    with open(os.path.join(ROOT, "docs", "sweeps.md")) as file:
+    with open(os.path.join(ROOT, "docs", "harness", "own-data.md")) as file:
         manual = file.read()
     start = manual.index("```python", manual.index("The same from Python")) + len("```python")
     code = manual[start : manual.index("```", start)]

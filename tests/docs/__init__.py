@@ -1,0 +1,1 @@
+"""Tests of the documentation site (docs/): its pages, their examples and references."""
