@@ -75,12 +75,18 @@ def nt_xent(
     distance: Literal["cosine", "dot"] = "cosine",
     global_negatives: bool = False,
 ):
-    """NT-Xent, the normalized temperature-scaled cross-entropy of SimCLR (Chen et al. 2020).
+    r"""NT-Xent, the normalized temperature-scaled cross-entropy of SimCLR (Chen et al. 2020).
 
-    Formula, with the 2N views z (two per example), s_ij = cos(z_i, z_j) / T and pos(i) the other view
-    of i's example:
-        l_i  = -log( exp(s_{i,pos(i)}) / sum_{k != i} exp(s_ik) )
-        loss = the mean of l over the 2N anchors (per example: the mean of its two anchors)
+    Formula, with the $2N$ views $z$ (two per example), $s_{ij} = \cos(z_i, z_j) / T$ and $\mathrm{pos}(i)$
+    the other view of $i$'s example; the loss is the mean of $l$ over the $2N$ anchors (per example: the
+    mean of its two anchors):
+
+    $$
+    l_i = -\log \frac{e^{s_{i, \mathrm{pos}(i)}}}{\sum_{k \ne i} e^{s_{ik}}},
+    \qquad
+    \mathrm{loss} = \frac{1}{2N} \sum_{i=1}^{2N} l_i
+    $$
+
     Each anchor has 1 positive and 2N - 2 negatives. This is the paper's mean, not the official code's
     sum over both directions. `y_true` is ignored. Shapes: y_pred (batch, 2, dim) -> (batch,).
 
@@ -133,10 +139,14 @@ def info_nce(
     symmetric: bool = False,
     distance: Literal["cosine", "dot"] = "cosine",
 ):
-    """InfoNCE (van den Oord et al. 2018): pick the positive out of a set of candidates.
+    r"""InfoNCE (van den Oord et al. 2018): pick the positive out of a set of candidates.
 
-    Formula, with anchor a, positive p and negatives n_k, s(u, v) = cos(u, v) / T:
-        loss = -log( exp(s(a, p)) / (exp(s(a, p)) + sum_k exp(s(a, n_k))) )
+    Formula, with anchor $a$, positive $p$ and negatives $n_k$, $s(u, v) = \cos(u, v) / T$:
+
+    $$
+    \mathrm{loss} = -\log \frac{e^{s(a, p)}}{e^{s(a, p)} + \sum_{k} e^{s(a, n_k)}}
+    $$
+
     y_pred (batch, 2 + K, dim) holds [anchor, positive, K negatives]. With K = 0 the negatives of each
     anchor are the other examples' positives (in-batch), and `symmetric=True` averages both directions,
     anchor -> positives and positive -> anchors (CLIP, Radford et al. 2021). `y_true` is ignored.
@@ -190,15 +200,22 @@ def supervised_contrastive(
     global_negatives: bool = False,
     reference: "tuple | None" = None,
 ):
-    """Supervised contrastive loss, L_out of Khosla et al. 2020 (eq. 2).
+    r"""Supervised contrastive loss, L_out of Khosla et al. 2020 (eq. 2).
 
-    Formula, over the N = batch * views embeddings, with A(i) all but i, P(i) those of i's class:
-        l_i  = -1/|P(i)| sum_{p in P(i)} log( exp(s_ip) / sum_{a in A(i)} exp(s_ia) ),  s = cos / T
-        loss = the mean of l_i over the anchors that have a positive
+    Formula, over the $N$ = batch * views embeddings, with $A(i)$ all but $i$, $P(i)$ those of $i$'s class,
+    $s = \cos / T$ and $I$ the anchors that have a positive:
+
+    $$
+    l_i = -\frac{1}{\lvert P(i) \rvert} \sum_{p \in P(i)} \log \frac{e^{s_{ip}}}{\sum_{a \in A(i)} e^{s_{ia}}},
+    \qquad
+    \mathrm{loss} = \frac{1}{\lvert I \rvert} \sum_{i \in I} l_i
+    $$
+
     Anchors without a positive are left out (the paper's |P(i)| = 0 is undefined); a batch with no
     positive pair at all gives 0 with a zero gradient. A batch of one class (positives, no negative)
     keeps the paper's value, not 0 (pytorch-metric-learning's SupConLoss returns 0 there): each anchor's
-    term is logsumexp_a s_ia - mean_p s_ip >= log(n - 1), n the number of embeddings, with equality when
+    term is $\operatorname{logsumexp}_a s_{ia} - \operatorname{mean}_p s_{ip} \ge \log(n - 1)$, $n$ the number of
+    embeddings, with equality when
     all its similarities are equal, so the loss stays at least log(n - 1) and its gradient only evens out
     the similarities within the class; it does not pull the class together. The per-example values are
     scaled so that Keras' batch mean is exactly that mean. Shapes: y_true (batch,) integer labels;
@@ -286,11 +303,15 @@ def contrastive_loss(
     margin: float = 1.0,
     distance: Literal["euclidean", "squared_euclidean", "cosine"] = "euclidean",
 ):
-    """The margin contrastive loss on pairs (Hadsell, Chopra & LeCun 2006).
+    r"""The margin contrastive loss on pairs (Hadsell, Chopra & LeCun 2006).
 
-    Formula, with d the Euclidean distance between the pair's embeddings (or `distance`'s) and y = 1
-    for similar pairs:
-        loss = y d^2 / 2 + (1 - y) max(margin - d, 0)^2 / 2
+    Formula, with $d$ the Euclidean distance between the pair's embeddings (or `distance`'s), $y = 1$
+    for similar pairs and $m$ = margin:
+
+    $$
+    \mathrm{loss} = \tfrac{1}{2}\, y\, d^2 + \tfrac{1}{2} (1 - y) \max(m - d,\ 0)^2
+    $$
+
     Similar pairs are pulled together; dissimilar ones pushed to at least `margin` apart. (The paper's
     1/2 factors are kept: TensorFlow Addons' `contrastive_loss` is twice this.) Shapes: y_true (batch,)
     in {0, 1}; y_pred (batch, 2, dim) -> (batch,).
@@ -326,14 +347,18 @@ def contrastive_loss(
 
 @register("ntxent", "simclr")
 class NTXent(Loss):
-    """Computes NT-Xent, the normalized temperature-scaled cross-entropy of SimCLR.
+    r"""Computes NT-Xent, the normalized temperature-scaled cross-entropy of SimCLR.
 
     Each example comes as two views (two augmentations of one input); each view must pick its partner
-    out of all the other views of the batch. Formula, with the 2N views z (two per example),
-    `s_ij = cos(z_i, z_j) / T` and pos(i) the other view of i's example:
+    out of all the other views of the batch. Formula, with the $2N$ views $z$ (two per example),
+    $s_{ij} = \cos(z_i, z_j) / T$ ($T$ = `temperature`) and $\mathrm{pos}(i)$ the other view of $i$'s
+    example; per example, the loss is the mean of $l$ over its two views $i$ and $\mathrm{pos}(i)$:
 
-        l_i  = -log(exp(s_(i, pos(i))) / sum_(k != i) exp(s_ik))
-        loss = per example, the mean of l over its two views
+    $$
+    l_i = -\log \frac{e^{s_{i, \mathrm{pos}(i)}}}{\sum_{k \ne i} e^{s_{ik}}},
+    \qquad
+    \mathrm{loss} = \tfrac{1}{2} \bigl( l_i + l_{\mathrm{pos}(i)} \bigr)
+    $$
 
     Each anchor has 1 positive and 2N - 2 negatives; Keras' batch mean is the paper's mean over the 2N
     anchors (the official code sums both directions instead). `y_true` is ignored.
@@ -416,11 +441,14 @@ class NTXent(Loss):
 
 @register("infonce")
 class InfoNCE(Loss):
-    """Computes InfoNCE: the cross-entropy of picking each anchor's positive out of a set of candidates.
+    r"""Computes InfoNCE: the cross-entropy of picking each anchor's positive out of a set of candidates.
 
-    Formula, per example with anchor a, positive p, negatives n_k and `s(u, v) = cos(u, v) / T`:
+    Formula, per example with anchor $a$, positive $p$, negatives $n_k$ and $s(u, v) = \cos(u, v) / T$
+    ($T$ = `temperature`):
 
-        loss = -log(exp(s(a, p)) / (exp(s(a, p)) + sum_k exp(s(a, n_k))))
+    $$
+    \mathrm{loss} = -\log \frac{e^{s(a, p)}}{e^{s(a, p)} + \sum_{k} e^{s(a, n_k)}}
+    $$
 
     With K explicit negatives, each example brings its own. With none (K = 0, `y_pred` of shape
     `(batch, 2, dim)`), the negatives of each anchor are the other examples' positives (in-batch), and
@@ -509,14 +537,18 @@ class InfoNCE(Loss):
 
 @register("supcon")
 class SupervisedContrastive(Loss):
-    """Computes the supervised contrastive loss (SupCon): embeddings of a class pulled together.
+    r"""Computes the supervised contrastive loss (SupCon): embeddings of a class pulled together.
 
     Every embedding of the batch is an anchor; the other embeddings of its class are its positives, all
-    other embeddings the denominator. Formula (L_out, eq. 2 of the paper), over the N = batch * views
-    embeddings, with A(i) all embeddings but i, P(i) those of i's class and `s = cos / T`:
+    other embeddings the denominator. Formula ($L_{\mathrm{out}}$, eq. 2 of the paper), over the
+    $N$ = batch * views embeddings, with $A(i)$ all embeddings but $i$, $P(i)$ those of $i$'s class,
+    $s = \cos / T$ ($T$ = `temperature`) and $I$ the anchors that have a positive:
 
-        l_i  = -1 / |P(i)| * sum_(p in P(i)) log(exp(s_ip) / sum_(a in A(i)) exp(s_ia))
-        loss = the mean of l_i over the anchors that have a positive
+    $$
+    l_i = -\frac{1}{\lvert P(i) \rvert} \sum_{p \in P(i)} \log \frac{e^{s_{ip}}}{\sum_{a \in A(i)} e^{s_{ia}}},
+    \qquad
+    \mathrm{loss} = \frac{1}{\lvert I \rvert} \sum_{i \in I} l_i
+    $$
 
     The per-example values are scaled so that Keras' batch mean (the default reduction, without
     `sample_weight`) is exactly that mean. The paper's formula: no extra T / T_base factor.
@@ -610,13 +642,15 @@ class SupervisedContrastive(Loss):
 
 @register("pair_contrastive")
 class ContrastiveLoss(Loss):
-    """Computes the margin contrastive loss on pairs of embeddings (Hadsell, Chopra & LeCun).
+    r"""Computes the margin contrastive loss on pairs of embeddings (Hadsell, Chopra & LeCun).
 
     Similar pairs are pulled together; dissimilar pairs are pushed apart until they are at least
-    `margin` apart. Formula, per pair, with d the Euclidean distance between its two embeddings and
-    y = 1 for a similar pair, 0 for a dissimilar one:
+    `margin` apart. Formula, per pair, with $d$ the Euclidean distance between its two embeddings,
+    $y = 1$ for a similar pair, 0 for a dissimilar one, and $m$ = `margin`:
 
-        loss = y * d ** 2 / 2 + (1 - y) * max(margin - d, 0) ** 2 / 2
+    $$
+    \mathrm{loss} = \tfrac{1}{2}\, y\, d^2 + \tfrac{1}{2} (1 - y) \max(m - d,\ 0)^2
+    $$
 
     The paper's 1/2 factors are kept (TensorFlow Addons' `contrastive_loss` is twice this). Each pair
     stands alone, so there is no mining and every batch is valid; an empty batch gives an empty loss of

@@ -36,16 +36,20 @@ def lifted_structure(
     margin: float = 1.0,
     distance: Literal["euclidean", "squared_euclidean", "cosine"] = "euclidean",
 ):
-    """Lifted structured loss (Oh Song et al. 2016, eq. 4), per positive pair (i, j) of the batch:
+    r"""Lifted structured loss (Oh Song et al. 2016, eq. 4), per positive pair $(i, j)$ of the batch:
 
-        J_ij = log( sum_{k in N(i)} exp(margin - D_ik) + sum_{l in N(j)} exp(margin - D_jl) ) + D_ij
-        loss = 1 / (2 |P|) sum_{(i, j) in P} max(J_ij, 0)^2
+    $$
+    \begin{split}
+    J_{ij} &= \log\Bigl( \sum_{k \in N(i)} e^{m - D_{ik}} + \sum_{l \in N(j)} e^{m - D_{jl}} \Bigr) + D_{ij} \\
+    \mathrm{loss} &= \frac{1}{2 \lvert P \rvert} \sum_{(i, j) \in P} \max(J_{ij}, 0)^2
+    \end{split}
+    $$
 
-    D the Euclidean (not squared) distance by default, P the unordered positive pairs, N(i) the other
-    classes' embeddings: TensorFlow Addons' `lifted_struct_loss`, to float32 rounding. Where TFA returned
-    NaN this returns 0 with a zero gradient: a batch without a positive pair (TFA: 0 / 0) and a batch of
-    one class (no negative: TFA: log 0). Values are per anchor (anchor i carries the terms of its pairs
-    (i, j), each pair counted from both ends), scaled so that Keras' batch mean is the loss above.
+    $m$ = margin, $D$ the Euclidean (not squared) distance by default, $P$ the unordered positive pairs, $N(i)$ the
+    other classes' embeddings: TensorFlow Addons' `lifted_struct_loss`, to float32 rounding. Where TFA returned NaN
+    this returns 0 with a zero gradient: a batch without a positive pair (TFA: 0 / 0) and a batch of one class (no
+    negative: TFA: log 0). Values are per anchor (anchor i carries the terms of its pairs (i, j), each pair counted
+    from both ends), scaled so that Keras' batch mean is the loss above.
 
     Args:
         margin: >= 0. Defaults to 1.0 (TFA's).
@@ -82,14 +86,19 @@ def lifted_structure(
 
 @register("lifted_structure", "lifted", "lifted_struct")
 class LiftedStructure(Loss):
-    """Computes the lifted structured loss: each positive pair against all negatives of both its ends.
+    r"""Computes the lifted structured loss: each positive pair against all negatives of both its ends.
 
     Every positive pair (i, j) of the batch (same label) is pushed to be closer, by a margin, than a
-    smooth maximum over the negatives of both i and j. Formula (Oh Song et al. 2016, eq. 4), with D the
-    Euclidean distance, P the positive pairs and N(i) the embeddings of other classes than i's:
+    smooth maximum over the negatives of both i and j. Formula (Oh Song et al. 2016, eq. 4), with $D$ the
+    Euclidean distance, $P$ the positive pairs, $N(i)$ the embeddings of other classes than $i$'s and
+    $m$ = `margin`:
 
-        J_ij = log(sum_(k in N(i)) exp(margin - D_ik) + sum_(l in N(j)) exp(margin - D_jl)) + D_ij
-        loss = 1 / (2 |P|) * sum_((i, j) in P) max(J_ij, 0) ** 2
+    $$
+    \begin{split}
+    J_{ij} &= \log\Bigl( \sum_{k \in N(i)} e^{m - D_{ik}} + \sum_{l \in N(j)} e^{m - D_{jl}} \Bigr) + D_{ij} \\
+    \mathrm{loss} &= \frac{1}{2 \lvert P \rvert} \sum_{(i, j) \in P} \max(J_{ij}, 0)^2
+    \end{split}
+    $$
 
     This is TensorFlow Addons' `LiftedStructLoss` (Euclidean, not squared, distances; squared hinge;
     1 / (2 |P|)), to float32 rounding, for users of TFA, which no longer imports. Where TFA returned NaN

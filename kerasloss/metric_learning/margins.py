@@ -45,16 +45,20 @@ def _margin_cross_entropy(cosines, labels, in_range, target_logit, scale):
 @hyperparameters(scale=positive, margin=check_radians)
 @computed_in_float32
 def arcface(y_true, y_pred, *, scale: float = 64.0, margin: float = 0.5):
-    """ArcFace, the additive angular margin loss (Deng et al. 2019), from cosines cos(theta_j):
+    r"""ArcFace, the additive angular margin loss (Deng et al. 2019), from cosines $\cos\theta_j$, with
+    $s$ = scale and $m$ = margin:
 
-        loss_i = -log( e^{s cos(theta_y + m)} / (e^{s cos(theta_y + m)} + sum_{j != y} e^{s cos(theta_j)}) )
+    $$
+    \mathrm{loss}_i = -\log \frac{e^{s \cos(\theta_y + m)}}
+    {e^{s \cos(\theta_y + m)} + \sum_{j \ne y} e^{s \cos\theta_j}}
+    $$
 
-    m in radians. Where theta_y + m > pi, cos(theta_y + m) would rise again with theta_y (the loss would
-    reward moving away from the class), so there the target logit is cos(theta_y) - m sin(m), as
-    pytorch-metric-learning 2.9 and InsightFace compute it: it keeps falling with theta_y, though not
-    continuously (at theta_y = pi - m it steps from -1 to -cos(m) - m sin(m), -1.117 at m = 0.5).
-    cos(theta + m) is cos(theta) cos(m) - sin(theta) sin(m) with sin(theta) = sqrt(1 - cos^2): no arccos,
-    whose slope is infinite at cos = +-1.
+    $m$ in radians. Where $\theta_y + m > \pi$, $\cos(\theta_y + m)$ would rise again with $\theta_y$ (the loss
+    would reward moving away from the class), so there the target logit is $\cos\theta_y - m \sin m$, as
+    pytorch-metric-learning 2.9 and InsightFace compute it: it keeps falling with $\theta_y$, though not
+    continuously (at $\theta_y = \pi - m$ it steps from -1 to $-\cos m - m \sin m$, -1.117 at m = 0.5).
+    $\cos(\theta + m)$ is $\cos\theta \cos m - \sin\theta \sin m$ with $\sin\theta = \sqrt{1 - \cos^2\theta}$:
+    no arccos, whose slope is infinite at cos = +-1.
 
     Args:
         scale: s > 0. Defaults to 64.0.
@@ -82,9 +86,13 @@ def arcface(y_true, y_pred, *, scale: float = 64.0, margin: float = 0.5):
 @hyperparameters(scale=positive, margin=non_negative)
 @computed_in_float32
 def cosface(y_true, y_pred, *, scale: float = 64.0, margin: float = 0.35):
-    """CosFace, the large margin cosine loss (Wang et al. 2018), from cosines cos(theta_j):
+    r"""CosFace, the large margin cosine loss (Wang et al. 2018), from cosines $\cos\theta_j$, with $s$ = scale
+    and $m$ = margin:
 
-        loss_i = -log( e^{s (cos(theta_y) - m)} / (e^{s (cos(theta_y) - m)} + sum_{j != y} e^{s cos(theta_j)}) )
+    $$
+    \mathrm{loss}_i = -\log \frac{e^{s (\cos\theta_y - m)}}
+    {e^{s (\cos\theta_y - m)} + \sum_{j \ne y} e^{s \cos\theta_j}}
+    $$
 
     Args:
         scale: s > 0. Defaults to 64.0.
@@ -103,17 +111,21 @@ def cosface(y_true, y_pred, *, scale: float = 64.0, margin: float = 0.35):
 
 @register("arcface")
 class ArcFace(Loss):
-    """Computes ArcFace, the additive angular margin loss, over cosines with class proxies.
+    r"""Computes ArcFace, the additive angular margin loss, over cosines with class proxies.
 
     A softmax cross-entropy over the scaled cosines of an embedding with every class proxy, in which the
-    target class's angle is widened by a margin: the embedding must be closer to its proxy, by m radians,
-    than to any other. Formula (Deng et al. 2019), with theta_j the angle to proxy j and s the scale:
+    target class's angle is widened by a margin: the embedding must be closer to its proxy, by $m$ radians
+    (`margin`), than to any other. Formula (Deng et al. 2019), with $\theta_j$ the angle to proxy $j$, $y$ the
+    class id and $s$ the scale:
 
-        loss_i = -log(e^(s cos(theta_y + m)) / (e^(s cos(theta_y + m)) + sum_(j != y) e^(s cos(theta_j))))
+    $$
+    \mathrm{loss}_i = -\log \frac{e^{s \cos(\theta_y + m)}}
+    {e^{s \cos(\theta_y + m)} + \sum_{j \ne y} e^{s \cos\theta_j}}
+    $$
 
-    Where theta_y + m > pi the target logit is cos(theta_y) - m sin(m) instead (pytorch-metric-learning
-    2.9 and InsightFace: it keeps the loss decreasing in the target cosine, with a step at theta_y = pi -
-    m). With the same proxies and embeddings it equals pytorch-metric-learning 2.9's
+    Where $\theta_y + m > \pi$ the target logit is $\cos\theta_y - m \sin m$ instead (pytorch-metric-learning
+    2.9 and InsightFace: it keeps the loss decreasing in the target cosine, with a step at
+    $\theta_y = \pi - m$). With the same proxies and embeddings it equals pytorch-metric-learning 2.9's
     `ArcFaceLoss(margin=degrees(margin), scale)` (whose default margin is 28.6 degrees: 0.5 radians
     here). Per example; an out-of-range class id raises where it can be seen (NaN for that example under
     XLA). In float16 and bfloat16 the loss is computed in float32.
@@ -169,12 +181,16 @@ class ArcFace(Loss):
 
 @register("cosface")
 class CosFace(Loss):
-    """Computes CosFace, the large margin cosine loss, over cosines with class proxies.
+    r"""Computes CosFace, the large margin cosine loss, over cosines with class proxies.
 
     A softmax cross-entropy over the scaled cosines of an embedding with every class proxy, the target
-    class's cosine lowered by a margin. Formula (Wang et al. 2018), with s the scale and m the margin:
+    class's cosine lowered by a margin. Formula (Wang et al. 2018), with $\theta_j$ the angle to proxy $j$,
+    $y$ the class id, $s$ the scale and $m$ the margin:
 
-        loss_i = -log(e^(s (cos(theta_y) - m)) / (e^(s (cos(theta_y) - m)) + sum_(j != y) e^(s cos(theta_j))))
+    $$
+    \mathrm{loss}_i = -\log \frac{e^{s (\cos\theta_y - m)}}
+    {e^{s (\cos\theta_y - m)} + \sum_{j \ne y} e^{s \cos\theta_j}}
+    $$
 
     With the same proxies and embeddings it equals pytorch-metric-learning 2.9's `CosFaceLoss(margin,
     scale)`. Per example; an out-of-range class id raises where it can be seen (NaN for that example

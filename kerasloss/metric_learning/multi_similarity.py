@@ -50,19 +50,21 @@ def multi_similarity(
     distance: Literal["cosine", "dot"] = "cosine",
     reference: "tuple | None" = None,
 ):
-    """Multi-similarity loss (Wang et al. 2019, eq. 8), per anchor i:
+    r"""Multi-similarity loss (Wang et al. 2019, eq. 8), per anchor $i$:
 
-        l_i = 1/alpha log(1 + sum_{j in P(i)} exp(-alpha (S_ij - base)))
-            + 1/beta  log(1 + sum_{k in N(i)} exp( beta (S_ik - base)))
+    $$
+    l_i = \frac{1}{\alpha} \log\Bigl(1 + \sum_{j \in P(i)} e^{-\alpha (S_{ij} - \lambda)}\Bigr)
+    + \frac{1}{\beta} \log\Bigl(1 + \sum_{k \in N(i)} e^{\beta (S_{ik} - \lambda)}\Bigr)
+    $$
 
-    S the cosine similarity (or the inner product, `distance="dot"`), P(i) the other embeddings of i's
-    class, N(i) those of other classes; an empty set adds log 1 = 0. Keras' batch mean is the mean over
-    all B anchors: pytorch-metric-learning 2.9's `MultiSimilarityLoss(alpha, beta, base)` on the same
-    inputs (its `MeanReducer`), except where pml returns 0 by a shortcut (at most one pair of each kind
-    in the batch, as after mining a small one) and this the formula's value. With `epsilon`, the paper's
-    pair mining first (its eq. 5 and 6, pml's `MultiSimilarityMiner(epsilon)`): a negative counts only
-    if S_ik + epsilon > the anchor's least similar positive, a positive only if S_ij - epsilon < its most
-    similar negative; an anchor with no positive or no negative then counts nothing.
+    $S$ the cosine similarity (or the inner product, `distance="dot"`), $\lambda$ = base, $P(i)$ the other
+    embeddings of $i$'s class, $N(i)$ those of other classes; an empty set adds $\log 1 = 0$. Keras' batch mean is
+    the mean over all B anchors: pytorch-metric-learning 2.9's `MultiSimilarityLoss(alpha, beta, base)` on the same
+    inputs (its `MeanReducer`), except where pml returns 0 by a shortcut (at most one pair of each kind in the
+    batch, as after mining a small one) and this the formula's value. With `epsilon`, the paper's pair mining first
+    (its eq. 5 and 6, pml's `MultiSimilarityMiner(epsilon)`): a negative counts only if $S_{ik} + \epsilon$ > the
+    anchor's least similar positive, a positive only if $S_{ij} - \epsilon$ < its most similar negative; an anchor
+    with no positive or no negative then counts nothing.
 
     Args:
         alpha: the positives' scale, > 0. Defaults to 2.0.
@@ -97,13 +99,17 @@ def multi_similarity(
 
 @register("multi_similarity", "ms")
 class MultiSimilarity(Loss):
-    """Computes the multi-similarity loss: every pair weighted by how hard it is, relative to the others.
+    r"""Computes the multi-similarity loss: every pair weighted by how hard it is, relative to the others.
 
     Each embedding of the batch is an anchor; the other embeddings of its class are its positives, the
-    rest its negatives. Formula (Wang et al. 2019, eq. 8), with S the cosine similarity:
+    rest its negatives. Formula (Wang et al. 2019, eq. 8), per anchor $i$, with $S$ the cosine similarity,
+    $P(i)$ the positives of $i$, $N(i)$ its negatives, $\alpha$ = `alpha`, $\beta$ = `beta` and
+    $\lambda$ = `base`:
 
-        l_i = 1 / alpha * log(1 + sum_(j in P(i)) exp(-alpha * (S_ij - base)))
-            + 1 / beta  * log(1 + sum_(k in N(i)) exp( beta  * (S_ik - base)))
+    $$
+    l_i = \frac{1}{\alpha} \log\Bigl(1 + \sum_{j \in P(i)} e^{-\alpha (S_{ij} - \lambda)}\Bigr)
+    + \frac{1}{\beta} \log\Bigl(1 + \sum_{k \in N(i)} e^{\beta (S_{ik} - \lambda)}\Bigr)
+    $$
 
     Keras' batch mean is the mean over all anchors, which is pytorch-metric-learning 2.9's
     `MultiSimilarityLoss(alpha, beta, base)` on the same inputs (pml returns 0 by a shortcut where at most

@@ -139,15 +139,22 @@ def cosines_and_labels(y_true, y_pred, loss_name):
 @hyperparameters(alpha=positive, delta=non_negative)
 @computed_in_float32
 def proxy_anchor(y_true, y_pred, *, alpha: float = 32.0, delta: float = 0.1):
-    """Proxy-anchor loss (Kim et al. 2020, eq. 4), from the cosines s(x, p) of embeddings and proxies:
+    r"""Proxy-anchor loss (Kim et al. 2020, eq. 4), from the cosines $s(x, p)$ of embeddings and proxies:
 
-        loss = 1/|P+| sum_{p in P+} log(1 + sum_{x in X_p+} exp(-alpha (s(x, p) - delta)))
-             + 1/|P|  sum_{p in P}  log(1 + sum_{x in X_p-} exp( alpha (s(x, p) + delta)))
+    $$
+    \begin{split}
+    \mathrm{loss} &= \frac{1}{\lvert P^{+} \rvert} \sum_{p \in P^{+}}
+    \log\Bigl(1 + \sum_{x \in X_p^{+}} e^{-\alpha (s(x, p) - \delta)}\Bigr) \\
+    &\quad + \frac{1}{\lvert P \rvert} \sum_{p \in P}
+    \log\Bigl(1 + \sum_{x \in X_p^{-}} e^{\alpha (s(x, p) + \delta)}\Bigr)
+    \end{split}
+    $$
 
-    P all C proxies, P+ those with an example of their class in the batch, X_p+ / X_p- the batch's
-    examples of p's class / of other classes: pytorch-metric-learning 2.9's `ProxyAnchorLoss(margin=delta,
-    alpha)`. The loss is the batch's, not a sum over examples (each proxy's log-sum-exp runs over the
-    batch): every example carries the batch's value, so Keras' mean is the loss itself.
+    $P$ all $C$ proxies, $P^{+}$ those with an example of their class in the batch, $X_p^{+}$ / $X_p^{-}$ the
+    batch's examples of $p$'s class / of other classes, $\alpha$ = alpha and $\delta$ = delta:
+    pytorch-metric-learning 2.9's `ProxyAnchorLoss(margin=delta, alpha)`. The loss is the batch's, not a sum over
+    examples (each proxy's log-sum-exp runs over the batch): every example carries the batch's value, so Keras' mean
+    is the loss itself.
 
     Args:
         alpha: the scale, > 0. Defaults to 32.0.
@@ -177,12 +184,15 @@ def proxy_anchor(y_true, y_pred, *, alpha: float = 32.0, delta: float = 0.1):
 @hyperparameters(scale=positive)
 @computed_in_float32
 def proxy_nca(y_true, y_pred, *, scale: float = 1.0):
-    """Proxy-NCA loss (Movshovitz-Attias et al. 2017) as pytorch-metric-learning 2.9 computes it
-    (`ProxyNCALoss(softmax_scale=scale)`), from the cosines of embeddings and proxies:
+    r"""Proxy-NCA loss (Movshovitz-Attias et al. 2017) as pytorch-metric-learning 2.9 computes it
+    (`ProxyNCALoss(softmax_scale=scale)`), from the cosines of embeddings and proxies, with $s$ = scale:
 
-        loss_i = -log softmax_c(-scale ||x_i - p_c||^2)_{y_i} = cross-entropy of the logits 2 scale cos
+    $$
+    \mathrm{loss}_i = -\log \operatorname{softmax}_c\bigl(-s \lVert x_i - p_c \rVert^2\bigr)_{y_i}
+    $$
 
-    (||x - p||^2 = 2 - 2 cos for normalized vectors; the constant cancels). The softmax runs over all
+    which is the cross-entropy of the logits $2 s \cos$ ($\lVert x - p \rVert^2 = 2 - 2 \cos$ for normalized
+    vectors; the constant cancels). The softmax runs over all
     proxies, the positive included; the paper's denominator leaves it out (its NCA form). Per example.
 
     Args:
@@ -203,15 +213,22 @@ def proxy_nca(y_true, y_pred, *, scale: float = 1.0):
 
 @register("proxy_anchor")
 class ProxyAnchor(Loss):
-    """Computes the proxy-anchor loss over the cosines of embeddings with trainable class proxies.
+    r"""Computes the proxy-anchor loss over the cosines of embeddings with trainable class proxies.
 
     Each proxy (a class) is an anchor: its batch examples are pulled to it and all other examples pushed
     away, each weighted by how hard it is (a log-sum-exp over the batch). Formula (Kim et al. 2020, eq.
-    4), with s the cosine, P the C proxies, P+ those with an example in the batch, X_p+ / X_p- the
-    batch's examples of p's class / of other classes:
+    4), with $s$ the cosine, $P$ the $C$ proxies, $P^{+}$ those with an example in the batch, $X_p^{+}$ /
+    $X_p^{-}$ the batch's examples of $p$'s class / of other classes, $\alpha$ = `alpha` and
+    $\delta$ = `delta`:
 
-        loss = 1 / |P+| * sum_(p in P+) log(1 + sum_(x in X_p+) exp(-alpha * (s(x, p) - delta)))
-             + 1 / |P|  * sum_(p in P)  log(1 + sum_(x in X_p-) exp( alpha * (s(x, p) + delta)))
+    $$
+    \begin{split}
+    \mathrm{loss} &= \frac{1}{\lvert P^{+} \rvert} \sum_{p \in P^{+}}
+    \log\Bigl(1 + \sum_{x \in X_p^{+}} e^{-\alpha (s(x, p) - \delta)}\Bigr) \\
+    &\quad + \frac{1}{\lvert P \rvert} \sum_{p \in P}
+    \log\Bigl(1 + \sum_{x \in X_p^{-}} e^{\alpha (s(x, p) + \delta)}\Bigr)
+    \end{split}
+    $$
 
     This is pytorch-metric-learning 2.9's `ProxyAnchorLoss(margin=delta, alpha=alpha)` on the same proxies
     and embeddings. The loss belongs to the batch, not to single examples: every example carries the
@@ -271,14 +288,16 @@ class ProxyAnchor(Loss):
 
 @register("proxy_nca")
 class ProxyNCA(Loss):
-    """Computes the proxy-NCA loss: a softmax over the distances of each embedding to the class proxies.
+    r"""Computes the proxy-NCA loss: a softmax over the distances of each embedding to the class proxies.
 
-    Formula, with x and the proxies p_c L2-normalized (pytorch-metric-learning 2.9's `ProxyNCALoss
-    (softmax_scale=scale)`):
+    Formula, with $x$ and the proxies $p_c$ L2-normalized, $y_i$ the class id and $s$ = `scale`
+    (pytorch-metric-learning 2.9's `ProxyNCALoss(softmax_scale=scale)`):
 
-        loss_i = -log(exp(-scale * |x_i - p_(y_i)|^2) / sum_c exp(-scale * |x_i - p_c|^2))
+    $$
+    \mathrm{loss}_i = -\log \frac{e^{-s \lVert x_i - p_{y_i} \rVert^2}}{\sum_c e^{-s \lVert x_i - p_c \rVert^2}}
+    $$
 
-    which, since |x - p|^2 = 2 - 2 cos, is the cross-entropy of the logits `2 * scale * cos`. The
+    which, since $\lVert x - p \rVert^2 = 2 - 2 \cos$, is the cross-entropy of the logits `2 * scale * cos`. The
     denominator includes the positive proxy, as pytorch-metric-learning computes it; Movshovitz-Attias et
     al. leave it out (their NCA form), which makes the loss unbounded below. At large scales
     pytorch-metric-learning drops the examples whose float32 softmax underflows to 0 (at scale 64 its

@@ -49,10 +49,15 @@ def _off_diagonal_square_sum(matrix):
 @hyperparameters(redundancy_weight=non_negative)
 @computed_in_float32
 def barlow_twins(y_true, y_pred, *, redundancy_weight: float = 5e-3):
-    """Barlow Twins (Zbontar et al. 2021): the cross-correlation of the two views' embeddings, each
-    dimension standardized over the batch, pushed to the identity:
+    r"""Barlow Twins (Zbontar et al. 2021): the cross-correlation of the two views' embeddings, each
+    dimension standardized over the batch, pushed to the identity. With $z^a$, $z^b$ the standardized
+    views, a batch of $B$ and $\lambda$ = redundancy_weight:
 
-        C_ij = sum_b za_bi zb_bj / B,   loss = sum_i (1 - C_ii)^2 + lambda sum_{i != j} C_ij^2
+    $$
+    C_{ij} = \frac{1}{B} \sum_{b=1}^{B} z^a_{bi}\, z^b_{bj},
+    \qquad
+    \mathrm{loss} = \sum_i (1 - C_{ii})^2 + \lambda \sum_{i \ne j} C_{ij}^2
+    $$
 
     Standardized as the official code's BatchNorm1d(affine=False) does: population variance (over B, not
     B - 1) plus 1e-5 (the paper's Algorithm 1 divides by the unbiased std, scaling C by (B - 1) / B; where
@@ -95,17 +100,24 @@ def vicreg(
     covariance: float = 1.0,
     epsilon: float = 1e-4,
 ):
-    """VICReg (Bardes et al. 2022) as the official code computes it:
+    r"""VICReg (Bardes et al. 2022) as the official code computes it, with $z^a$, $z^b$ the two views,
+    $\lambda$ = invariance, $\mu$ = variance, $\nu$ = covariance and $d$ = dim:
 
-        loss = invariance * mean((za - zb)^2)
-             + variance   * (mean_j relu(1 - std(za_j)) + mean_j relu(1 - std(zb_j))) / 2
-             + covariance * (sum_{i != j} cov(za)_ij^2 + sum_{i != j} cov(zb)_ij^2) / dim
+    $$
+    \begin{split}
+    \mathrm{loss} &= \lambda \operatorname{mean}\bigl((z^a - z^b)^2\bigr) \\
+    &\quad + \mu\, \Bigl( \operatorname{mean}_j \operatorname{relu}\bigl(1 - \operatorname{std}(z^a_j)\bigr)
+    + \operatorname{mean}_j \operatorname{relu}\bigl(1 - \operatorname{std}(z^b_j)\bigr) \Bigr) / 2 \\
+    &\quad + \nu\, \Bigl( \sum_{i \ne j} \operatorname{cov}(z^a)_{ij}^2
+    + \sum_{i \ne j} \operatorname{cov}(z^b)_{ij}^2 \Bigr) / d
+    \end{split}
+    $$
 
-    std = sqrt(unbiased variance + epsilon) per dimension, cov the unbiased covariance (divided by
-    B - 1): pytorch-metric-learning 2.9's `VICRegLoss(invariance_lambda, variance_mu, covariance_v, eps)`
-    called as `loss(view_a, ref_emb=view_b)`. A batch of one has no unbiased variance: B - 1 is taken as
-    1 there (variance 0, std sqrt(epsilon)), so the loss stays finite. Collapse (every embedding equal)
-    gives the variance term its maximum, about `variance`. The invariance term is per example; the
+    $\operatorname{std} = \sqrt{\text{unbiased variance} + \epsilon}$ per dimension ($\epsilon$ = epsilon), cov the
+    unbiased covariance (divided by B - 1): pytorch-metric-learning 2.9's `VICRegLoss(invariance_lambda,
+    variance_mu, covariance_v, eps)` called as `loss(view_a, ref_emb=view_b)`. A batch of one has no unbiased
+    variance: B - 1 is taken as 1 there (variance 0, std sqrt(epsilon)), so the loss stays finite. Collapse (every
+    embedding equal) gives the variance term its maximum, about `variance`. The invariance term is per example; the
     others are the batch's, carried by each example. `y_true` is ignored.
 
     Args:
@@ -143,9 +155,12 @@ def vicreg(
 @hyperparameters()
 @computed_in_float32
 def simsiam(y_true, y_pred):
-    """The symmetric negative cosine of SimSiam (Chen & He 2021), with stop-gradient on the projections:
+    r"""The symmetric negative cosine of SimSiam (Chen & He 2021), with stop-gradient on the projections:
 
-        loss = -cos(p1, stopgrad(z2)) / 2 - cos(p2, stopgrad(z1)) / 2
+    $$
+    \mathrm{loss} = -\tfrac{1}{2} \cos\bigl(p_1, \operatorname{stopgrad}(z_2)\bigr)
+    - \tfrac{1}{2} \cos\bigl(p_2, \operatorname{stopgrad}(z_1)\bigr)
+    $$
 
     y_pred (batch, 2, 2, dim): for each view v, y_pred[:, v, 0] its prediction p_v (the predictor MLP's
     output) and y_pred[:, v, 1] its projection z_v (the encoder's). BYOL's loss (Grill et al. 2020) is
@@ -173,14 +188,19 @@ def simsiam(y_true, y_pred):
 
 @register("barlow_twins", "barlow")
 class BarlowTwins(Loss):
-    """Computes the Barlow Twins loss: the two views' cross-correlation pushed to the identity.
+    r"""Computes the Barlow Twins loss: the two views' cross-correlation pushed to the identity.
 
     Each embedding dimension is standardized over the batch; the cross-correlation matrix C of the two
     views (dim x dim) should have ones on its diagonal (the views agree) and zeros elsewhere (the
-    dimensions are decorrelated: no redundancy, no collapse). Formula (Zbontar et al. 2021):
+    dimensions are decorrelated: no redundancy, no collapse). Formula (Zbontar et al. 2021), with $z^a$,
+    $z^b$ the standardized views, a batch of $B$ and $\lambda$ = `redundancy_weight`:
 
-        C_ij = sum_b za_bi * zb_bj / B
-        loss = sum_i (1 - C_ii) ** 2 + redundancy_weight * sum_(i != j) C_ij ** 2
+    $$
+    \begin{split}
+    C_{ij} &= \frac{1}{B} \sum_{b=1}^{B} z^a_{bi}\, z^b_{bj} \\
+    \mathrm{loss} &= \sum_i (1 - C_{ii})^2 + \lambda \sum_{i \ne j} C_{ij}^2
+    \end{split}
+    $$
 
     Standardized as the official code does (BatchNorm without affine: population variance + 1e-5; the
     paper's Algorithm 1 uses the unbiased std, scaling C by (B - 1) / B: where the views agree, C_ii near
@@ -236,14 +256,22 @@ class BarlowTwins(Loss):
 
 @register("vicreg")
 class VICReg(Loss):
-    """Computes VICReg: invariance between the views, variance and decorrelation within each.
+    r"""Computes VICReg: invariance between the views, variance and decorrelation within each.
 
     Three terms on the two views' embeddings za and zb (Bardes et al. 2022, as the official code computes
-    them), with std and cov the unbiased per-dimension standard deviation and covariance over the batch:
+    them), with var and cov the unbiased per-dimension variance and covariance over the batch,
+    $\lambda$ = `invariance`, $\mu$ = `variance`, $\nu$ = `covariance`, $\epsilon$ = `epsilon` and $d$ = dim:
 
-        loss = invariance * mean((za - zb) ** 2)
-             + variance   * (mean_j relu(1 - sqrt(var(za_j) + epsilon)) + the same for zb) / 2
-             + covariance * (sum_(i != j) cov(za)_ij ** 2 + sum_(i != j) cov(zb)_ij ** 2) / dim
+    $$
+    \begin{split}
+    \mathrm{loss} &= \lambda \operatorname{mean}\bigl((z^a - z^b)^2\bigr) \\
+    &\quad + \mu\, \Bigl( \operatorname{mean}_j
+    \operatorname{relu}\bigl(1 - \sqrt{\operatorname{var}(z^a_j) + \epsilon}\bigr)
+    + \operatorname{mean}_j \operatorname{relu}\bigl(1 - \sqrt{\operatorname{var}(z^b_j) + \epsilon}\bigr) \Bigr) / 2 \\
+    &\quad + \nu\, \Bigl( \sum_{i \ne j} \operatorname{cov}(z^a)_{ij}^2
+    + \sum_{i \ne j} \operatorname{cov}(z^b)_{ij}^2 \Bigr) / d
+    \end{split}
+    $$
 
     With the same views it equals pytorch-metric-learning 2.9's `VICRegLoss(invariance_lambda=invariance,
     variance_mu=variance, covariance_v=covariance, eps=epsilon)` called as `loss(view_a, ref_emb=view_b)`.
@@ -320,13 +348,17 @@ class VICReg(Loss):
 
 @register("simsiam", "byol", "negative_cosine")
 class SimSiam(Loss):
-    """Computes the symmetric negative cosine of SimSiam, with stop-gradient on the projections.
+    r"""Computes the symmetric negative cosine of SimSiam, with stop-gradient on the projections.
 
     For two views of each example, the predictor's output for one view should point where the other
     view's projection points; no gradient flows through the projections (the stop-gradient is what keeps
-    the representation from collapsing, Chen & He 2021). Formula:
+    the representation from collapsing, Chen & He 2021). Formula, with $p_v$ and $z_v$ view $v$'s prediction
+    and projection (layout below):
 
-        loss = -cos(p1, stopgrad(z2)) / 2 - cos(p2, stopgrad(z1)) / 2
+    $$
+    \mathrm{loss} = -\tfrac{1}{2} \cos\bigl(p_1, \operatorname{stopgrad}(z_2)\bigr)
+    - \tfrac{1}{2} \cos\bigl(p_2, \operatorname{stopgrad}(z_1)\bigr)
+    $$
 
     Layout, `y_pred` of shape `(batch, 2, 2, dim)`: `y_pred[:, v, 0]` is view v's prediction p_v (the
     predictor MLP's output), `y_pred[:, v, 1]` its projection z_v, e.g.

@@ -39,15 +39,17 @@ def soft_nearest_neighbor(
     distance: Literal["squared_euclidean", "euclidean", "cosine"] = "squared_euclidean",
     reference: "tuple | None" = None,
 ):
-    """Soft nearest neighbour loss (Frosst et al. 2019, eq. 1), per anchor i:
+    r"""Soft nearest neighbour loss (Frosst et al. 2019, eq. 1), per anchor $i$:
 
-        l_i = -log( sum_{j != i, y_j = y_i} exp(-D_ij / T) / sum_{k != i} exp(-D_ik / T) )
+    $$
+    l_i = -\log \frac{\sum_{j \ne i,\ y_j = y_i} e^{-D_{ij} / T}}{\sum_{k \ne i} e^{-D_{ik} / T}}
+    $$
 
-    D the squared Euclidean distance (the paper's), computed as a difference of two log-sum-exps, so
-    that far-apart embeddings do not underflow to 0 / 0. The paper's mean over the batch runs over all
-    B anchors, an anchor with no other example of its class (a singleton) counting 0: TensorFlow
-    Similarity's `SoftNearestNeighborLoss` does the same (and adds 1e-9 inside its log, which this does
-    not). A batch of one class gives 0 (every neighbour is of the class).
+    $T$ = temperature, $D$ the squared Euclidean distance (the paper's), computed as a difference of two
+    log-sum-exps, so that far-apart embeddings do not underflow to 0 / 0. The paper's mean over the batch runs over
+    all B anchors, an anchor with no other example of its class (a singleton) counting 0: TensorFlow Similarity's
+    `SoftNearestNeighborLoss` does the same (and adds 1e-9 inside its log, which this does not). A batch of one
+    class gives 0 (every neighbour is of the class).
 
     Args:
         temperature: T > 0. Defaults to 1.0.
@@ -74,13 +76,16 @@ def soft_nearest_neighbor(
 
 @register("soft_nearest_neighbor", "snn", "soft_nearest_neighbour")
 class SoftNearestNeighbor(Loss):
-    """Computes the soft nearest neighbour loss: how entangled the classes of the batch are.
+    r"""Computes the soft nearest neighbour loss: how entangled the classes of the batch are.
 
     For each anchor, a soft nearest neighbour sampler picks another embedding with probability
-    proportional to exp(-D / T); the loss is the negative log-probability that it picks one of the
-    anchor's own class. Formula (Frosst et al. 2019, eq. 1), with D the squared Euclidean distance:
+    proportional to $e^{-D / T}$; the loss is the negative log-probability that it picks one of the
+    anchor's own class. Formula (Frosst et al. 2019, eq. 1), per anchor $i$, with $D$ the squared Euclidean
+    distance and $T$ = `temperature`:
 
-        l_i = -log(sum_(j != i, y_j = y_i) exp(-D_ij / T) / sum_(k != i) exp(-D_ik / T))
+    $$
+    l_i = -\log \frac{\sum_{j \ne i,\ y_j = y_i} e^{-D_{ij} / T}}{\sum_{k \ne i} e^{-D_{ik} / T}}
+    $$
 
     Keras' batch mean runs over all B anchors, and an anchor with no other example of its class (a
     singleton) counts 0, as in the paper's 1 / b and in TensorFlow Similarity's `SoftNearestNeighborLoss`

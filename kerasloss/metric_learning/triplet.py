@@ -381,10 +381,20 @@ def triplet_loss(
     soft: bool = False,
     reference: "tuple | None" = None,
 ):
-    """Triplet loss: an anchor closer to its positives than to its negatives by a margin.
+    r"""Triplet loss: an anchor closer to its positives than to its negatives by a margin.
 
-    Formula, per triplet (a, p, n) with p of a's class and n not: max(margin + d_ap - d_an, 0), or
-    softplus(d_ap - d_an) with `soft=True` (no margin). Mining picks the triplets:
+    Formula, per triplet $(a, p, n)$ with $p$ of $a$'s class and $n$ not, $d$ the distance and $m$ = margin
+    (no margin with `soft=True`):
+
+    $$
+    \mathrm{loss}(a, p, n) =
+    \begin{cases}
+    \max(m + d_{ap} - d_{an},\ 0) & \text{by default} \\
+    \operatorname{softplus}(d_{ap} - d_{an}) & \text{with soft=True}
+    \end{cases}
+    $$
+
+    Mining picks the triplets:
       - "semi-hard": every anchor-positive pair with the closest negative farther than the positive, or
         the farthest negative where none is (TensorFlow Addons' TripletSemiHardLoss, exactly): the mean
         over anchor-positive pairs.
@@ -451,13 +461,20 @@ def triplet_loss(
 
 @register("triplet")
 class TripletLoss(Loss):
-    """Computes the triplet loss with online mining: each anchor closer to its class than to others.
+    r"""Computes the triplet loss with online mining: each anchor closer to its class than to others.
 
     From the labels of the batch, every embedding is an anchor, the others of its class its positives,
     the rest its negatives; `mining` picks which (anchor, positive, negative) triplets count. Formula,
-    per triplet, with d the distance between embeddings:
+    per triplet $(a, p, n)$, with $d$ the distance between embeddings and $m$ = `margin` (no margin with
+    `soft=True`):
 
-        loss = max(margin + d(a, p) - d(a, n), 0)          (softplus(d(a, p) - d(a, n)) with soft=True)
+    $$
+    \mathrm{loss}(a, p, n) =
+    \begin{cases}
+    \max\bigl(m + d(a, p) - d(a, n),\ 0\bigr) & \text{by default} \\
+    \operatorname{softplus}\bigl(d(a, p) - d(a, n)\bigr) & \text{with soft=True}
+    \end{cases}
+    $$
 
     Mining:
 

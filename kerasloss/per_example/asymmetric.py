@@ -41,11 +41,18 @@ def asymmetric_loss(
     from_logits: bool = True,
     focusing_gradient: bool = True,
 ):
-    """Asymmetric loss, summed over the labels (the last axis), as the official `AsymmetricLoss` class
-    computes it. Per label, with p = sigmoid(x) and the shifted probability p_m = max(p - clip, 0):
+    r"""Asymmetric loss, summed over the labels (the last axis), as the official `AsymmetricLoss` class
+    computes it. Per label, with $p = \sigma(x)$, the shifted probability $p_m = \max(p - m, 0)$ ($m$ = clip),
+    $\gamma_+$ = gamma_positive and $\gamma_-$ = gamma_negative, for a positive ($y = 1$) and a negative
+    ($y = 0$) label:
 
-        positive (y = 1):  -(1 - p) ** gamma_positive * log(max(p, 1e-8))
-        negative (y = 0):  -p_m ** gamma_negative * log(max(1 - p_m, 1e-8))
+    $$
+    \mathrm{loss} =
+    \begin{cases}
+    -(1 - p)^{\gamma_+} \log \max(p, 10^{-8}) & y = 1 \\
+    -p_m^{\gamma_-} \log \max(1 - p_m, 10^{-8}) & y = 0
+    \end{cases}
+    $$
 
     Args:
         gamma_positive: Focusing of the positive labels, >= 0. Defaults to 0.0.
@@ -82,16 +89,22 @@ def _focused(log_probability, other, gamma, gradient):
 
 @register("asymmetric", "asl")
 class AsymmetricLoss(Loss):
-    """Computes the asymmetric loss (ASL) between multi-hot labels and predictions.
+    r"""Computes the asymmetric loss (ASL) between multi-hot labels and predictions.
 
     A binary cross-entropy per label with focusing of different strengths for positives and negatives,
     and a probability margin `clip` that discards easy negatives (Ridnik et al. 2021), as the official
-    `AsymmetricLoss` class computes it. Per label, with `p = sigmoid(y_pred)` when `from_logits=True`
-    and the shifted probability `p_m = max(p - clip, 0)`, then the sum over the labels:
+    `AsymmetricLoss` class computes it. Per label $l$, with $p = \sigma(\hat y)$ (the sigmoid of `y_pred`)
+    when `from_logits=True`, the shifted probability $p_m = \max(p - m, 0)$ ($m$ = `clip`),
+    $\gamma_+$ = `gamma_positive` and $\gamma_-$ = `gamma_negative`, then the sum over the labels (the last
+    axis):
 
-        y = 1:  -(1 - p) ** gamma_positive * log(max(p, 1e-8))
-        y = 0:  -p_m ** gamma_negative * log(max(1 - p_m, 1e-8))
-        loss  = sum(..., axis=-1)
+    $$
+    \mathrm{loss} = \sum_{l}
+    \begin{cases}
+    -(1 - p_l)^{\gamma_+} \log \max(p_l, 10^{-8}) & y_l = 1 \\
+    -p_{m,l}^{\gamma_-} \log \max(1 - p_{m,l}, 10^{-8}) & y_l = 0
+    \end{cases}
+    $$
 
     A negative predicted below `clip` costs nothing; `gamma_negative > gamma_positive` lets the many
     easy negatives of multi-label data fade faster than the few positives. With `gamma_positive=0`,

@@ -65,10 +65,14 @@ def log_probabilities(y_pred, from_logits):
 
 @hyperparameters(from_logits=boolean, label_smoothing=smoothing, axis=integer)
 def binary_crossentropy(y_true, y_pred, *, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1):
-    """Binary cross-entropy, averaged over the last axis.
+    r"""Binary cross-entropy, averaged over the last axis.
 
-    Formula, with smoothed targets `t = y (1 - s) + s / 2`:
-        loss = mean(-(t log p + (1 - t) log(1 - p)), axis=-1),   p = sigmoid(y_pred) if from_logits
+    Formula, with smoothed targets $t = y (1 - s) + s / 2$, $p = \sigma(\hat y)$ (the sigmoid of `y_pred`) if
+    `from_logits`, and the mean over the $L$ entries of the last axis:
+
+    $$
+    \mathrm{loss} = -\frac{1}{L} \sum_{l=1}^{L} \left[ t_l \log p_l + (1 - t_l) \log (1 - p_l) \right]
+    $$
 
     Args:
         from_logits: `y_pred` holds logits (exact for any finite logit) rather than probabilities.
@@ -89,10 +93,14 @@ def binary_crossentropy(y_true, y_pred, *, from_logits: bool = False, label_smoo
 def categorical_crossentropy(
     y_true, y_pred, *, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1
 ):
-    """Categorical cross-entropy against one-hot (or soft) targets, summed over the last axis.
+    r"""Categorical cross-entropy against one-hot (or soft) targets, summed over the last axis.
 
-    Formula, with K classes and smoothed targets `t = y (1 - s) + s / K`:
-        loss = -sum(t log p, axis=-1),   log p = log_softmax(y_pred) if from_logits
+    Formula, with $K$ classes, smoothed targets $t = y (1 - s) + s / K$ and
+    $\log p = \log \operatorname{softmax}(\hat y)$ (of `y_pred`) if `from_logits`, summed over the last axis:
+
+    $$
+    \mathrm{loss} = -\sum_{k=1}^{K} t_k \log p_k
+    $$
 
     Args:
         from_logits: `y_pred` holds logits. Defaults to False.
@@ -119,12 +127,18 @@ def sparse_categorical_crossentropy(
     ignore_class: int | None = None,
     axis: int = -1,
 ):
-    """Categorical cross-entropy against integer class ids, label smoothing in closed form.
+    r"""Categorical cross-entropy against integer class ids, label smoothing in closed form.
 
-    Formula, with K classes, logits x (log-probabilities when from_logits=False) and id y:
-        loss = logsumexp(x) - (1 - s) x_y - (s / K) sum_k x_k  =  ce + s (x_y - mean_k x_k)
-    where ce = logsumexp(x) - x_y is the unsmoothed loss. This is `-sum(t log softmax(x))` for the
-    smoothed one-hot target `t`, without building it (no (batch, K) target tensor).
+    Formula, with $K$ classes, logits $x$ (log-probabilities when from_logits=False) and id $y$:
+
+    $$
+    \mathrm{loss} = \operatorname{logsumexp}(x) - (1 - s)\, x_y - \frac{s}{K} \sum_{k=1}^{K} x_k
+    = \mathrm{CE} + s \Bigl( x_y - \frac{1}{K} \sum_{k=1}^{K} x_k \Bigr)
+    $$
+
+    where $\mathrm{CE} = \operatorname{logsumexp}(x) - x_y$ is the unsmoothed loss. This is
+    $-\sum_k t_k \log \operatorname{softmax}(x)_k$ for the smoothed one-hot target $t$, without building it
+    (no (batch, K) target tensor).
 
     Out-of-range ids raise (eagerly and in `tf.function`) or give NaN under XLA; see `kerasloss.core.inputs`.
 
@@ -213,10 +227,14 @@ def scatter_at_class(values, ids, updates):
 
 @hyperparameters()
 def hinge(y_true, y_pred):
-    """Hinge loss (the SVM's), averaged over the last axis.
+    r"""Hinge loss (the SVM's), averaged over the last axis.
 
-    Formula: `loss = mean(max(1 - y * y_pred, 0), axis=-1)` with labels y in {-1, 1};
-    labels given as {0, 1} are mapped 0 -> -1 first.
+    Formula, with labels $y \in \{-1, 1\}$, predictions $\hat y$ (`y_pred`) and the mean over the $d$ entries
+    of the last axis; labels given as {0, 1} are mapped 0 -> -1 first:
+
+    $$
+    \mathrm{loss} = \frac{1}{d} \sum_{j=1}^{d} \max(1 - y_j\, \hat y_j,\ 0)
+    $$
 
     Returns:
         The per-sample loss, of shape `y_pred.shape[:-1]`.
@@ -238,11 +256,18 @@ def cost_sensitive_binary_crossentropy(
     threshold: float = 0.5,
     from_logits: bool = False,
 ):
-    """Binary cross-entropy that charges missed positives more than false alarms.
+    r"""Binary cross-entropy that charges missed positives more than false alarms.
 
-    Formula, per element with label y and cross-entropy ce:
-        w = (1 + (positive_weight - 1) y) * (1 + (false_negative_weight - 1) y [p < threshold])
-        loss = mean(w * ce, axis=-1)
+    Formula, per element with label $y$, cross-entropy $\mathrm{CE}$, probability $p$, $w_{+}$ =
+    `positive_weight`, $w_{\mathrm{fn}}$ = `false_negative_weight` and $\tau$ = `threshold`, then the mean
+    over the $L$ entries of the last axis:
+
+    $$
+    w = \bigl(1 + (w_{+} - 1)\, y\bigr) \bigl(1 + (w_{\mathrm{fn}} - 1)\, y\, [p < \tau]\bigr),
+    \qquad
+    \mathrm{loss} = \frac{1}{L} \sum_{l=1}^{L} w_l\, \mathrm{CE}_l
+    $$
+
     `positive_weight` scales every positive (as `tf.nn.weighted_cross_entropy_with_logits`'s
     pos_weight); `false_negative_weight` further scales positives currently predicted negative
     (p < threshold), the false negatives. The indicator is piecewise constant: it selects, it has no
@@ -270,13 +295,16 @@ def cost_sensitive_binary_crossentropy(
 
 @register("bce")
 class BinaryCrossentropy(Loss):
-    """Computes the cross-entropy between binary labels and predicted probabilities (or logits).
+    r"""Computes the cross-entropy between binary labels and predicted probabilities (or logits).
 
     For binary and multi-label classification: each entry of the label axis is a yes/no label of its
     own, and the loss is the mean of their cross-entropies. Formula, per sample, with smoothed targets
-    `t = y * (1 - s) + s / 2` and `p = sigmoid(y_pred)` when `from_logits=True`:
+    $t = y (1 - s) + s / 2$ and $p = \sigma(\hat y)$ (the sigmoid of `y_pred`) when `from_logits=True`, the
+    mean running over the $L$ entries of the label axis (`axis`):
 
-        loss = mean(-(t * log(p) + (1 - t) * log(1 - p)), axis=axis)
+    $$
+    \mathrm{loss} = -\frac{1}{L} \sum_{l=1}^{L} \left[ t_l \log p_l + (1 - t_l) \log (1 - p_l) \right]
+    $$
 
     The same loss as `keras.losses.BinaryCrossentropy`. From logits it is exact for any finite logit
     (`1 - sigmoid(x)` is never formed); probabilities are clipped to `[1e-7, 1 - 1e-7]` as Keras does
@@ -355,13 +383,16 @@ class BinaryCrossentropy(Loss):
 
 @register("cce")
 class CategoricalCrossentropy(Loss):
-    """Computes the cross-entropy between one-hot (or soft) labels and predicted class probabilities.
+    r"""Computes the cross-entropy between one-hot (or soft) labels and predicted class probabilities.
 
     For single-label classification with the labels one-hot encoded (integer labels:
-    `SparseCategoricalCrossentropy`). Formula, per sample, with K classes, smoothed targets
-    `t = y * (1 - s) + s / K` and `log p = log_softmax(y_pred)` when `from_logits=True`:
+    `SparseCategoricalCrossentropy`). Formula, per sample, with $K$ classes, smoothed targets
+    $t = y (1 - s) + s / K$ and $\log p = \log \operatorname{softmax}(\hat y)$ (of `y_pred`) when
+    `from_logits=True`, the sum running over the class axis (`axis`):
 
-        loss = -sum(t * log(p), axis=axis)
+    $$
+    \mathrm{loss} = -\sum_{k=1}^{K} t_k \log p_k
+    $$
 
     The same loss as `keras.losses.CategoricalCrossentropy` (except that with `label_smoothing` and an
     `axis` other than -1, Keras smooths with the size of the last axis; here K is the class axis's size).
@@ -436,17 +467,20 @@ class CategoricalCrossentropy(Loss):
 
 @register("scce", "sparse_cce")
 class SparseCategoricalCrossentropy(Loss):
-    """Computes the cross-entropy between integer class ids and predicted class probabilities.
+    r"""Computes the cross-entropy between integer class ids and predicted class probabilities.
 
     `CategoricalCrossentropy` for labels given as class ids, e.g. `[1, 2]` instead of
     `[[0, 1, 0], [0, 0, 1]]`; no one-hot tensor is built, with or without label smoothing. Formula, per
-    sample, with K classes, class id y and x the logits (the clipped log-probabilities when
+    sample, with $K$ classes, class id $y$ and $x$ the logits (the clipped log-probabilities when
     `from_logits=False`):
 
-        loss = logsumexp(x) - (1 - s) * x[y] - (s / K) * sum(x)
+    $$
+    \mathrm{loss} = \operatorname{logsumexp}(x) - (1 - s)\, x_y - \frac{s}{K} \sum_{k=1}^{K} x_k
+    $$
 
-    which is `-sum(t * log_softmax(x))` for the smoothed one-hot target `t`; with `s = 0`,
-    `-log softmax(x)[y]`. Equals `keras.losses.SparseCategoricalCrossentropy`, `ignore_class` included.
+    which is $-\sum_k t_k \log \operatorname{softmax}(x)_k$ for the smoothed one-hot target $t$; with
+    $s = 0$, $-\log \operatorname{softmax}(x)_y$. Equals `keras.losses.SparseCategoricalCrossentropy`,
+    `ignore_class` included.
 
     Class ids keep their own dtype (Keras would cast them to the loss dtype, where bfloat16 turns 257
     into 256). An id outside `[0, K)`, or a float label with a fractional part, raises a `ValueError`
@@ -533,11 +567,14 @@ class SparseCategoricalCrossentropy(Loss):
 
 @register()
 class Hinge(Loss):
-    """Computes the hinge loss (the SVM's) between signed labels and predicted scores.
+    r"""Computes the hinge loss (the SVM's) between signed labels and predicted scores.
 
-    Formula, per sample, with labels y in {-1, 1} and the mean over the last axis:
+    Formula, per sample, with labels $y \in \{-1, 1\}$, predicted scores $\hat y$ (`y_pred`) and the mean over
+    the $d$ entries of the last axis:
 
-        loss = mean(max(1 - y * y_pred, 0), axis=-1)
+    $$
+    \mathrm{loss} = \frac{1}{d} \sum_{j=1}^{d} \max(1 - y_j\, \hat y_j,\ 0)
+    $$
 
     Labels given as {0, 1} are mapped 0 -> -1 first, as `keras.losses.Hinge` does. A prediction counts
     only until it is on the right side with a margin of 1.
@@ -586,13 +623,18 @@ class Hinge(Loss):
 
 @register("cost_sensitive", "cost_sensitive_bce")
 class CostSensitiveBinaryCrossentropy(Loss):
-    """Computes a binary cross-entropy that charges missed positives more than false alarms.
+    r"""Computes a binary cross-entropy that charges missed positives more than false alarms.
 
-    Formula, per element with label y, cross-entropy ce and predicted probability p, then the mean over
-    the last axis:
+    Formula, per element with label $y$, cross-entropy $\mathrm{CE}$ and predicted probability $p$, with
+    $w_{+}$ = `positive_weight`, $w_{\mathrm{fn}}$ = `false_negative_weight` and $\tau$ = `threshold`, then
+    the mean over the $L$ entries of the last axis:
 
-        w    = (1 + (positive_weight - 1) * y) * (1 + (false_negative_weight - 1) * y * [p < threshold])
-        loss = mean(w * ce, axis=-1)
+    $$
+    \begin{split}
+    w &= \bigl(1 + (w_{+} - 1)\, y\bigr) \bigl(1 + (w_{\mathrm{fn}} - 1)\, y\, [p < \tau]\bigr) \\
+    \mathrm{loss} &= \frac{1}{L} \sum_{l=1}^{L} w_l\, \mathrm{CE}_l
+    \end{split}
+    $$
 
     `positive_weight` scales every positive (as the `pos_weight` of
     `tf.nn.weighted_cross_entropy_with_logits`); `false_negative_weight` further scales the positives

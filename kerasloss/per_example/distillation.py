@@ -25,16 +25,26 @@ def _kl_from_logs(p, log_p, log_q):
 
 @hyperparameters(from_logits=boolean)
 def kl_divergence(y_true, y_pred, *, from_logits: bool = False):
-    """KL(y_true || y_pred) over the last axis: Keras' `kl_divergence`, plus a logits path.
+    r"""KL(y_true || y_pred) over the last axis: Keras' `kl_divergence`, plus a logits path.
 
-    Formula, with p = y_true and q = y_pred:
-        probabilities (default): p and q clipped to [eps, 1] (eps = 1e-7), loss = sum(p log(p / q), axis=-1)
-        from_logits=True:        loss = sum(p (log p - log_softmax(y_pred)), axis=-1), with 0 log 0 = 0
+    Formula, with $p$ = y_true and $q$ = y_pred, the sums over the last axis. On probabilities (the default),
+    $p$ and $q$ clipped to $[\varepsilon, 1]$ ($\varepsilon$ = 1e-7):
+
+    $$
+    \mathrm{loss} = \sum_k p_k \log \frac{p_k}{q_k}
+    $$
+
+    With from_logits=True, $\hat y$ = y_pred the logits and $0 \log 0 = 0$:
+
+    $$
+    \mathrm{loss} = \sum_k p_k \left( \log p_k - \log \operatorname{softmax}(\hat y)_k \right)
+    $$
+
     The probability path is Keras' `KLDivergence` on inputs of the same shape: neither input is
-    renormalized (q need not sum to 1, and a last axis of size 1 is a sum of one term), and a zero entry
-    of p contributes
-    eps log(eps / q) as Keras' clip makes it. The logits path is the exact divergence from softmax(y_pred);
-    for one-hot p it is the cross-entropy -log q_y, with the same gradient.
+    renormalized ($q$ need not sum to 1, and a last axis of size 1 is a sum of one term), and a zero entry
+    of $p$ contributes $\varepsilon \log(\varepsilon / q)$ as Keras' clip makes it. The logits path is the
+    exact divergence from softmax(y_pred); for one-hot $p$ it is the cross-entropy $-\log q_y$, with the
+    same gradient.
 
     Args:
         from_logits: `y_pred` holds logits. Defaults to False (probabilities).
@@ -56,11 +66,16 @@ def kl_divergence(y_true, y_pred, *, from_logits: bool = False):
 @hyperparameters(temperature=positive)
 @computed_in_float32
 def distillation_loss(y_true, y_pred, *, temperature: float = 4.0):
-    """Knowledge distillation: match the student's softened distribution to the teacher's.
+    r"""Knowledge distillation: match the student's softened distribution to the teacher's.
 
-    Formula, with teacher logits z_t = y_true, student logits z_s = y_pred, temperature T:
-        loss = T^2 KL(softmax(z_t / T) || softmax(z_s / T))
-    The T^2 keeps gradient magnitudes comparable across temperatures (Hinton et al. 2015, sec. 2).
+    Formula, with teacher logits $z_t$ = y_true, student logits $z_s$ = y_pred, temperature $T$:
+
+    $$
+    \mathrm{loss} = T^2\, \mathrm{KL}\!\left( \operatorname{softmax}(z_t / T)
+    \,\Vert\, \operatorname{softmax}(z_s / T) \right)
+    $$
+
+    The $T^2$ keeps gradient magnitudes comparable across temperatures (Hinton et al. 2015, sec. 2).
 
     Args:
         temperature: T > 0; higher exposes more of the teacher's "dark knowledge". Defaults to 4.0
@@ -83,17 +98,26 @@ def distillation_loss(y_true, y_pred, *, temperature: float = 4.0):
 
 @register("kld", "kl", "kullback_leibler_divergence")
 class KLDivergence(Loss):
-    """Computes the Kullback-Leibler divergence KL(y_true || y_pred) over the last axis.
+    r"""Computes the Kullback-Leibler divergence KL(y_true || y_pred) over the last axis.
 
-    Formula, per sample, with p = `y_true` and q = `y_pred`:
+    Formula, per sample, with $p$ = `y_true` and $q$ = `y_pred`, the sums over the last axis. On
+    probabilities (the default), $p$ and $q$ clipped to $[\varepsilon, 1]$:
 
-        probabilities (default):  loss = sum(p * log(p / q), axis=-1),  p and q clipped to [eps, 1]
-        from_logits=True:         loss = sum(p * (log(p) - log_softmax(y_pred)), axis=-1),  0 log 0 = 0
+    $$
+    \mathrm{loss} = \sum_k p_k \log \frac{p_k}{q_k}
+    $$
 
-    On probabilities this is `keras.losses.KLDivergence` on inputs of the same shape: eps is 1e-7 (2^-14 in float16),
-    neither input is renormalized (q need not sum to 1), and a zero entry of p contributes
-    `eps * log(eps / q)` as Keras' clip makes it. On logits it is the exact divergence from
-    `softmax(y_pred)`; for a one-hot p it is the cross-entropy `-log q_y`, with the same gradient.
+    With `from_logits=True`, $\hat y$ = `y_pred` the logits and $0 \log 0 = 0$:
+
+    $$
+    \mathrm{loss} = \sum_k p_k \left( \log p_k - \log \operatorname{softmax}(\hat y)_k \right)
+    $$
+
+    On probabilities this is `keras.losses.KLDivergence` on inputs of the same shape: $\varepsilon$ is 1e-7
+    ($2^{-14}$ in float16), neither input is renormalized ($q$ need not sum to 1), and a zero entry of $p$
+    contributes $\varepsilon \log(\varepsilon / q)$ as Keras' clip makes it. On logits it is the exact
+    divergence from `softmax(y_pred)`; for a one-hot $p$ it is the cross-entropy $-\log q_y$, with the same
+    gradient.
 
     Args:
         from_logits: Whether `y_pred` holds logits rather than probabilities. Defaults to `False`.
@@ -147,14 +171,17 @@ class KLDivergence(Loss):
 
 @register("distillation")
 class DistillationLoss(Loss):
-    """Computes the knowledge-distillation loss between a teacher's logits and a student's.
+    r"""Computes the knowledge-distillation loss between a teacher's logits and a student's.
 
     The student learns to match the teacher's softened class distribution. Formula, per sample, with
-    teacher logits z_t = `y_true`, student logits z_s = `y_pred` and temperature T:
+    teacher logits $z_t$ = `y_true`, student logits $z_s$ = `y_pred` and temperature $T$ (`temperature`):
 
-        loss = T ** 2 * KL(softmax(z_t / T) || softmax(z_s / T))
+    $$
+    \mathrm{loss} = T^2\, \mathrm{KL}\!\left( \operatorname{softmax}(z_t / T)
+    \,\Vert\, \operatorname{softmax}(z_s / T) \right)
+    $$
 
-    The T^2 keeps gradient magnitudes comparable across temperatures (Hinton et al. 2015, section 2).
+    The $T^2$ keeps gradient magnitudes comparable across temperatures (Hinton et al. 2015, section 2).
     The teacher is a target: no gradient flows into `y_true`. In float16 and bfloat16 the loss is
     computed in float32 (a KL at a high temperature vanishes in float16's 11 bits) and returned in the
     loss's dtype. To train, fit the student on the teacher's logits: `model.fit(x, teacher.predict(x))`.

@@ -66,13 +66,20 @@ def binary_focal_loss(
     label_smoothing: float = 0.0,
     axis: int = -1,
 ):
-    """Sigmoid focal loss for binary and multi-label targets, averaged over the last axis.
+    r"""Sigmoid focal loss for binary and multi-label targets, averaged over the last axis.
 
-    Formula, per label with hard label y, smoothed target t = y (1 - s) + s / 2, p = sigmoid(logit):
-        ce      = -(t log p + (1 - t) log(1 - p))
-        1 - p_t = t (1 - p) + (1 - t) p
-        alpha_t = alpha y + (1 - alpha)(1 - y)          (follows the hard label, even when smoothed)
-        loss    = mean(alpha_t (1 - p_t)^gamma ce, axis=-1)
+    Formula, per label with hard label $y$, smoothed target $t = y (1 - s) + s / 2$ and $p = \sigma(\text{logit})$,
+    then the mean over the $L$ labels ($\alpha_t$ follows the hard label, even when smoothed):
+
+    $$
+    \begin{split}
+    \mathrm{CE} &= -\left[ t \log p + (1 - t) \log (1 - p) \right] \\
+    1 - p_t &= t (1 - p) + (1 - t)\, p \\
+    \alpha_t &= \alpha\, y + (1 - \alpha)(1 - y) \\
+    \mathrm{loss} &= \frac{1}{L} \sum_{l=1}^{L} \alpha_t (1 - p_t)^\gamma\, \mathrm{CE}
+    \end{split}
+    $$
+
     With s = 0 this is torchvision's `sigmoid_focal_loss` (whose mean reduction equals this loss's
     default `sum_over_batch_size`).
 
@@ -163,11 +170,15 @@ def categorical_focal_loss(
     label_smoothing: float = 0.0,
     axis: int = -1,
 ):
-    """Softmax focal loss against one-hot (or soft) targets, summed over the classes.
+    r"""Softmax focal loss against one-hot (or soft) targets, summed over the classes.
 
-    Formula, with K classes, t = y (1 - s) + s / K and p = softmax(logits):
-        loss = -sum_k alpha_k t_k (1 - p_k)^gamma log p_k
-    For one-hot targets only the true class counts: -alpha_y (1 - p_y)^gamma log p_y. This is Keras'
+    Formula, with $K$ classes, $t = y (1 - s) + s / K$ and $p = \operatorname{softmax}(\text{logits})$:
+
+    $$
+    \mathrm{loss} = -\sum_{k=1}^{K} \alpha_k\, t_k (1 - p_k)^\gamma \log p_k
+    $$
+
+    For one-hot targets only the true class counts: $-\alpha_y (1 - p_y)^\gamma \log p_y$. This is Keras'
     `CategoricalFocalCrossentropy` (except its default alpha = 0.25 rescales every class alike;
     here the default is no weighting, so gamma = 0 gives plain cross-entropy).
 
@@ -211,10 +222,14 @@ def sparse_categorical_focal_loss(
     ignore_class: int | None = None,
     axis: int = -1,
 ):
-    """Softmax focal loss against integer class ids, without building a one-hot tensor.
+    r"""Softmax focal loss against integer class ids, without building a one-hot tensor.
 
-    Formula, with id y and log p_y = x_y - logsumexp(x) (x: logits, or clipped log-probabilities):
-        loss = -alpha_y (1 - p_y)^gamma log p_y
+    Formula, with id $y$ and $\log p_y = x_y - \operatorname{logsumexp}(x)$ ($x$: logits, or clipped
+    log-probabilities):
+
+    $$
+    \mathrm{loss} = -\alpha_y (1 - p_y)^\gamma \log p_y
+    $$
 
     Out-of-range ids raise (eagerly and in `tf.function`) or give NaN under XLA; see `kerasloss.core.inputs`.
 
@@ -243,18 +258,23 @@ def sparse_categorical_focal_loss(
 
 @register("focal", "binary_focal", "sigmoid_focal")
 class FocalLoss(Loss):
-    """Computes the sigmoid focal loss between binary (or multi-label) labels and predictions.
+    r"""Computes the sigmoid focal loss between binary (or multi-label) labels and predictions.
 
-    Binary cross-entropy with each label's term scaled by `(1 - p_t) ** gamma`, `p_t` being the
-    probability given to the true label: well-classified labels (p_t near 1) fade, so training
-    concentrates on the hard ones; `alpha` weighs positives against negatives. Formula, per label with
-    hard label y, smoothed target `t = y * (1 - s) + s / 2` and `p = sigmoid(y_pred)` when
-    `from_logits=True`, then the mean over the label axis:
+    Binary cross-entropy with each label's term scaled by $(1 - p_t)^\gamma$, $p_t$ being the
+    probability given to the true label: well-classified labels ($p_t$ near 1) fade, so training
+    concentrates on the hard ones; `alpha` ($\alpha$) weighs positives against negatives. Formula, per
+    label with hard label $y$, smoothed target $t = y (1 - s) + s / 2$ and $p = \sigma(\hat y)$ (the
+    sigmoid of `y_pred`) when `from_logits=True`, then the mean over the $L$ labels of the label axis
+    (`axis`); $\alpha_t$ follows the hard label, also when smoothed:
 
-        ce      = -(t * log(p) + (1 - t) * log(1 - p))
-        1 - p_t = t * (1 - p) + (1 - t) * p
-        alpha_t = alpha * y + (1 - alpha) * (1 - y)      (from the hard label, also when smoothed)
-        loss    = mean(alpha_t * (1 - p_t) ** gamma * ce, axis=axis)
+    $$
+    \begin{split}
+    \mathrm{CE} &= -\left[ t \log p + (1 - t) \log (1 - p) \right] \\
+    1 - p_t &= t (1 - p) + (1 - t)\, p \\
+    \alpha_t &= \alpha\, y + (1 - \alpha)(1 - y) \\
+    \mathrm{loss} &= \frac{1}{L} \sum_{l=1}^{L} \alpha_t (1 - p_t)^\gamma\, \mathrm{CE}
+    \end{split}
+    $$
 
     With `label_smoothing=0` this is torchvision's `sigmoid_focal_loss` (its `"mean"` reduction is this
     loss's default `"sum_over_batch_size"`). With `gamma=0` and `alpha=None` it equals
@@ -340,15 +360,18 @@ class FocalLoss(Loss):
 
 @register("categorical_focal")
 class CategoricalFocalLoss(Loss):
-    """Computes the softmax focal loss between one-hot (or soft) labels and predictions.
+    r"""Computes the softmax focal loss between one-hot (or soft) labels and predictions.
 
-    Categorical cross-entropy with each class's term scaled by `(1 - p_k) ** gamma`, so confidently
-    right examples fade. Formula, per sample with K classes, smoothed targets `t = y * (1 - s) + s / K`
-    and `p = softmax(y_pred)` when `from_logits=True`:
+    Categorical cross-entropy with each class's term scaled by $(1 - p_k)^\gamma$, so confidently
+    right examples fade. Formula, per sample with $K$ classes, smoothed targets $t = y (1 - s) + s / K$
+    and $p = \operatorname{softmax}(\hat y)$ when `from_logits=True`, the sum running over the class
+    axis (`axis`):
 
-        loss = -sum(alpha_k * t_k * (1 - p_k) ** gamma * log(p_k), axis=axis)
+    $$
+    \mathrm{loss} = -\sum_{k=1}^{K} \alpha_k\, t_k (1 - p_k)^\gamma \log p_k
+    $$
 
-    For a one-hot label only the true class y counts: `-alpha_y * (1 - p_y) ** gamma * log(p_y)`. This
+    For a one-hot label only the true class $y$ counts: $-\alpha_y (1 - p_y)^\gamma \log p_y$. This
     is Keras' `CategoricalFocalCrossentropy` given the same `alpha`; its default `alpha=0.25` scales every
     class alike, whereas here the default is no weighting, so `gamma=0` gives `CategoricalCrossentropy`
     exactly. Probabilities are rescaled to sum to 1, then clipped to `[1e-7, 1 - 1e-7]`.
@@ -428,13 +451,15 @@ class CategoricalFocalLoss(Loss):
 
 @register("sparse_focal", "sparse_categorical_focal")
 class SparseCategoricalFocalLoss(Loss):
-    """Computes the softmax focal loss between integer class ids and predictions.
+    r"""Computes the softmax focal loss between integer class ids and predictions.
 
     `CategoricalFocalLoss` for labels given as class ids, without building a one-hot tensor. Formula, per
-    sample with class id y, x the logits (the clipped log-probabilities when `from_logits=False`) and
-    `log(p_y) = x[y] - logsumexp(x)`:
+    sample with class id $y$, $x$ the logits (the clipped log-probabilities when `from_logits=False`) and
+    $\log p_y = x_y - \operatorname{logsumexp}(x)$:
 
-        loss = -alpha_y * (1 - p_y) ** gamma * log(p_y)
+    $$
+    \mathrm{loss} = -\alpha_y (1 - p_y)^\gamma \log p_y
+    $$
 
     With `gamma=0` and `alpha=None` it equals `SparseCategoricalCrossentropy` exactly.
 

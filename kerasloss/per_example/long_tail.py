@@ -146,12 +146,16 @@ def _crossentropy(parts, logits):
 @hyperparameters(class_counts=counts_check, tau=non_negative)
 @computed_in_float32
 def logit_adjusted_loss(y_true, y_pred, *, class_counts: Sequence[float], tau: float = 1.0):
-    """Softmax cross-entropy of the prior-adjusted logits (Menon et al. 2021, eq. 10):
+    r"""Softmax cross-entropy of the prior-adjusted logits (Menon et al. 2021, eq. 10):
 
-        loss = -log softmax(x + tau * log(prior))[y],    prior = counts / sum(counts)
+    $$
+    \mathrm{loss} = -\log \operatorname{softmax}\!\left( x + \tau \log \pi \right)_y,
+    \qquad \pi_j = \frac{n_j}{\sum_k n_k}
+    $$
 
-    A model trained with it estimates the balanced posterior in its raw logits: predict with
-    `argmax(x)`, no correction needed. At tau = 0 it is the plain cross-entropy.
+    with $x$ the logits, $y$ the class id, $\pi$ the prior, $n$ the class counts and $\tau$ = tau. A model
+    trained with it estimates the balanced posterior in its raw logits: predict with `argmax(x)`, no
+    correction needed. At tau = 0 it is the plain cross-entropy.
 
     Args:
         class_counts: The training examples of each class (one per logit), each > 0.
@@ -169,8 +173,14 @@ def logit_adjusted_loss(y_true, y_pred, *, class_counts: Sequence[float], tau: f
 @hyperparameters(class_counts=counts_check)
 @computed_in_float32
 def balanced_softmax_loss(y_true, y_pred, *, class_counts: Sequence[float]):
-    """Softmax cross-entropy of `x + log(counts)` (Ren et al. 2020, eq. 4): the softmax of the logits
-    reweighted by the class counts. Per example it equals `logit_adjusted_loss` at tau = 1 (log counts and
+    r"""Softmax cross-entropy of the logits plus the log class counts (Ren et al. 2020, eq. 4): the softmax of
+    the logits reweighted by the class counts. With $x$ the logits, $y$ the class id and $n$ the class counts:
+
+    $$
+    \mathrm{loss} = -\log \operatorname{softmax}\!\left( x + \log n \right)_y
+    $$
+
+    Per example it equals `logit_adjusted_loss` at tau = 1 (log counts and
     log prior differ by a constant, which the softmax ignores), up to rounding.
 
     Args:
@@ -194,10 +204,16 @@ def ldam_loss(
     scale: float = 30.0,
     class_weights: Sequence[float] | None = None,
 ):
-    """Label-distribution-aware margin loss (Cao et al. 2019), as the official code computes it:
+    r"""Label-distribution-aware margin loss (Cao et al. 2019), as the official code computes it, with $x$ the
+    logits, $y$ the class id, $e_y$ its one-hot vector, $n$ the class counts, $m_{\max}$ = max_margin,
+    $s$ = scale and $w$ = class_weights:
 
-        m_j  = max_margin * n_j ** -0.25 / max_k n_k ** -0.25
-        loss = w_y * -log softmax(scale * (x - m_y * onehot(y)))[y]
+    $$
+    \begin{split}
+    m_j &= m_{\max} \frac{n_j^{-1/4}}{\max_k n_k^{-1/4}} \\
+    \mathrm{loss} &= w_y \cdot \left( -\log \operatorname{softmax}\!\left( s\, (x - m_y\, e_y) \right)_y \right)
+    \end{split}
+    $$
 
     The true class's logit gives up its class's margin, the rarest class's the most. The official models
     feed it cosines (a normalised linear head, `x` in [-1, 1]) and `scale` stretches them.
@@ -228,11 +244,15 @@ def ldam_loss(
 
 @register("logit_adjusted", "logit_adjustment_loss")
 class LogitAdjusted(Loss):
-    """Computes the logit-adjusted softmax cross-entropy for long-tailed classification.
+    r"""Computes the logit-adjusted softmax cross-entropy for long-tailed classification.
 
-    The cross-entropy of the logits shifted by the scaled log-prior of each class (Menon et al. 2021):
+    The cross-entropy of the logits shifted by the scaled log-prior of each class (Menon et al. 2021), with
+    $x$ = `y_pred`, $y$ = `y_true`, $n$ = `class_counts`, the prior $\pi$ and $\tau$ = `tau`:
 
-        loss = -log(softmax(y_pred + tau * log(prior))[y_true]),    prior = class_counts / sum(class_counts)
+    $$
+    \mathrm{loss} = -\log \operatorname{softmax}\!\left( x + \tau \log \pi \right)_y,
+    \qquad \pi_j = \frac{n_j}{\sum_k n_k}
+    $$
 
     Rare classes get a negative shift, so the model must raise their logits further to fit them: trained
     this way, `argmax(y_pred)` estimates the class that minimises the balanced error (the mean of the
@@ -295,11 +315,14 @@ class LogitAdjusted(Loss):
 
 @register("balanced_softmax")
 class BalancedSoftmax(Loss):
-    """Computes the balanced softmax cross-entropy for long-tailed classification.
+    r"""Computes the balanced softmax cross-entropy for long-tailed classification.
 
-    The softmax cross-entropy of the logits plus the log of each class's training count (Ren et al. 2020):
+    The softmax cross-entropy of the logits plus the log of each class's training count (Ren et al. 2020),
+    with $x$ = `y_pred`, $y$ = `y_true` and $n$ = `class_counts`:
 
-        loss = -log(softmax(y_pred + log(class_counts))[y_true])
+    $$
+    \mathrm{loss} = -\log \operatorname{softmax}\!\left( x + \log n \right)_y
+    $$
 
     It models the label shift between the long-tailed training set and a balanced test set: the model's
     own `softmax(y_pred)` estimates the balanced posterior, and `argmax(y_pred)` is the prediction. Per
@@ -353,13 +376,19 @@ class BalancedSoftmax(Loss):
 
 @register("ldam")
 class LDAM(Loss):
-    """Computes the label-distribution-aware margin (LDAM) loss for long-tailed classification.
+    r"""Computes the label-distribution-aware margin (LDAM) loss for long-tailed classification.
 
     A softmax cross-entropy in which the true class's logit gives up a margin that grows as its class
-    gets rarer (Cao et al. 2019), as the official code computes it:
+    gets rarer (Cao et al. 2019), as the official code computes it. With $x$ = `y_pred`, $y$ the class id,
+    $e_y$ its one-hot vector, $n$ = `class_counts`, $m_{\max}$ = `max_margin`, $s$ = `scale` and
+    $w$ = `class_weights`:
 
-        m_j  = max_margin * class_counts[j] ** -0.25 / max_k(class_counts[k] ** -0.25)
-        loss = class_weights[y] * -log(softmax(scale * (y_pred - m_y * onehot(y)))[y])
+    $$
+    \begin{split}
+    m_j &= m_{\max} \frac{n_j^{-1/4}}{\max_k n_k^{-1/4}} \\
+    \mathrm{loss} &= w_y \cdot \left( -\log \operatorname{softmax}\!\left( s\, (x - m_y\, e_y) \right)_y \right)
+    \end{split}
+    $$
 
     The rarest class's margin is `max_margin`. The official models feed it cosines: the output of a
     linear layer whose weights and inputs are L2-normalised, in `[-1, 1]`, which `scale` stretches. In

@@ -95,10 +95,15 @@ def multitask_loss(
     threshold: float = 0.5,
     from_logits: bool = True,
 ):
-    """Fixed-weight multi-task loss: `w_c * classification_i + w_r * regression_i` per sample.
+    r"""Fixed-weight multi-task loss, per sample $i$:
 
-    The batch mean is `w_c * mean(classification) + w_r * MSE over the positives`; see
-    `multitask_terms` for each term. Weights >= 0 (0 switches a task off).
+    $$
+    \mathrm{loss}_i = w_c\, c_i + w_r\, r_i
+    $$
+
+    with $c_i$ the classification term and $r_i$ the regression term of `multitask_terms`. The batch mean
+    is `w_c * mean(classification) + w_r * MSE over the positives`; see `multitask_terms` for each term.
+    Weights >= 0 (0 switches a task off).
 
     Args:
         classification_weight: the classification task's weight w_c, >= 0. Defaults to 1.0.
@@ -127,16 +132,20 @@ def multitask_loss(
 
 @register("multitask")
 class MultiTaskLoss(Loss):
-    """Computes a classification loss plus a regression loss counted on the positive examples only.
+    r"""Computes a classification loss plus a regression loss counted on the positive examples only.
 
     For a model that says whether something happens and, if it does, how much (e.g. whether a customer
-    buys, and what they spend): the regression target exists only for positives. Formula, per sample i
-    of a batch of n with n_pos positives:
+    buys, and what they spend): the regression target exists only for positives. Formula, per sample $i$
+    of a batch of $n$ with $n_{+}$ positives, with $c_i$ the cost-sensitive binary cross-entropy of the
+    class score (see `CostSensitiveBinaryCrossentropy`), $\hat e_i$ the estimate, $e_i$ the target,
+    $w_c$ = `classification_weight` and $w_r$ = `regression_weight`:
 
-        classification_i = cost-sensitive binary cross-entropy of the class score
-                           (see `CostSensitiveBinaryCrossentropy`)
-        regression_i     = [y_i = 1] * (estimate_i - target_i) ** 2 * n / max(n_pos, 1)
-        loss_i           = classification_weight * classification_i + regression_weight * regression_i
+    $$
+    \begin{split}
+    r_i &= [y_i = 1]\, (\hat e_i - e_i)^2\, \frac{n}{\max(n_{+}, 1)} \\
+    \mathrm{loss}_i &= w_c\, c_i + w_r\, r_i
+    \end{split}
+    $$
 
     so that Keras' batch mean is `classification_weight * mean(classification)` plus
     `regression_weight` times the mean squared error over the positives alone (0 for a batch without

@@ -35,16 +35,22 @@ def weighted_kappa(
     weightage: Literal["quadratic", "linear"] = "quadratic",
     epsilon: float = 1e-6,
 ):
-    """Weighted kappa loss (de la Torre, Puig & Valls 2018), as TensorFlow Addons' `WeightedKappaLoss`:
+    r"""Weighted kappa loss (de la Torre, Puig & Valls 2018), as TensorFlow Addons' `WeightedKappaLoss`,
+    with classes $i, j \in \{0, \ldots, C - 1\}$ and a batch of $B$:
 
-        w_ij = (i - j)^2 (quadratic) or |i - j| (linear), classes i, j in 0 .. C - 1
-        numerator   = sum_b sum_j w_{y_b, j} p_bj
-        denominator = sum_ij w_ij (sum_b t_bi) (sum_b p_bj) / B
-        loss = log(numerator / denominator + epsilon)
+    $$
+    \begin{split}
+    w_{ij} &= (i - j)^2 \ \text{(quadratic)} \quad\text{or}\quad \lvert i - j \rvert \ \text{(linear)} \\
+    \mathrm{numerator} &= \sum_b \sum_j w_{y_b j}\, p_{bj} \\
+    \mathrm{denominator} &= \frac{1}{B} \sum_{i,j} w_{ij} \Bigl( \sum_b t_{bi} \Bigr) \Bigl( \sum_b p_{bj} \Bigr) \\
+    \mathrm{loss} &= \log\left( \frac{\mathrm{numerator}}{\mathrm{denominator}} + \epsilon \right)
+    \end{split}
+    $$
 
-    t the one-hot labels, p the predicted probabilities. numerator / denominator is 1 - kappa of the
-    soft confusion matrix, so the loss falls as the agreement rises; where the denominator is 0 (labels
-    and predictions all in one class) the ratio is 0 (TFA's divide_no_nan) and the loss log(epsilon).
+    $t$ the one-hot labels, $p$ the predicted probabilities, $\epsilon$ = epsilon. numerator / denominator is
+    $1 - \kappa$ of the soft confusion matrix, so the loss falls as the agreement rises; where the denominator
+    is 0 (labels and predictions all in one class) the ratio is 0 (TFA's divide_no_nan) and the loss
+    $\log \epsilon$.
 
     Args:
         num_classes: C >= 2 (required).
@@ -88,18 +94,24 @@ def weighted_kappa(
 
 @register("weighted_kappa", "kappa")
 class WeightedKappa(Loss):
-    """Computes the weighted kappa loss of ordinal classification (de la Torre et al. 2018).
+    r"""Computes the weighted kappa loss of ordinal classification (de la Torre et al. 2018).
 
     Cohen's weighted kappa scores agreement between labels and predictions, penalizing a prediction by
     how many classes it is off (quadratically by default): predicting grade 4 for a grade-1 example
     costs more than predicting grade 2. This loss is log(1 - kappa) of the soft confusion matrix (the
     predicted probabilities instead of hard predictions), as TensorFlow Addons' `WeightedKappaLoss`
-    computes it (for users of TFA, which no longer imports):
+    computes it (for users of TFA, which no longer imports), over a batch of $B$ with labels $y_b$ and
+    predicted probabilities $p_{bj}$:
 
-        w_ij = (i - j) ** 2 (quadratic) or |i - j| (linear)
-        loss = log(sum_b sum_j w_(y_b, j) p_bj / (sum_ij w_ij n_i m_j / B) + epsilon)
+    $$
+    w_{ij} = (i - j)^2 \ \text{(quadratic)} \quad\text{or}\quad \lvert i - j \rvert \ \text{(linear)},
+    \qquad
+    \mathrm{loss} = \log\left( \frac{\sum_b \sum_j w_{y_b j}\, p_{bj}}
+    {\sum_{i,j} w_{ij}\, n_i\, m_j / B} + \epsilon \right)
+    $$
 
-    with n_i the batch's count of label i and m_j its summed probability of class j. Kappa is a statistic
+    with $n_i$ the batch's count of label $i$, $m_j$ its summed probability of class $j$ and $\epsilon$ =
+    `epsilon`. Kappa is a statistic
     of the batch, not of single examples: every example carries the batch's value, so Keras' mean is the
     loss; use batches large enough to hold the classes. `sample_weight` scales the batch's value and takes
     no example out of the confusion matrix; under `tf.distribute` each replica scores its own share.

@@ -22,12 +22,14 @@ _EPSILON = at_least(-1.0)
 
 @hyperparameters(epsilon=_EPSILON, from_logits=boolean, label_smoothing=smoothing)
 def poly_loss(y_true, y_pred, *, epsilon: float = 1.0, from_logits: bool = False, label_smoothing: float = 0.0):
-    """Poly-1 against one-hot (or soft) targets, as the paper's listings compute it. With K classes and
-    smoothed targets t = y (1 - s) + s / K:
+    r"""Poly-1 against one-hot (or soft) targets, as the paper's listings compute it. With $K$ classes and
+    smoothed targets $t = y (1 - s) + s / K$:
 
-        loss = -sum_k t_k log p_k + epsilon * sum_k t_k (1 - p_k)
+    $$
+    \mathrm{loss} = -\sum_{k=1}^{K} t_k \log p_k + \epsilon \sum_{k=1}^{K} t_k (1 - p_k)
+    $$
 
-    (for a one-hot target without smoothing, CE + epsilon (1 - p_t)).
+    (for a one-hot target without smoothing, $\mathrm{CE} + \epsilon (1 - p_t)$).
 
     Args:
         epsilon: The first polynomial coefficient's change, >= -1. Defaults to 1.0.
@@ -49,7 +51,11 @@ def poly_loss(y_true, y_pred, *, epsilon: float = 1.0, from_logits: bool = False
 
 @hyperparameters(epsilon=_EPSILON, from_logits=boolean)
 def sparse_poly_loss(y_true, y_pred, *, epsilon: float = 1.0, from_logits: bool = False):
-    """Poly-1 against integer class ids: `-log p_y + epsilon * (1 - p_y)`, no one-hot tensor built.
+    r"""Poly-1 against integer class ids, no one-hot tensor built. With class id $y$:
+
+    $$
+    \mathrm{loss} = -\log p_y + \epsilon\, (1 - p_y)
+    $$
 
     Args:
         epsilon: The first polynomial coefficient's change, >= -1. Defaults to 1.0.
@@ -66,15 +72,18 @@ def sparse_poly_loss(y_true, y_pred, *, epsilon: float = 1.0, from_logits: bool 
 
 @register("poly", "poly1")
 class PolyLoss(Loss):
-    """Computes the Poly-1 loss between one-hot (or soft) labels and predictions.
+    r"""Computes the Poly-1 loss between one-hot (or soft) labels and predictions.
 
-    The categorical cross-entropy plus `epsilon` times `1 - p_t`, its first term in powers of `1 - p_t`
-    (Leng et al. 2022), as the paper's listings compute it, label smoothing included. With K classes,
-    smoothed targets `t = y_true * (1 - s) + s / K` and `p = softmax(y_pred)` when `from_logits=True`:
+    The categorical cross-entropy plus `epsilon` ($\epsilon$) times $1 - p_t$, its first term in powers of
+    $1 - p_t$ (Leng et al. 2022), as the paper's listings compute it, label smoothing included. With $K$
+    classes (the last axis), smoothed targets $t = y (1 - s) + s / K$ ($y$ = `y_true`) and
+    $p = \operatorname{softmax}(\hat y)$ (of `y_pred`) when `from_logits=True`:
 
-        loss = -sum(t * log(p), axis=-1) + epsilon * sum(t * (1 - p), axis=-1)
+    $$
+    \mathrm{loss} = -\sum_{k=1}^{K} t_k \log p_k + \epsilon \sum_{k=1}^{K} t_k (1 - p_k)
+    $$
 
-    For a one-hot label without smoothing: `CE + epsilon * (1 - p_y)`. `epsilon=0` is
+    For a one-hot label without smoothing: $\mathrm{CE} + \epsilon (1 - p_y)$. `epsilon=0` is
     `CategoricalCrossentropy` exactly; the paper found `epsilon=2` best for ImageNet classification and a
     negative `epsilon` (down to -1) for detection. `1 - p` is computed from `log(p)` without cancellation.
 
@@ -145,11 +154,14 @@ class PolyLoss(Loss):
 
 @register("sparse_poly", "sparse_poly1")
 class SparsePolyLoss(Loss):
-    """Computes the Poly-1 loss between integer class ids and predictions.
+    r"""Computes the Poly-1 loss between integer class ids and predictions.
 
-    `PolyLoss` for labels given as class ids, without building a one-hot tensor (Leng et al. 2022):
+    `PolyLoss` for labels given as class ids, without building a one-hot tensor (Leng et al. 2022). With
+    class id $y$ and $p = \operatorname{softmax}(\hat y)$ (of `y_pred`) when `from_logits=True`:
 
-        loss = -log(p_y) + epsilon * (1 - p_y),    p = softmax(y_pred) when from_logits=True
+    $$
+    \mathrm{loss} = -\log p_y + \epsilon\, (1 - p_y)
+    $$
 
     `epsilon=0` is `SparseCategoricalCrossentropy` exactly. An id outside `[0, K)` raises a `ValueError`
     eagerly and an `InvalidArgumentError` in `tf.function`; under XLA that sample's loss is NaN.

@@ -18,9 +18,16 @@ __all__ = ["Pinball", "pinball"]
 @hyperparameters(quantiles=unit_values)
 @computed_in_float32
 def pinball(y_true, y_pred, *, quantiles: "float | tuple[float, ...]" = 0.5):
-    """Pinball (quantile) loss (Koenker & Bassett 1978), with delta = y_true - y_pred and tau the quantile:
+    r"""Pinball (quantile) loss (Koenker & Bassett 1978), with $\delta$ = y_true - y_pred and $\tau$ the quantile,
+    averaged over the last axis:
 
-        loss = tau * delta if delta >= 0 else (tau - 1) * delta,   averaged over the last axis
+    $$
+    \mathrm{loss} =
+    \begin{cases}
+    \tau\, \delta & \delta \ge 0 \\
+    (\tau - 1)\, \delta & \delta < 0
+    \end{cases}
+    $$
 
     TensorFlow Addons' `pinball_loss` for one quantile. With Q quantiles, column q of y_pred (batch, Q)
     estimates quantile q of the one target y_true (batch, 1) or (batch,), and the mean runs over the Q.
@@ -60,12 +67,19 @@ def pinball(y_true, y_pred, *, quantiles: "float | tuple[float, ...]" = 0.5):
 
 @register("pinball", "quantile")
 class Pinball(Loss):
-    """Computes the pinball loss of quantile regression, for one quantile or several at once.
+    r"""Computes the pinball loss of quantile regression, for one quantile or several at once.
 
-    A model that minimizes it predicts the tau-quantile of the target: under-predictions cost tau per
-    unit, over-predictions 1 - tau. Formula, with delta = y_true - y_pred:
+    A model that minimizes it predicts the $\tau$-quantile of the target ($\tau$ from `quantiles`):
+    under-predictions cost $\tau$ per unit, over-predictions $1 - \tau$. Formula, with
+    $\delta$ = `y_true - y_pred`:
 
-        loss = tau * delta if delta >= 0 else (tau - 1) * delta
+    $$
+    \mathrm{loss} =
+    \begin{cases}
+    \tau\, \delta & \delta \ge 0 \\
+    (\tau - 1)\, \delta & \delta < 0
+    \end{cases}
+    $$
 
     averaged over the last axis, as TensorFlow Addons' `PinballLoss(tau)` computes it (for users of TFA,
     which no longer imports). With `quantiles=[0.1, 0.5, 0.9]` the model outputs one column per quantile,

@@ -16,9 +16,15 @@ __all__ = ["Huber", "MeanAbsoluteError", "MeanSquaredError", "huber", "mean_abso
 
 @hyperparameters()
 def mean_squared_error(y_true, y_pred):
-    """Mean squared error over the last axis.
+    r"""Mean squared error over the last axis.
 
-    Formula: `loss = mean((y_pred - y_true) ** 2, axis=-1)`; its gradient is `2 (y_pred - y_true) / d`.
+    Formula, with $\hat y$ = y_pred, $y$ = y_true and $d$ the size of the last axis, and its gradient:
+
+    $$
+    \mathrm{loss} = \frac{1}{d} \sum_{j=1}^{d} (\hat y_j - y_j)^2,
+    \qquad
+    \frac{\partial\, \mathrm{loss}}{\partial \hat y_j} = \frac{2 (\hat y_j - y_j)}{d}
+    $$
 
     Returns:
         The per-sample loss, of shape `y_pred.shape[:-1]`.
@@ -29,9 +35,15 @@ def mean_squared_error(y_true, y_pred):
 
 @hyperparameters()
 def mean_absolute_error(y_true, y_pred):
-    """Mean absolute error over the last axis: `loss = mean(|y_pred - y_true|, axis=-1)`.
+    r"""Mean absolute error over the last axis.
 
-    Robust to outlying targets: every error pulls with the same force, `sign(y_pred - y_true) / d`.
+    Formula, with $\hat y$ = y_pred, $y$ = y_true and $d$ the size of the last axis:
+
+    $$
+    \mathrm{loss} = \frac{1}{d} \sum_{j=1}^{d} \lvert \hat y_j - y_j \rvert
+    $$
+
+    Robust to outlying targets: every error pulls with the same force, $\operatorname{sign}(\hat y_j - y_j) / d$.
 
     Returns:
         The per-sample loss, of shape `y_pred.shape[:-1]`.
@@ -42,11 +54,18 @@ def mean_absolute_error(y_true, y_pred):
 
 @hyperparameters(delta=positive)
 def huber(y_true, y_pred, *, delta: float = 1.0):
-    """Huber loss (Huber 1964): quadratic for errors up to `delta`, linear beyond.
+    r"""Huber loss (Huber 1964): quadratic for errors up to `delta`, linear beyond.
 
-    Formula, with `e = y_pred - y_true`:
-        loss = mean(0.5 e^2                      if |e| <= delta
-                    delta (|e| - 0.5 delta)      otherwise, axis=-1)
+    Formula, with $e = \hat y - y$ (y_pred - y_true), $\delta$ = delta and the mean over the $d$ entries of
+    the last axis:
+
+    $$
+    \mathrm{loss} = \frac{1}{d} \sum_{j=1}^{d}
+    \begin{cases}
+    \tfrac{1}{2} e_j^2 & \lvert e_j \rvert \le \delta \\
+    \delta \left( \lvert e_j \rvert - \tfrac{1}{2} \delta \right) & \text{otherwise}
+    \end{cases}
+    $$
 
     Args:
         delta: where the quadratic turns linear, > 0. Defaults to 1.0 (Keras, PyTorch's smooth L1).
@@ -65,14 +84,17 @@ def huber(y_true, y_pred, *, delta: float = 1.0):
 
 @register("mse")
 class MeanSquaredError(Loss):
-    """Computes the mean of squares of errors between targets and predictions.
+    r"""Computes the mean of squares of errors between targets and predictions.
 
-    Formula, per sample, over the last axis of size d:
+    Formula, per sample, with $\hat y$ = `y_pred`, $y$ = `y_true` and the mean over the last axis, of size
+    $d$:
 
-        loss = mean((y_pred - y_true) ** 2, axis=-1)
+    $$
+    \mathrm{loss} = \frac{1}{d} \sum_{j=1}^{d} (\hat y_j - y_j)^2
+    $$
 
     The same loss as `keras.losses.MeanSquaredError`, registered as `"mse"` for `kerasloss.get`. Its
-    gradient, `2 (y_pred - y_true) / d`, grows with the error, so a few outlying targets dominate
+    gradient, $2 (\hat y_j - y_j) / d$, grows with the error, so a few outlying targets dominate
     training; `Huber` bounds their pull.
 
     Args:
@@ -123,14 +145,17 @@ class MeanSquaredError(Loss):
 
 @register("mae")
 class MeanAbsoluteError(Loss):
-    """Computes the mean of absolute errors between targets and predictions.
+    r"""Computes the mean of absolute errors between targets and predictions.
 
-    Formula, per sample, over the last axis of size d:
+    Formula, per sample, with $\hat y$ = `y_pred`, $y$ = `y_true` and the mean over the last axis, of size
+    $d$:
 
-        loss = mean(|y_pred - y_true|, axis=-1)
+    $$
+    \mathrm{loss} = \frac{1}{d} \sum_{j=1}^{d} \lvert \hat y_j - y_j \rvert
+    $$
 
     The same loss as `keras.losses.MeanAbsoluteError`, registered as `"mae"` for `kerasloss.get`. Every
-    error pulls with the same force, `sign(y_pred - y_true) / d`, so outlying targets do not dominate;
+    error pulls with the same force, $\operatorname{sign}(\hat y_j - y_j) / d$, so outlying targets do not dominate;
     the fitted value is a median rather than a mean.
 
     Args:
@@ -179,12 +204,18 @@ class MeanAbsoluteError(Loss):
 
 @register("huber_loss")
 class Huber(Loss):
-    """Computes the Huber loss: quadratic for small errors, linear for large ones.
+    r"""Computes the Huber loss: quadratic for small errors, linear for large ones.
 
-    Formula, per sample, with `e = y_pred - y_true` and the mean over the last axis:
+    Formula, per sample, with $e$ = `y_pred - y_true`, $\delta$ = `delta` and the mean over the $d$ entries
+    of the last axis:
 
-        loss = mean(0.5 * e ** 2                    if |e| <= delta
-                    delta * (|e| - 0.5 * delta)     otherwise, axis=-1)
+    $$
+    \mathrm{loss} = \frac{1}{d} \sum_{j=1}^{d}
+    \begin{cases}
+    \tfrac{1}{2} e_j^2 & \lvert e_j \rvert \le \delta \\
+    \delta \left( \lvert e_j \rvert - \tfrac{1}{2} \delta \right) & \text{otherwise}
+    \end{cases}
+    $$
 
     The same loss as `keras.losses.Huber` (and PyTorch's `HuberLoss`). Errors beyond `delta` pull with
     the constant force `delta`, so outlying targets do not dominate training as they do under
