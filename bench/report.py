@@ -49,8 +49,9 @@ def _or_dash(value, form):
     return "—" if value != value else form.format(value)  # NaN: not measured
 
 
-def table_row(r):
-    """One row of the results table."""
+def table_row(r, with_baseline=True):
+    """One row of the results table; `with_baseline=False` leaves the baseline's name out of the first cell (the
+    site names each suite's baselines above its table)."""
     target = "—" if r["target"] is None else f"<= {r['target']:.2g}"
     met = "" if r["target"] is None or r["ratio"] != r["ratio"] else (" ✓" if r["ratio"] <= r["target"] else " ✗")
     if r["ratio"] == r["ratio"] and r["ratio"] < 0.1:
@@ -59,13 +60,14 @@ def table_row(r):
             slowest, fastest = (1 / ratio for ratio in reversed(r["ratio_range"]))
             met += f"; {slowest:.0f}-{fastest:.0f}x over {r['rounds']} rounds"
         met += ")"
+    name = f"{r['benchmark']} (vs {r['baseline']})" if with_baseline else r["benchmark"]
     memory = "—"
     if "peak_blocks" in r:
         memory = f"{r['peak_blocks']:.2f} / {r['baseline_peak_blocks']:.2f} blocks"
     elif "peak_mib" in r:
         memory = f"{r['peak_mib']:.0f} / {r['baseline_peak_mib']:.0f} MiB"
     return (
-        f"| {r['benchmark']} (vs {r['baseline']}) | {r['mode']} | {r['ours_ms']:.1f} ms | "
+        f"| {name} | {r['mode']} | {r['ours_ms']:.1f} ms | "
         f"{_or_dash(r['baseline_ms'], '{:.1f} ms')} | {_or_dash(r['ratio'], '{:.3f}')}{met} | {target} | {memory} |"
     )
 

@@ -37,7 +37,7 @@ def _parser():
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="{list,run,worker,results,best,board,report,experiment}"
     )
-    commands.add_parser("list", help="the sweeps in the default suite: dataset, objective, space, seeds and description")
+    commands.add_parser("list", help="the default suite's sweeps: dataset, objective, space, seeds, description")
 
     run = commands.add_parser(
         "run",

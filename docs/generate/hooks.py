@@ -44,13 +44,15 @@ def bench_results():
     for suite in dict.fromkeys(row["suite"] for row in rows):
         mine = [row for row in rows if row["suite"] == suite]
         title = SUITE_TITLES.get(suite, suite)
+        baselines = "; ".join(dict.fromkeys(row["baseline"] for row in mine))
         lines += [
             f"## {title}",
             "",
             f"`python -m bench --suite {suite}` on {report.machines(mine)}, {report.dates(mine)}.",
+            f"Against: {baselines}.",
             "",
             *report.HEADER,
-            *(report.table_row(row) for row in mine),
+            *(report.table_row(row, with_baseline=False) for row in mine),
             "",
         ]
     lines += ["## How each suite measures", *report.notes(rows), ""]
