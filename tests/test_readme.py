@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 
+import keras
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -24,6 +25,7 @@ def test_the_readmes_links_lead_to_files():
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the quickstart installs TensorFlow: once")
 def test_the_quickstart_runs_as_written(tmp_path):
     """The Python block under "Quickstart", as it stands, in a fresh process (it trains and saves m.keras)."""
     section = README[README.index("## Quickstart") :]

@@ -11,7 +11,8 @@ in a temporary folder (what it writes stays there):
 
 The subprocesses inherit the environment (the backend, and tests/conftest.py's oneDNN settings). They import
 TensorFlow and train small models, so they are marked `slow`, as every test that starts a process is;
-`test_every_marked_example_is_found_and_compiles` checks the pages' code without running it.
+`test_every_marked_example_is_found_and_compiles` checks the pages' code without running it. They run once, on
+TensorFlow (`make test-all`): the library's own tests cover the other backends, and CI's time is kept for them.
 """
 
 import os
@@ -20,6 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +35,9 @@ PAGES = {
     "saving.md": ["save", "load"],
     "metric-learning.md": ["complete", "proxies"],
 }
+
+
+ONCE = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the pages' examples: once, on TensorFlow")
 
 
 def examples(page):
@@ -71,6 +76,7 @@ def test_every_marked_example_is_found_and_compiles(page):
 
 
 @pytest.mark.slow
+@ONCE
 def test_custom_loss_example_and_its_tests_pass(tmp_path):
     source = examples("custom-loss.md")["custom"]
     path = tmp_path / "test_pseudo_huber.py"  # the page's tests are pytest tests: pytest runs the module
@@ -83,6 +89,7 @@ def test_custom_loss_example_and_its_tests_pass(tmp_path):
 
 
 @pytest.mark.slow
+@ONCE
 def test_saving_example_loads_in_a_fresh_process(tmp_path):
     found = examples("saving.md")
     run_script(found["save"], tmp_path, "save")
@@ -93,6 +100,7 @@ def test_saving_example_loads_in_a_fresh_process(tmp_path):
 
 
 @pytest.mark.slow
+@ONCE
 def test_metric_learning_example_runs_end_to_end(tmp_path):
     found = examples("metric-learning.md")
     printed = run_script(found["complete"] + "\n\n" + found["proxies"], tmp_path, "metric_learning")
