@@ -101,7 +101,7 @@ def _known_in_python(x):
     PyTorch), so that Python may branch and loop on them."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # TensorFlow itself: Keras has no public test for eager execution
 
         return tf.executing_eagerly()
     if backend == "jax":
@@ -115,16 +115,15 @@ def _known_in_python(x):
     return backend == "torch"
 
 
-def _dynamic_shapes(x):
-    """Whether this trace may size a tensor by values (x's, if known in Python): eager code and a
-    TensorFlow graph outside XLA. Not under XLA (`jit_compile=True`, `jax.jit`): fixed shapes."""
-    if _known_in_python(x):
-        return True
+def _in_a_graph_outside_xla():
+    """Whether this trace is a TensorFlow graph that XLA does not compile, where a tensor may be sized by values
+    (under XLA, `jit_compile=True` or `jax.jit`, shapes are fixed)."""
     if keras.backend.backend() != "tensorflow":
         return False
-    import tensorflow as tf  # whether a tf.function compiles with XLA; Keras has no public form of it
+    # TensorFlow itself, not keras.ops: whether a tf.function compiles with XLA has no public form in Keras.
+    import tensorflow as tf
 
-    try:
+    try:  # a private module (no public form): guarded, and wrong only in speed if it moves
         from tensorflow.python.ops.control_flow_util import GraphOrParentsInXlaContext
     except ImportError:  # moved: the fixed-shape search is right everywhere, only slower here
         return False
@@ -170,7 +169,8 @@ def _semi_hard_negative(d, positives, negatives):
     if isinstance(n, int) and isinstance(rows, int) and max(n, rows) * n >= 2**31:
         raise ValueError(f"triplet_loss: semi-hard mining indexes B x N entries in int32; {rows} x {n} is too large.")
     bits = _distance_bits(d)
-    known, dynamic = _known_in_python(d), _dynamic_shapes(d)
+    known = _known_in_python(d)
+    dynamic = known or _in_a_graph_outside_xla()
 
     def by_search():
         return _semi_hard_by_search(bits, positives, negatives, known, dynamic)
@@ -178,12 +178,13 @@ def _semi_hard_negative(d, positives, negatives):
     def by_sorting():
         return _semi_hard_by_sorting(bits, negatives)
 
+    many = ops.sum(ops.cast(positives, "int32")) > _SORT_ABOVE * rows if dynamic else None
     if not dynamic:
         column = by_search()
     elif known:
-        column = by_sorting() if bool(ops.sum(ops.cast(positives, "int32")) > _SORT_ABOVE * rows) else by_search()
+        column = by_sorting() if bool(many) else by_search()
     else:  # a cond on integers alone (no gradient through it), so TensorFlow keeps no intermediates of either
-        column = ops.cond(ops.sum(ops.cast(positives, "int32")) > _SORT_ABOVE * rows, by_sorting, by_search)
+        column = ops.cond(many, by_sorting, by_search)
     farther = ops.take_along_axis(d, ops.maximum(column, 0), axis=1)
     farthest = ops.max(ops.where(negatives, d, -math.inf), axis=1, keepdims=True)
     return ops.where(column >= 0, farther, farthest)
