@@ -6,9 +6,10 @@ O(B^2) under `tf.function` and XLA alike. Semi-hard mining is a masked minimum p
 over its anchor's row (an argmin of wrapped int32 keys, `rows` pairs at a time in a loop whose length is
 the number of pairs; no sort): under XLA always, elsewhere unless the pairs per anchor are many (above
 `_SORT_ABOVE`), where one sort per row (negatives before positives at equal distance) and a reverse
-running minimum cost less. Both choose the same negative, bit for bit. "all" sorts the negatives and
-counts, per anchor-positive pair, those inside the margin by a branchless binary search (log2 B rounds of
-B^2 gathers). `searchsorted` would lower to a B x B x B comparison under XLA.
+running minimum cost less. Both choose the same negative, bit for bit. Outside XLA the pairs are listed
+and the loss gathered and summed over them alone, not over every entry of the B x B block. "all" sorts
+the negatives and counts, per anchor-positive pair, those inside the margin by a branchless binary
+search (log2 B rounds of B^2 gathers). `searchsorted` would lower to a B x B x B comparison under XLA.
 """
 
 import math
@@ -153,118 +154,123 @@ def _distance_bits(d):
     return ops.maximum(ops.reshape(ops.view(ops.reshape(distances, (-1, 1)), "int32"), ops.shape(d)), 0)
 
 
-def _semi_hard_negative(d, positives, negatives):
-    """Per anchor-positive pair, TFA's semi-hard negative distance: the closest negative farther than
-    the positive (strictly), or the anchor's farthest negative where none is; at equal distances the
-    negative in the lowest column. Entries that are no anchor-positive pair hold a value to be masked out.
+def _semi_hard_triplets(d, positives, negatives):
+    """Per anchor-positive pair, its distance and TFA's semi-hard negative distance: the closest negative
+    farther than the positive (strictly), or the anchor's farthest negative where none is; at equal
+    distances the negative in the lowest column. Returns `(positive, negative, anchor)`: under XLA (fixed
+    shapes) two (rows, n) blocks of every entry, those that are no pair to be masked out, and anchor
+    None; elsewhere lists of the pairs (`nonzero`, row-major) and each one's anchor.
 
-    Two formulations, one result: a search per pair (`_semi_hard_by_search`: work pairs x candidates,
-    no sort), always under XLA, and a sort per anchor (`_semi_hard_by_sorting`: candidates x log
-    candidates each), elsewhere where the pairs per anchor are many (`_SORT_ABOVE`). Either gives each
-    pair's column (-1 where no negative is farther), from the distances' bits alone; the distance is
-    gathered after, outside any loop or cond, so the gradient flows to it (to the farthest negatives, as
-    `max` shares it, where none is farther). Memory O(B^2).
+    Each pair's column (-1 where no negative is farther) comes from the distances' bits alone, by one of
+    two formulations with one result: a search per pair (work pairs x candidates, no sort), always under
+    XLA, and a sort per anchor (`_semi_hard_by_sorting`: candidates x log candidates each), elsewhere
+    where the pairs per anchor are many (`_SORT_ABOVE`). The distance is gathered after, outside any loop
+    or cond, so the gradient flows to it (to the farthest negatives, as `max` shares it, where none is
+    farther). Listing the pairs where shapes may depend on values (eager code, a TensorFlow graph outside
+    XLA) spares the loss a gather over every entry of the B x N block, whose gradient (a scatter over it)
+    would cost more than the search, and its elementwise passes over entries that are no pair. Memory
+    O(B^2).
     """
     rows, n = ops.shape(d)  # n candidates: the batch, then any reference set
     if isinstance(n, int) and isinstance(rows, int) and max(n, rows) * n >= 2**31:
         raise ValueError(f"triplet_loss: semi-hard mining indexes B x N entries in int32; {rows} x {n} is too large.")
     bits = _distance_bits(d)
+    farthest = ops.max(ops.where(negatives, d, -math.inf), axis=1)
     known = _known_in_python(d)
-    dynamic = known or _in_a_graph_outside_xla()
+    if not (known or _in_a_graph_outside_xla()):
+        column = _semi_hard_by_search(bits, positives, negatives)
+        farther = ops.take_along_axis(d, ops.maximum(column, 0), axis=1)
+        return d, ops.where(column >= 0, farther, ops.expand_dims(farthest, 1)), None
+
+    anchor, positive = (ops.cast(i, "int32") for i in ops.nonzero(positives))
+    at = anchor * n + positive  # the pairs' row-major positions in d
 
     def by_search():
-        return _semi_hard_by_search(bits, positives, negatives, known, dynamic)
+        return _semi_hard_of_listed_pairs(bits, negatives, at, known)
 
     def by_sorting():
-        return _semi_hard_by_sorting(bits, negatives)
+        return ops.take(ops.reshape(_semi_hard_by_sorting(bits, negatives), (-1,)), at)
 
-    many = ops.sum(ops.cast(positives, "int32")) > _SORT_ABOVE * rows if dynamic else None
-    if not dynamic:
-        column = by_search()
-    elif known:
-        column = by_sorting() if bool(many) else by_search()
-    else:  # a cond on integers alone (no gradient through it), so TensorFlow keeps no intermediates of either
-        column = ops.cond(many, by_sorting, by_search)
-    farther = ops.take_along_axis(d, ops.maximum(column, 0), axis=1)
-    farthest = ops.max(ops.where(negatives, d, -math.inf), axis=1, keepdims=True)
-    return ops.where(column >= 0, farther, farthest)
+    many = ops.shape(at)[0] > _SORT_ABOVE * rows
+    # Eager code branches in Python; a graph by a cond on integers alone (no gradient through it), so that
+    # TensorFlow keeps no intermediates of either branch.
+    branch = (lambda condition, then, otherwise: then() if bool(condition) else otherwise()) if known else ops.cond
+    column = branch(many, by_sorting, by_search)
+    flat = ops.reshape(d, (-1,))
+    farther = ops.take(flat, anchor * n + ops.maximum(column, 0))
+    return ops.take(flat, at), ops.where(column >= 0, farther, ops.take(farthest, anchor)), anchor
 
 
-def _semi_hard_by_search(bits, positives, negatives, known, dynamic):
-    """The semi-hard negatives' columns by a masked minimum per pair, `rows` pairs at a time: no sort.
+def _nearest_farther(candidates, anchor, threshold):
+    """Per listed pair (its anchor's row of `candidates`, its positive's bits `threshold`): the column of
+    the closest negative farther than the positive, or -1.
 
-    The anchor-positive pairs are listed row by row; each is an argmin over its anchor's row of distance
-    bits. A pair whose positive has bits t keys each candidate of bits b as b + (2^31 - 1 - t), in int32
+    A pair whose positive has bits t keys each candidate of bits b as b + (2^31 - 1 - t), in int32
     arithmetic, which wraps: a negative farther than the positive (b > t) wraps below zero, in the order
     of b, while a nearer or equal one (b <= t), or a candidate that is no negative (b taken as -1), stays
     >= 0. So the argmin is the closest farther negative, the lowest column among equals, and the sign of
     its key says whether there is one.
+    """
+    keys = ops.take(candidates, anchor, axis=0) + ops.expand_dims(_INT32_MAX - threshold, 1)
+    column = ops.cast(ops.argmin(keys, axis=1), "int32")
+    farther = ops.take_along_axis(keys, ops.expand_dims(column, 1), axis=1)[:, 0] < 0
+    return ops.where(farther, column, -1)
+
+
+def _semi_hard_of_listed_pairs(bits, negatives, at, known):
+    """The semi-hard negatives' columns (-1 where none is farther) of the pairs at row-major positions
+    `at` (a list sized by the pairs), `rows` pairs at a time: one wrapped-integer argmin each, no sort."""
+    rows, n = ops.shape(bits)
+    candidates = ops.where(negatives, bits, -1)
+    count = ops.shape(at)[0]
+    chunks = (count + rows - 1) // rows
+    padded = ops.concatenate([at, ops.zeros((chunks * rows - count,), "int32")], axis=0)
+    thresholds = ops.take(ops.reshape(bits, (-1,)), padded)
+
+    def body(i, found):
+        pairs, threshold = ops.slice(padded, (i * rows,), (rows,)), ops.slice(thresholds, (i * rows,), (rows,))
+        return ops.slice_update(found, (i * rows,), _nearest_farther(candidates, pairs // n, threshold))
+
+    return _loop(known, chunks, body, ops.zeros((chunks * rows,), "int32"))[:count]
+
+
+def _semi_hard_by_search(bits, positives, negatives):
+    """The semi-hard negatives' columns under XLA (fixed shapes) by a masked minimum per pair, `rows`
+    pairs at a time (`_nearest_farther`): no sort, and no list sized by the pairs.
 
     The loop runs once per `rows` pairs (pairs / rows times: ~8 at 128 classes in a batch of 1,024, ~100
-    at 10). Where shapes may depend on values (`dynamic`), the pairs are listed (`nonzero`), and the chosen
-    distances gathered and scattered for them alone. Under XLA, where none may, the list is implicit:
-    positives are an anchor's class (same label) less itself, so with the candidates sorted by class each
-    anchor's list is a run of that order (itself included, a slot that writes only to the anchor's own
-    entry), and a chunk finds its slots' anchors by a binary search in the runs' offsets. That spares XLA
-    a prefix sum and a segment sum over all B x N entries, which cost more than the search at 128 classes.
+    at 10). The pair list is implicit: positives are an anchor's class (same label) less itself, so with
+    the candidates sorted by class each anchor's list is a run of that order (itself included, a slot
+    that writes only to the anchor's own entry), and a chunk finds its slots' anchors by a binary search
+    in the runs' offsets. That spares XLA a prefix sum and a segment sum over all B x N entries, which
+    cost more than the search at 128 classes.
     """
     rows, n = ops.shape(bits)
     bits_flat = ops.reshape(bits, (-1,))
     candidates = ops.where(negatives, bits, -1)
-    if dynamic:
-        anchor, positive = ops.nonzero(positives)
-        pairs = ops.cast(anchor, "int32") * n + ops.cast(positive, "int32")  # row-major positions in d
-        count = ops.shape(pairs)[0]
-        chunks = (count + rows - 1) // rows
-        pairs = ops.concatenate([pairs, ops.zeros((chunks * rows - count,), "int32")], axis=0)
-    else:
-        # Positives are a class minus the anchor itself: each candidate's class is its first anchor (rows
-        # for an unusable reference entry), and anchor a's list is its class (itself included) in
-        # `order`, from start[a], at offset[a] in the whole list.
-        row = ops.expand_dims(ops.arange(rows, dtype="int32"), 1)
-        group = ops.min(ops.where(ops.logical_or(positives, self_mask(rows, n)), row, rows), axis=0)
-        order = ops.cast(ops.argsort(group), "int32")
-        start = ops.sum(ops.cast(ops.expand_dims(group, 0) < ops.expand_dims(group[:rows], 1), "int32"), axis=1)
-        size = ops.sum(ops.cast(positives, "int32"), axis=1) + 1
-        offset = ops.cumsum(size) - size
-        total = ops.sum(size)
-        chunks = (total + rows - 1) // rows
+    # Positives are a class minus the anchor itself: each candidate's class is its first anchor (rows for
+    # an unusable reference entry), and anchor a's list is its class (itself included) in `order`, from
+    # start[a], at offset[a] in the whole list.
+    row = ops.expand_dims(ops.arange(rows, dtype="int32"), 1)
+    group = ops.min(ops.where(ops.logical_or(positives, self_mask(rows, n)), row, rows), axis=0)
+    order = ops.cast(ops.argsort(group), "int32")
+    start = ops.sum(ops.cast(ops.expand_dims(group, 0) < ops.expand_dims(group[:rows], 1), "int32"), axis=1)
+    size = ops.sum(ops.cast(positives, "int32"), axis=1) + 1
+    offset = ops.cumsum(size) - size
+    total = ops.sum(size)
 
-    def chunk(i):
-        """Pairs i * rows, ... (i + 1) * rows - 1: their positions in d (an anchor with itself where the
-        slot is no pair: never read), and the position in d of each one's farther negative (-1 if none)."""
-        if dynamic:
-            at = ops.slice(pairs, (i * rows,), (rows,))
-            anchor = at // n
-        else:
-            slot = i * rows + ops.arange(rows, dtype="int32")
-            anchor = _count_at_most_sorted(offset, slot) - 1
-            column = ops.take(order, ops.minimum(ops.take(start, anchor) + slot - ops.take(offset, anchor), n - 1))
-            at = anchor * n + ops.where(ops.logical_and(slot < total, column != anchor), column, anchor)
-        keys = ops.take(candidates, anchor, axis=0) + ops.expand_dims(_INT32_MAX - ops.take(bits_flat, at), 1)
-        column = ops.argmin(keys, axis=1)
-        farther = ops.take_along_axis(keys, ops.expand_dims(column, 1), axis=1)[:, 0] < 0
-        return at, ops.where(farther, anchor * n + column, -1)
+    def body(i, found):
+        """Pairs i * rows, ... (i + 1) * rows - 1 (an anchor with itself where the slot is no pair: it
+        writes to the anchor's own entry, never read)."""
+        slot = i * rows + ops.arange(rows, dtype="int32")
+        anchor = _count_at_most_sorted(offset, slot) - 1
+        column = ops.take(order, ops.minimum(ops.take(start, anchor) + slot - ops.take(offset, anchor), n - 1))
+        at = anchor * n + ops.where(ops.logical_and(slot < total, column != anchor), column, anchor)
+        selected = _nearest_farther(candidates, anchor, ops.take(bits_flat, at))
+        return ops.scatter_update(found, ops.expand_dims(at, 1), selected)
 
-    if dynamic:
-
-        def body(i, found):
-            return ops.slice_update(found, (i * rows,), chunk(i)[1])
-
-        found = _loop(known, chunks, body, ops.zeros((chunks * rows,), "int32"))[:count]
-        # scatter_update, not scatter: Keras' PyTorch scatter loops in Python over the indices.
-        found = ops.scatter_update(ops.full((rows * n,), -1, dtype="int32"), ops.expand_dims(pairs[:count], 1), found)
-    else:
-
-        def body(i, found):
-            at, selected = chunk(i)
-            return ops.scatter_update(found, ops.expand_dims(at, 1), selected)
-
-        found = _loop(known, chunks, body, ops.full((rows * n,), -1, dtype="int32"))
-    # Positions in d to columns (-1 stays -1: no negative farther).
-    row = ops.expand_dims(ops.arange(rows, dtype="int32") * n, 1)
-    found = ops.reshape(found, (rows, n))
-    return ops.where(found >= 0, found - row, -1)
+    found = ops.fori_loop(0, (total + rows - 1) // rows, body, ops.full((rows * n,), -1, dtype="int32"))
+    return ops.reshape(found, (rows, n))
 
 
 _SELF_KEY = _INT32_MAX  # the anchor itself sorts last, after every negative
@@ -452,11 +458,16 @@ def triplet_loss(
         per_anchor = ops.sum(sums, axis=1) * batch / ops.maximum(active, 1.0)
     else:
         if mining == "semi-hard":
-            negative = _semi_hard_negative(d, positives, negatives)
+            positive, negative, anchor = _semi_hard_triplets(d, positives, negatives)
         else:
-            negative = _random_negative(d, negatives)
-        pair_losses = _hinge(d - negative if soft else margin + d - negative, soft)
-        per_anchor = ops.sum(ops.where(pairs, pair_losses, 0.0), axis=1) * batch / ops.maximum(pair_count, 1.0)
+            positive, negative, anchor = d, _random_negative(d, negatives), None
+        pair_losses = _hinge(positive - negative if soft else margin + positive - negative, soft)
+        if anchor is None:  # (rows, n) blocks
+            sums = ops.sum(ops.where(pairs, pair_losses, 0.0), axis=1)
+        else:  # lists of the positive pairs: those of an anchor without a negative are left out
+            kept = ops.where(ops.take(has_negative[:, 0], anchor), pair_losses, 0.0)
+            sums = ops.segment_sum(kept, anchor, num_segments=ops.shape(d)[0])
+        per_anchor = sums * batch / ops.maximum(pair_count, 1.0)
     return nan_unless_finite(ops.where(usable, per_anchor, 0.0), y_pred, pool)
 
 

@@ -177,9 +177,13 @@ def _semi_hard_and_grad(mode, d, positives, negatives, weights):
     are arguments, so that a compiled step does not know them."""
     pairs = positives & negatives.any(axis=1, keepdims=True)
 
-    def weighted(x, positives, negatives):  # a torch tensor that requires grad times an ndarray fails
-        values = triplet._semi_hard_negative(x, positives, negatives)
-        total = keras.ops.sum(keras.ops.where(pairs, values, 0.0) * keras.ops.convert_to_tensor(weights))
+    def weighted(x, positives_, negatives_):  # a torch tensor that requires grad times an ndarray fails
+        _, values, anchor = triplet._semi_hard_triplets(x, positives_, negatives_)
+        if anchor is None:  # (rows, n): every entry
+            used, w = pairs, weights
+        else:  # the positive pairs listed row-major
+            used, w = pairs[positives], weights[positives]
+        total = keras.ops.sum(keras.ops.where(used, values, 0.0) * keras.ops.convert_to_tensor(w))
         return total, values
 
     masks = keras.ops.convert_to_tensor(positives), keras.ops.convert_to_tensor(negatives)
@@ -222,6 +226,9 @@ def test_semi_hard_negative_equals_brute_force_with_ties(formulation, mode, seed
     pairs = positives & negatives.any(axis=1, keepdims=True)
     expected, expected_grad = _semi_hard_brute_force(d, positives, negatives, np.where(pairs, weights, 0))
     values, g = _semi_hard_and_grad(mode, d, positives, negatives, weights)
+    if values.ndim == 1:  # listed: the positive pairs, row-major
+        values, listed = np.zeros_like(d), values
+        values[positives] = listed
     np.testing.assert_array_equal(np.where(pairs, values, 0.0), expected)
     np.testing.assert_allclose(g, expected_grad, rtol=1e-6, atol=1e-6)
 
