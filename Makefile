@@ -6,9 +6,10 @@ BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 BACKENDS_READY := $(VENV)/.backends-ready
 WORKERS ?= 0
-# pytest-xdist: the tests run in this many processes, whole files to one process (module fixtures stay shared)
+# pytest-xdist: the tests run in this many processes; an idle one takes tests queued for another
+# (worksteal), so that no long test file runs alone at the end. The 20 slowest tests are listed after a run.
 TEST_PROCESSES ?= 2
-PYTEST := $(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist loadfile
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist worksteal --durations=20
 LOGDIR ?= logs
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
@@ -72,7 +73,7 @@ test-oldest-keras: $(BACKENDS_READY)
 	$(BIN)/python -c "import site; print(site.getsitepackages()[0])" > "$$($(OLDEST_VENV)/bin/python -c 'import site; print(site.getsitepackages()[0])')/zz_main_venv.pth"
 	$(OLDEST_VENV)/bin/python -m pip install --quiet --no-deps "keras==$(OLDEST_KERAS)"
 	KERAS_BACKEND=torch $(OLDEST_VENV)/bin/python -c "import keras; assert keras.__version__ == '$(OLDEST_KERAS)', keras.__file__"
-	KERAS_BACKEND=torch $(OLDEST_VENV)/bin/python -m pytest -q -n $(TEST_PROCESSES) --dist loadfile -m "not slow" \
+	KERAS_BACKEND=torch $(OLDEST_VENV)/bin/python -m pytest -q -n $(TEST_PROCESSES) --dist worksteal -m "not slow" \
 		tests/core tests/per_example tests/metric_learning tests/tools tests/test_battery.py tests/test_saved_models.py
 
 sweep: $(READY)

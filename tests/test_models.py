@@ -31,10 +31,16 @@ def _data(case, seed=0):
     return x, y_true, y_pred
 
 
+# The save-and-reload test runs its cases in shards, a fresh process each, and the mixed-precision test one
+# case at a time, so that pytest-xdist spreads them over its processes (each compiles a model per case).
+SHARDS = 4
+
+
 @pytest.mark.slow
-def test_every_loss_survives_save_and_load_in_a_fresh_process(tmp_path):
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_every_loss_survives_save_and_load_in_a_fresh_process(tmp_path, shard):
     manifest = {}
-    for case in CASES:
+    for case in CASES[shard::SHARDS]:
         x, y_true, y_pred = _data(case)
         keras.utils.set_random_seed(0)
         model = _model(case, y_pred)
@@ -74,15 +80,14 @@ def test_every_loss_survives_save_and_load_in_a_fresh_process(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
-def test_every_loss_trains_finite_under_mixed_precision(policy):
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_every_loss_trains_finite_under_mixed_precision(case, policy):
     keras.mixed_precision.set_global_policy(policy)
-    for case in CASES:
-        x, y_true, y_pred = _data(case, seed=3)
-        keras.utils.set_random_seed(0)
-        model = _model(case, y_pred)
-        assert model.layers[-1].compute_dtype == policy.split("_")[1]
-        model.compile(optimizer="adam", loss=case.make())
-        losses = model.fit(x, y_true, epochs=2, batch_size=8, verbose=0).history["loss"]
-        assert np.all(np.isfinite(losses)), (case.id, losses)
-        gradients_ok = np.all([np.all(np.isfinite(numpy(w))) for w in model.trainable_weights])
-        assert gradients_ok, case.id
+    x, y_true, y_pred = _data(case, seed=3)
+    keras.utils.set_random_seed(0)
+    model = _model(case, y_pred)
+    assert model.layers[-1].compute_dtype == policy.split("_")[1]
+    model.compile(optimizer="adam", loss=case.make())
+    losses = model.fit(x, y_true, epochs=2, batch_size=8, verbose=0).history["loss"]
+    assert np.all(np.isfinite(losses)), losses
+    assert all(np.all(np.isfinite(numpy(w))) for w in model.trainable_weights)
