@@ -237,6 +237,8 @@ def write(rows, command):
     (HERE / "results.json").write_text(json.dumps(rows, indent=2) + "\n")
     text = report.results_markdown(rows, command)
     (HERE / "results.md").write_text(text)
+    readme = HERE.parent / "README.md"
+    readme.write_text(report.with_readme_headline(readme.read_text(), rows))
     print(text)
 
 

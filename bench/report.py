@@ -55,11 +55,7 @@ def table_row(r, with_baseline=True):
     target = "—" if r["target"] is None else f"<= {r['target']:.2g}"
     met = "" if r["target"] is None or r["ratio"] != r["ratio"] else (" ✓" if r["ratio"] <= r["target"] else " ✗")
     if r["ratio"] == r["ratio"] and r["ratio"] < 0.1:
-        met += f" ({1 / r['ratio']:.0f}x faster"
-        if "ratio_range" in r:  # per round, the machine's drift on both
-            slowest, fastest = (1 / ratio for ratio in reversed(r["ratio_range"]))
-            met += f"; {slowest:.0f}-{fastest:.0f}x over {r['rounds']} rounds"
-        met += ")"
+        met += f" ({_times_faster(r)})"
     name = f"{r['benchmark']} (vs {r['baseline']})" if with_baseline else r["benchmark"]
     memory = "—"
     if "peak_blocks" in r:
@@ -89,6 +85,49 @@ def results_markdown(rows, command):
         *notes(rows),
     ]
     return "\n".join(lines) + "\n"
+
+
+README_START, README_END = "<!-- bench-headline -->", "<!-- /bench-headline -->"
+
+
+def _times_faster(r):
+    """ "75x faster; 72-81x over 3 rounds" for a row whose ratio is under 0.1 (far faster than its baseline)."""
+    words = f"{1 / r['ratio']:.0f}x faster"
+    if "ratio_range" in r:  # per round, the machine's drift on both
+        slowest, fastest = (1 / ratio for ratio in reversed(r["ratio_range"]))
+        words += f"; {slowest:.0f}-{fastest:.0f}x over {r['rounds']} rounds"
+    return words
+
+
+def readme_headline(rows):
+    """The README's benchmark lines: per suite with targets, the row nearest its target (the closest call), with
+    its date; the machine once. Every row is on the site's benchmark page and in bench/results.md."""
+    closest = {}
+    for r in rows:
+        if r.get("target") is not None and r["ratio"] == r["ratio"]:
+            nearer = r["suite"] not in closest or r["ratio"] / r["target"] > closest[r["suite"]][1]
+            closest[r["suite"]] = (r, r["ratio"] / r["target"]) if nearer else closest[r["suite"]]
+    chosen = [r for r, _ in closest.values()]
+    dated = [r["date"] for r in rows if "date" in r]
+    undated = f"before {min(dated)}" if dated else "not recorded"  # rows from before the date was recorded
+    lines = [
+        README_START,
+        "| benchmark (each suite's row nearest its target) | against | mode | kerasloss | target | measured |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in chosen:
+        target = f"<= {r['target']:.2g}x its time" if r["target"] >= 0.1 else f">= {1 / r['target']:.0f}x faster"
+        ours = _times_faster(r) if r["ratio"] < 0.1 else f"{r['ratio']:.2f}x its time"
+        cells = (r["benchmark"], r["baseline"], r["mode"], ours, target, r.get("date", undated))
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", f"On {machines(chosen)}.", README_END]
+    return "\n".join(lines)
+
+
+def with_readme_headline(readme, rows):
+    """The README's text with the lines between its bench-headline markers rendered from `rows`."""
+    start, end = readme.index(README_START), readme.index(README_END) + len(README_END)
+    return readme[:start] + readme_headline(rows) + readme[end:]
 
 
 def _cores(rows):

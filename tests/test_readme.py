@@ -1,6 +1,7 @@
 """The README is a front page (at most 12 KB; the manual is the site under docs/), its links lead somewhere, and its
 quickstart runs word for word."""
 
+import json
 import os
 import pathlib
 import re
@@ -22,6 +23,15 @@ def test_the_readmes_links_lead_to_files():
     for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", README):
         if "://" not in target:
             assert (ROOT / target).exists(), f"README.md links to {target}, which does not exist"
+
+
+def test_the_readmes_benchmark_table_is_the_one_results_json_gives():
+    """`make bench` rewrites the README's table (bench/report.py); by hand it would drift from the measurements."""
+    from bench import report
+
+    rows = json.loads((ROOT / "bench" / "results.json").read_text())
+    assert report.README_START in README, "README.md lost its benchmark table's markers"
+    assert report.with_readme_headline(README, rows) == README, "run `make bench` (or bench.report) to refresh it"
 
 
 @pytest.mark.slow
