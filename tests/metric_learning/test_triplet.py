@@ -172,9 +172,9 @@ def _tied_candidates(seed):
 
 
 def _semi_hard_and_grad(mode, d, positives, negatives, weights):
-    """The semi-hard negative distances and d(sum over pairs of weights * them) / d(d), computed eagerly,
-    in a TensorFlow graph (a list of pairs sized by the pairs) or under XLA (of fixed length); the masks
-    are arguments, so that a compiled step does not know them."""
+    """The semi-hard negative distances and d(sum over pairs of weights * them) / d(d), computed eagerly or
+    in a TensorFlow graph (the distances of the positive pairs listed row-major) or under XLA (a (rows, n)
+    block of every entry); the masks are arguments, so that a compiled step does not know them."""
     pairs = positives & negatives.any(axis=1, keepdims=True)
 
     def weighted(x, positives_, negatives_):  # a torch tensor that requires grad times an ndarray fails
