@@ -102,12 +102,15 @@ def _times_faster(r):
 def readme_headline(rows):
     """The README's benchmark lines: per suite with targets, the row nearest its target (the closest call), with
     its date; the machine once. Every row is on the site's benchmark page and in bench/results.md."""
+
+    def nearness(r):  # 1 at the target; rows without a target or a ratio are not candidates
+        return r["ratio"] / r["target"]
+
     closest = {}
-    for r in rows:
-        if r.get("target") is not None and r["ratio"] == r["ratio"]:
-            nearer = r["suite"] not in closest or r["ratio"] / r["target"] > closest[r["suite"]][1]
-            closest[r["suite"]] = (r, r["ratio"] / r["target"]) if nearer else closest[r["suite"]]
-    chosen = [r for r, _ in closest.values()]
+    for r in (r for r in rows if r.get("target") is not None and r["ratio"] == r["ratio"]):
+        if r["suite"] not in closest or nearness(r) > nearness(closest[r["suite"]]):
+            closest[r["suite"]] = r
+    chosen = list(closest.values())
     dated = [r["date"] for r in rows if "date" in r]
     undated = f"before {min(dated)}" if dated else "not recorded"  # rows from before the date was recorded
     lines = [
